@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kvmlite top-level Makefile.  The module itself is built by Kbuild (see
+# Kbuild and kernel/Kbuild); this file drives it and everything else.
+#
+#   make              module (for KDIR), runner, selftests, payloads
+#   make check        host unit tests + AMD and Intel emulated-host selftests
+#   make demo         boot the AMD emulated host and run a guest through the runner
+#   make KDIR=...     build the module against other kernel headers
+#   make C=1 W=1      sparse and extra warnings (both passed to Kbuild)
+
+TOP := $(CURDIR)
+BUILD := $(TOP)/build
+CACHE := $(BUILD)/cache
+KENV := $(CACHE)/kernels.env
+-include $(KENV)
+
+RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
+KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),/usr/src/linux-headers-$(KVER_6_1))
+W ?= 1
+export W
+
+KSFT := $(CACHE)/linux-source-6.1/tools/testing/selftests
+CC := gcc
+USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -isystem $(KSFT)
+SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+SELFTESTS := dev_test guest_io_test
+HOST_TESTS := devices/serial_test
+PAYLOADS := hello
+
+.PHONY: all deps module module-for userspace selftests runner payloads \
+	check check-host check-amd check-intel demo clean distclean
+
+all: deps module userspace
+
+deps:
+	@$(TOP)/scripts/deps
+
+module: deps
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+# kvmlite.ko for one exact kernel version, in build/mod/<version>/.
+module-for: deps
+	@test -n "$(KVER)" || { echo "module-for: KVER=<kernel version>"; exit 2; }
+	@mkdir -p $(BUILD)/mod/$(KVER)
+	@cp -pu Kbuild $(BUILD)/mod/$(KVER)/ && cp -rpu kernel uapi $(BUILD)/mod/$(KVER)/
+	@hdr=/usr/src/linux-headers-$(KVER); \
+	 [ -f $$hdr/Makefile ] || hdr=$(CACHE)/root/usr/src/linux-headers-$(KVER); \
+	 $(MAKE) -s -C $$hdr M=$(BUILD)/mod/$(KVER) modules
+
+userspace: selftests runner payloads
+
+selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
+runner: runner/kvmlite
+payloads: $(addprefix $(BUILD)/payloads/,$(addsuffix .bin,$(PAYLOADS)))
+
+$(BUILD)/selftests/%: selftests/%.c selftests/kvl_test.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static -o $@ $<
+
+runner/kvmlite: runner/main.c devices/serial.c devices/serial.h uapi/linux/kvmlite.h | deps
+	$(CC) $(USER_CFLAGS) -static -o $@ runner/main.c devices/serial.c
+
+$(BUILD)/payloads/%.bin: runner/payloads/%.S
+	@mkdir -p $(@D)
+	$(CC) -m32 -c -o $(BUILD)/payloads/$*.o $<
+	ld -m elf_i386 -Ttext=0x1000 -e _start --oformat binary -o $@ $(BUILD)/payloads/$*.o
+
+# Host unit tests: device models under ASan + UBSan.
+$(BUILD)/host/%: selftests/%.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(patsubst selftests/%_test.c,%.c,$<)
+
+check-host: $(addprefix $(BUILD)/host/,$(HOST_TESTS))
+	@$(TOP)/scripts/check host
+
+check-amd: all
+	@$(TOP)/scripts/check amd
+
+check-intel: all
+	@$(TOP)/scripts/check intel
+
+check: all
+	@$(TOP)/scripts/check host amd intel
+
+demo: all
+	@$(TOP)/scripts/demo
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
+	rm -rf $(BUILD)/mod $(BUILD)/selftests $(BUILD)/host $(BUILD)/payloads \
+		$(BUILD)/vmtest $(BUILD)/results runner/kvmlite
+
+distclean: clean
+	rm -rf $(BUILD)

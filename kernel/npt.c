@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmlite: AMD nested page tables.
+ *
+ * NPT uses the ordinary long-mode page table format; every guest access is
+ * checked as a user access (APM vol. 2, 15.25.5), so U/S is set at every
+ * level.  Tables are only ever added while the VM lives; zapping clears
+ * leaves and keeps the tables, which go at VM destruction.  Callers hold
+ * the VM's mmu_lock, hence GFP_ATOMIC.
+ */
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include "npt.h"
+
+#define NPT_P		BIT_ULL(0)
+#define NPT_RW		BIT_ULL(1)
+#define NPT_US		BIT_ULL(2)
+#define NPT_A		BIT_ULL(5)
+#define NPT_D		BIT_ULL(6)
+#define NPT_ADDR	GENMASK_ULL(51, 12)
+#define NPT_TABLE	(NPT_P | NPT_RW | NPT_US | NPT_A)
+#define NPT_LEVELS	4
+
+static inline unsigned int npt_index(u64 gpa, int level)
+{
+	return (gpa >> (12 + 9 * (level - 1))) & 511;
+}
+
+static inline u64 *npt_table(u64 pte)
+{
+	return phys_to_virt(pte & NPT_ADDR);
+}
+
+int kvl_npt_init(struct kvl_npt *npt)
+{
+	npt->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!npt->root)
+		return -ENOMEM;
+	npt->pages = 1;
+	return 0;
+}
+
+static void npt_free_level(u64 *table, int level)
+{
+	int i;
+
+	if (level > 1) {
+		for (i = 0; i < 512; i++)
+			if (table[i] & NPT_P)
+				npt_free_level(npt_table(table[i]), level - 1);
+	}
+	free_page((unsigned long)table);
+}
+
+void kvl_npt_destroy(struct kvl_npt *npt)
+{
+	if (npt->root)
+		npt_free_level(npt->root, NPT_LEVELS);
+	npt->root = NULL;
+}
+
+int kvl_npt_map(struct kvl_npt *npt, u64 gpa, unsigned long pfn, bool writable)
+{
+	u64 *table = npt->root;
+	int level;
+
+	if (gpa >> 48)
+		return -EINVAL;
+	for (level = NPT_LEVELS; level > 1; level--) {
+		u64 *pte = &table[npt_index(gpa, level)];
+
+		if (!(*pte & NPT_P)) {
+			u64 *next = (u64 *)get_zeroed_page(GFP_ATOMIC | __GFP_ACCOUNT);
+
+			if (!next)
+				return -ENOMEM;
+			npt->pages++;
+			WRITE_ONCE(*pte, virt_to_phys(next) | NPT_TABLE);
+		}
+		table = npt_table(*pte);
+	}
+	WRITE_ONCE(table[npt_index(gpa, 1)],
+		   ((u64)pfn << PAGE_SHIFT) | NPT_P | NPT_US | NPT_A |
+		   (writable ? NPT_RW | NPT_D : 0));
+	return 0;
+}
+
+static void npt_zap_level(u64 *table, int level, u64 base, u64 start, u64 end)
+{
+	u64 span = 1ULL << (12 + 9 * (level - 1));
+	unsigned int i;
+
+	for (i = npt_index(max(start, base), level); i < 512; i++) {
+		u64 lo = base + i * span;
+
+		if (lo >= end)
+			break;
+		if (!(table[i] & NPT_P))
+			continue;
+		if (level == 1)
+			WRITE_ONCE(table[i], 0);
+		else
+			npt_zap_level(npt_table(table[i]), level - 1, lo, start, end);
+	}
+}
+
+void kvl_npt_zap(struct kvl_npt *npt, u64 start, u64 end)
+{
+	if (start < end)
+		npt_zap_level(npt->root, NPT_LEVELS, 0, start, min(end, 1ULL << 48));
+}

@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmlite: the AMD SVM backend (AMD64 APM vol. 2, chapter 15).
+ *
+ * Exports kvl_svm_backend and nothing else.  Nested paging is required.
+ * The emulated hosts we test on have no NRIP save and no decode assists,
+ * so nothing here relies on next_rip or the instruction bytes in the VMCB.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/io.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <asm/cpufeature.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/msr.h>
+#include <asm/svm.h>
+#include <asm/processor-flags.h>
+#include "kvmlite.h"
+#include "npt.h"
+
+#define IOPM_PAGES	3
+#define MSRPM_PAGES	2
+
+void kvl_svm_enter(unsigned long vmcb_pa, unsigned long *regs, unsigned long host_save_pa);
+
+struct svm_cpu {
+	struct page *hsave;		/* VM_HSAVE_PA */
+	struct page *host_save;		/* VMSAVE/VMLOAD of the host's hidden state */
+	u32 asid_gen;
+	u32 next_asid;
+	bool flush_all;
+};
+
+struct svm_vm {
+	struct kvl_npt npt;
+};
+
+struct svm_vcpu {
+	struct vmcb *vmcb;
+	unsigned long vmcb_pa;
+	u64 efer;			/* as the guest sees it (no SVME) */
+	u64 apic_base;
+	u32 asid;
+	u32 asid_gen;
+	int asid_cpu;
+	void *fpu;			/* guest XSAVE area */
+};
+
+static DEFINE_PER_CPU(struct svm_cpu, svm_cpu);
+static struct page *svm_iopm, *svm_msrpm;
+static u32 svm_max_asid;
+static u64 svm_host_xcr0;
+static unsigned int svm_fpu_order;
+
+static inline struct svm_vcpu *to_svm(struct kvl_vcpu *vcpu)
+{
+	return vcpu->arch;
+}
+
+static inline struct svm_vm *to_svm_vm(struct kvl_vm *vm)
+{
+	return vm->arch;
+}
+
+static int svm_probe(void)
+{
+	u64 vm_cr;
+
+	if (!boot_cpu_has(X86_FEATURE_SVM))
+		return -ENODEV;
+	rdmsrl(MSR_VM_CR, vm_cr);
+	if (vm_cr & SVM_VM_CR_SVM_DIS_MASK) {
+		pr_err("SVM is disabled by the firmware (VM_CR.SVMDIS)\n");
+		return -EPERM;
+	}
+	if (!boot_cpu_has(X86_FEATURE_NPT)) {
+		pr_err("SVM without nested paging (NPT) is not supported\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static void svm_free_cpus(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *sc = per_cpu_ptr(&svm_cpu, cpu);
+
+		if (sc->hsave)
+			__free_page(sc->hsave);
+		if (sc->host_save)
+			__free_page(sc->host_save);
+		sc->hsave = NULL;
+		sc->host_save = NULL;
+	}
+}
+
+static int svm_init(void)
+{
+	int cpu;
+
+	svm_max_asid = cpuid_ebx(SVM_CPUID_FUNC) - 1;
+	if (svm_max_asid < 1)
+		return -EOPNOTSUPP;
+
+	svm_iopm = alloc_pages(GFP_KERNEL, get_order(IOPM_PAGES * PAGE_SIZE));
+	svm_msrpm = alloc_pages(GFP_KERNEL, get_order(MSRPM_PAGES * PAGE_SIZE));
+	if (!svm_iopm || !svm_msrpm)
+		goto err_nomem;
+	/* Intercept every port and every MSR: the core decides what stays in. */
+	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << get_order(IOPM_PAGES * PAGE_SIZE));
+	memset(page_address(svm_msrpm), 0xff, PAGE_SIZE << get_order(MSRPM_PAGES * PAGE_SIZE));
+
+	for_each_possible_cpu(cpu) {
+		struct svm_cpu *sc = per_cpu_ptr(&svm_cpu, cpu);
+
+		sc->hsave = alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_ZERO, 0);
+		sc->host_save = alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_ZERO, 0);
+		if (!sc->hsave || !sc->host_save)
+			goto err_nomem;
+	}
+
+	svm_host_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) ? xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
+	svm_fpu_order = get_order(max_t(u32, cpuid_ebx(0xd), 512 + 64));
+	return 0;
+
+err_nomem:
+	svm_free_cpus();
+	if (svm_iopm)
+		__free_pages(svm_iopm, get_order(IOPM_PAGES * PAGE_SIZE));
+	if (svm_msrpm)
+		__free_pages(svm_msrpm, get_order(MSRPM_PAGES * PAGE_SIZE));
+	return -ENOMEM;
+}
+
+static void svm_exit(void)
+{
+	svm_free_cpus();
+	__free_pages(svm_iopm, get_order(IOPM_PAGES * PAGE_SIZE));
+	__free_pages(svm_msrpm, get_order(MSRPM_PAGES * PAGE_SIZE));
+}
+
+static int svm_cpu_enable(void)
+{
+	struct svm_cpu *sc = this_cpu_ptr(&svm_cpu);
+	u64 efer;
+
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME)
+		return -EBUSY;
+	wrmsrl(MSR_EFER, efer | EFER_SVME);
+	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(sc->hsave));
+	/* ASIDs handed out before we last owned SVM here are stale. */
+	sc->asid_gen++;
+	sc->next_asid = 1;
+	sc->flush_all = true;
+	return 0;
+}
+
+static void svm_cpu_disable(void)
+{
+	u64 efer;
+
+	wrmsrl(MSR_VM_HSAVE_PA, 0);
+	rdmsrl(MSR_EFER, efer);
+	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+}
+
+static int svm_vm_init(struct kvl_vm *vm)
+{
+	struct svm_vm *sv = kzalloc(sizeof(*sv), GFP_KERNEL_ACCOUNT);
+	int r;
+
+	if (!sv)
+		return -ENOMEM;
+	r = kvl_npt_init(&sv->npt);
+	if (r) {
+		kfree(sv);
+		return r;
+	}
+	vm->arch = sv;
+	return 0;
+}
+
+static void svm_vm_destroy(struct kvl_vm *vm)
+{
+	struct svm_vm *sv = to_svm_vm(vm);
+
+	kvl_npt_destroy(&sv->npt);
+	kfree(sv);
+	vm->arch = NULL;
+}
+
+static void svm_zap_gpa(struct kvl_vm *vm, u64 start, u64 end)
+{
+	kvl_npt_zap(&to_svm_vm(vm)->npt, start, end);
+}
+
+static int svm_map_gpa(struct kvl_vm *vm, u64 gpa, unsigned long pfn, bool writable)
+{
+	return kvl_npt_map(&to_svm_vm(vm)->npt, gpa, pfn, writable);
+}
+
+static void svm_set_intercept(struct vmcb_control_area *c, int bit)
+{
+	c->intercepts[bit / 32] |= BIT(bit % 32);
+}
+
+static void svm_seg_reset(struct vmcb_seg *s, u16 sel, u16 attrib, u64 base)
+{
+	s->selector = sel;
+	s->attrib = attrib;
+	s->limit = 0xffff;
+	s->base = base;
+}
+
+static void svm_vmcb_reset(struct kvl_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+	struct vmcb_control_area *c = &vmcb->control;
+	struct vmcb_save_area *s = &vmcb->save;
+	static const int intercepts[] = {
+		INTERCEPT_INTR, INTERCEPT_NMI, INTERCEPT_SMI, INTERCEPT_CPUID,
+		INTERCEPT_HLT, INTERCEPT_INVLPGA, INTERCEPT_IOIO_PROT,
+		INTERCEPT_MSR_PROT, INTERCEPT_SHUTDOWN, INTERCEPT_VMRUN,
+		INTERCEPT_VMMCALL, INTERCEPT_VMLOAD, INTERCEPT_VMSAVE,
+		INTERCEPT_STGI, INTERCEPT_CLGI, INTERCEPT_SKINIT,
+		INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_XSETBV,
+	};
+	int i;
+
+	memset(vmcb, 0, PAGE_SIZE);
+	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
+		svm_set_intercept(c, intercepts[i]);
+	c->iopm_base_pa = page_to_phys(svm_iopm);
+	c->msrpm_base_pa = page_to_phys(svm_msrpm);
+	c->int_ctl = V_INTR_MASKING_MASK;
+	c->nested_ctl = SVM_NESTED_CTL_NP_ENABLE;
+	c->nested_cr3 = virt_to_phys(to_svm_vm(vcpu->vm)->npt.root);
+
+	/* The architectural reset state (APM vol. 2, 14.1.3). */
+	svm_seg_reset(&s->cs, 0xf000, 0x9b, 0xffff0000);
+	svm_seg_reset(&s->ds, 0, 0x93, 0);
+	svm_seg_reset(&s->es, 0, 0x93, 0);
+	svm_seg_reset(&s->fs, 0, 0x93, 0);
+	svm_seg_reset(&s->gs, 0, 0x93, 0);
+	svm_seg_reset(&s->ss, 0, 0x93, 0);
+	svm_seg_reset(&s->gdtr, 0, 0, 0);
+	svm_seg_reset(&s->idtr, 0, 0, 0);
+	svm_seg_reset(&s->ldtr, 0, 0x82, 0);
+	svm_seg_reset(&s->tr, 0, 0x8b, 0);
+	s->cr0 = X86_CR0_NW | X86_CR0_CD | X86_CR0_ET;
+	s->efer = EFER_SVME;
+	s->dr6 = 0xffff0ff0;
+	s->dr7 = 0x400;
+	s->g_pat = 0x0007040600070406ULL;
+	svm->efer = 0;
+	svm->apic_base = 0xfee00000 | BIT(11) | (vcpu->id ? 0 : BIT(8));
+}
+
+static int svm_vcpu_create(struct kvl_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = kzalloc(sizeof(*svm), GFP_KERNEL_ACCOUNT);
+
+	if (!svm)
+		return -ENOMEM;
+	svm->vmcb = (struct vmcb *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	svm->fpu = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO, svm_fpu_order);
+	if (!svm->vmcb || !svm->fpu) {
+		free_page((unsigned long)svm->vmcb);
+		free_pages((unsigned long)svm->fpu, svm_fpu_order);
+		kfree(svm);
+		return -ENOMEM;
+	}
+	svm->vmcb_pa = virt_to_phys(svm->vmcb);
+	svm->asid_cpu = -1;
+	vcpu->arch = svm;
+	svm_vmcb_reset(vcpu);
+	return 0;
+}
+
+static void svm_vcpu_destroy(struct kvl_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	free_page((unsigned long)svm->vmcb);
+	free_pages((unsigned long)svm->fpu, svm_fpu_order);
+	kfree(svm);
+	vcpu->arch = NULL;
+}
+
+/* Segments: kvm_segment <-> the VMCB's packed attribute word. */
+static void svm_get_seg(const struct vmcb_seg *s, struct kvm_segment *k)
+{
+	k->base = s->base;
+	k->limit = s->limit;
+	k->selector = s->selector;
+	k->type = s->attrib & 0xf;
+	k->s = (s->attrib >> 4) & 1;
+	k->dpl = (s->attrib >> 5) & 3;
+	k->present = (s->attrib >> 7) & 1;
+	k->avl = (s->attrib >> 8) & 1;
+	k->l = (s->attrib >> 9) & 1;
+	k->db = (s->attrib >> 10) & 1;
+	k->g = (s->attrib >> 11) & 1;
+	k->unusable = !k->present;
+}
+
+static void svm_set_seg(struct vmcb_seg *s, const struct kvm_segment *k)
+{
+	s->base = k->base;
+	s->limit = k->limit;
+	s->selector = k->selector;
+	if (k->unusable)
+		s->attrib = 0;
+	else
+		s->attrib = (k->type & 0xf) | (k->s & 1) << 4 | (k->dpl & 3) << 5 |
+			    (k->present & 1) << 7 | (k->avl & 1) << 8 |
+			    (k->l & 1) << 9 | (k->db & 1) << 10 | (k->g & 1) << 11;
+}
+
+static void svm_get_sregs(struct kvl_vcpu *vcpu, struct kvm_sregs *sr)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *s = &svm->vmcb->save;
+
+	svm_get_seg(&s->cs, &sr->cs);
+	svm_get_seg(&s->ds, &sr->ds);
+	svm_get_seg(&s->es, &sr->es);
+	svm_get_seg(&s->fs, &sr->fs);
+	svm_get_seg(&s->gs, &sr->gs);
+	svm_get_seg(&s->ss, &sr->ss);
+	svm_get_seg(&s->tr, &sr->tr);
+	svm_get_seg(&s->ldtr, &sr->ldt);
+	sr->gdt.base = s->gdtr.base;
+	sr->gdt.limit = s->gdtr.limit;
+	sr->idt.base = s->idtr.base;
+	sr->idt.limit = s->idtr.limit;
+	sr->cr0 = s->cr0;
+	sr->cr2 = s->cr2;
+	sr->cr3 = s->cr3;
+	sr->cr4 = s->cr4;
+	sr->cr8 = svm->vmcb->control.int_ctl & V_TPR_MASK;
+	sr->efer = svm->efer;
+	sr->apic_base = svm->apic_base;
+}
+
+static int svm_set_sregs(struct kvl_vcpu *vcpu, const struct kvm_sregs *sr)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	u64 efer = sr->efer;
+
+	/* Reserved bits: rejected before anything changes. */
+	if (sr->cr0 >> 32 || sr->cr4 >> 32 || sr->cr8 > 15 ||
+	    (efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)) ||
+	    ((sr->cr0 & X86_CR0_NW) && !(sr->cr0 & X86_CR0_CD)) ||
+	    ((sr->cr0 & X86_CR0_PG) && !(sr->cr0 & X86_CR0_PE)))
+		return -EINVAL;
+	if ((efer & EFER_LME) && (sr->cr0 & X86_CR0_PG) && !(sr->cr4 & X86_CR4_PAE))
+		return -EINVAL;
+	/* LMA follows LME and CR0.PG, as on hardware. */
+	if ((efer & EFER_LME) && (sr->cr0 & X86_CR0_PG))
+		efer |= EFER_LMA;
+	else
+		efer &= ~EFER_LMA;
+
+	svm_set_seg(&s->cs, &sr->cs);
+	svm_set_seg(&s->ds, &sr->ds);
+	svm_set_seg(&s->es, &sr->es);
+	svm_set_seg(&s->fs, &sr->fs);
+	svm_set_seg(&s->gs, &sr->gs);
+	svm_set_seg(&s->ss, &sr->ss);
+	svm_set_seg(&s->tr, &sr->tr);
+	svm_set_seg(&s->ldtr, &sr->ldt);
+	s->gdtr.base = sr->gdt.base;
+	s->gdtr.limit = sr->gdt.limit;
+	s->idtr.base = sr->idt.base;
+	s->idtr.limit = sr->idt.limit;
+	s->cr0 = sr->cr0;
+	s->cr2 = sr->cr2;
+	s->cr3 = sr->cr3;
+	s->cr4 = sr->cr4;
+	s->cpl = (sr->cr0 & X86_CR0_PE) ? sr->ss.dpl : 0;
+	svm->vmcb->control.int_ctl = (svm->vmcb->control.int_ctl & ~V_TPR_MASK) | sr->cr8;
+	svm->efer = efer;
+	s->efer = efer | EFER_SVME;
+	svm->apic_base = sr->apic_base;
+	return 0;
+}
+
+static void svm_inject_exception(struct svm_vcpu *svm, u8 vector, bool has_err, u32 err)
+{
+	svm->vmcb->control.event_inj = vector | SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT |
+				       (has_err ? SVM_EVTINJ_VALID_ERR : 0);
+	svm->vmcb->control.event_inj_err = err;
+}
+
+static void svm_fill_internal_error(struct kvl_vcpu *vcpu, u64 code)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
+	run->internal.ndata = 2;
+	run->internal.data[0] = code;
+	run->internal.data[1] = smp_processor_id();
+}
+
+static int svm_exit_ioio(struct kvl_vcpu *vcpu, struct vmcb_control_area *c)
+{
+	u32 info = c->exit_info_1;
+	struct kvl_pio *pio = &vcpu->pio;
+
+	if (info & (SVM_IOIO_STR_MASK | SVM_IOIO_REP_MASK)) {
+		/* ins/outs need the instruction emulator, which is not there yet. */
+		struct kvm_run *run = vcpu->run;
+
+		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+		run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+		run->internal.ndata = 1;
+		run->internal.data[0] = info;
+		return KVL_EXIT_USER;
+	}
+	pio->port = info >> 16;
+	pio->in = info & SVM_IOIO_TYPE_MASK;
+	/* SZ8, SZ16, SZ32 are one-hot bits 4..6: shifted down they are 1, 2, 4. */
+	pio->size = (info & SVM_IOIO_SIZE_MASK) >> SVM_IOIO_SIZE_SHIFT;
+	pio->string = false;
+	pio->rep = false;
+	pio->count = 1;
+	pio->next_rip = c->exit_info_2;
+	return KVL_EXIT_IO;
+}
+
+static int svm_handle_exit(struct kvl_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	struct kvm_run *run = vcpu->run;
+	u64 code = ((u64)c->exit_code_hi << 32) | c->exit_code;
+
+	switch (code) {
+	case SVM_EXIT_INTR:
+	case SVM_EXIT_NMI:
+	case SVM_EXIT_SMI:
+		return KVL_EXIT_INTR;
+	case SVM_EXIT_IOIO:
+		return svm_exit_ioio(vcpu, c);
+	case SVM_EXIT_HLT:
+		vcpu->rip += 1;
+		return KVL_EXIT_HLT;
+	case SVM_EXIT_NPF:
+		vcpu->fault_gpa = c->exit_info_2;
+		vcpu->fault_write = c->exit_info_1 & BIT(1);
+		return KVL_EXIT_GPA_FAULT;
+	case SVM_EXIT_SHUTDOWN:
+		/* The VMCB is undefined after a shutdown intercept: start over. */
+		svm_vmcb_reset(vcpu);
+		run->exit_reason = KVM_EXIT_SHUTDOWN;
+		return KVL_EXIT_USER;
+	case SVM_EXIT_VMRUN:
+	case SVM_EXIT_VMMCALL:
+	case SVM_EXIT_VMLOAD:
+	case SVM_EXIT_VMSAVE:
+	case SVM_EXIT_STGI:
+	case SVM_EXIT_CLGI:
+	case SVM_EXIT_SKINIT:
+	case SVM_EXIT_INVLPGA:
+	case SVM_EXIT_MONITOR:
+	case SVM_EXIT_MWAIT:
+		/* Not advertised to the guest: #UD, as on a CPU without them. */
+		svm_inject_exception(svm, UD_VECTOR, false, 0);
+		return KVL_EXIT_CONTINUE;
+	case SVM_EXIT_ERR:
+		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+		run->fail_entry.hardware_entry_failure_reason = code;
+		run->fail_entry.cpu = smp_processor_id();
+		return KVL_EXIT_USER;
+	default:
+		svm_fill_internal_error(vcpu, code);
+		return KVL_EXIT_USER;
+	}
+}
+
+/* Pick this vCPU's ASID on this CPU (KVM's generation scheme). */
+static void svm_pick_asid(struct svm_vcpu *svm, struct svm_cpu *sc, int cpu)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+
+	if (svm->asid_cpu == cpu && svm->asid_gen == sc->asid_gen)
+		return;
+	if (sc->next_asid > svm_max_asid) {
+		sc->asid_gen++;
+		sc->next_asid = 1;
+		sc->flush_all = true;
+	}
+	svm->asid = sc->next_asid++;
+	svm->asid_gen = sc->asid_gen;
+	svm->asid_cpu = cpu;
+	c->tlb_ctl = TLB_CONTROL_FLUSH_ASID;
+}
+
+static inline void svm_xsave(void *area)
+{
+	asm volatile("xsave64 %0" : "=m" (*(u8 *)area)
+		     : "a" ((u32)svm_host_xcr0), "d" ((u32)(svm_host_xcr0 >> 32)) : "memory");
+}
+
+static inline void svm_xrstor(void *area)
+{
+	asm volatile("xrstor64 %0" : : "m" (*(u8 *)area),
+		     "a" ((u32)svm_host_xcr0), "d" ((u32)(svm_host_xcr0 >> 32)) : "memory");
+}
+
+static int svm_vcpu_run(struct kvl_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb *vmcb = svm->vmcb;
+	int cpu = smp_processor_id();
+	struct svm_cpu *sc = this_cpu_ptr(&svm_cpu);
+
+	svm_pick_asid(svm, sc, cpu);
+	if (test_and_clear_bit(KVL_REQ_TLB_FLUSH, &vcpu->requests))
+		vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ASID;
+	if (sc->flush_all) {
+		vmcb->control.tlb_ctl = TLB_CONTROL_FLUSH_ALL_ASID;
+		sc->flush_all = false;
+	}
+	vmcb->control.asid = svm->asid;
+	vmcb->control.clean = 0;
+	vmcb->save.rax = vcpu->regs[KVL_RAX];
+	vmcb->save.rsp = vcpu->rsp;
+	vmcb->save.rip = vcpu->rip;
+	vmcb->save.rflags = vcpu->rflags;
+
+	/* Host FPU state goes to its task; the guest's comes in. */
+	kernel_fpu_begin();
+	if (svm_host_xcr0)
+		svm_xrstor(svm->fpu);
+
+	asm volatile("clgi" ::: "memory");
+	kvl_svm_enter(svm->vmcb_pa, vcpu->regs, page_to_phys(sc->host_save));
+	asm volatile("stgi" ::: "memory");
+
+	if (svm_host_xcr0)
+		svm_xsave(svm->fpu);
+	kernel_fpu_end();
+
+	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
+	vcpu->regs[KVL_RAX] = vmcb->save.rax;
+	vcpu->rsp = vmcb->save.rsp;
+	vcpu->rip = vmcb->save.rip;
+	vcpu->rflags = vmcb->save.rflags;
+	vmcb->control.event_inj = 0;
+
+	return svm_handle_exit(vcpu);
+}
+
+const struct kvl_backend kvl_svm_backend = {
+	.name		= "AMD SVM",
+	.probe		= svm_probe,
+	.init		= svm_init,
+	.exit		= svm_exit,
+	.cpu_enable	= svm_cpu_enable,
+	.cpu_disable	= svm_cpu_disable,
+	.vm_init	= svm_vm_init,
+	.vm_destroy	= svm_vm_destroy,
+	.zap_gpa	= svm_zap_gpa,
+	.map_gpa	= svm_map_gpa,
+	.vcpu_create	= svm_vcpu_create,
+	.vcpu_destroy	= svm_vcpu_destroy,
+	.vcpu_run	= svm_vcpu_run,
+	.get_sregs	= svm_get_sregs,
+	.set_sregs	= svm_set_sregs,
+};
