@@ -20,7 +20,7 @@
 #define KVL_MAX_VCPU_ID		KVL_MAX_VCPUS
 #define KVL_USER_MEM_SLOTS	509	/* KVM's x86 figure */
 #define KVL_ADDRESS_SPACES	1
-#define KVL_MAX_SLOT_PAGES	(1UL << 31)
+#define KVL_MAX_SLOT_PAGES	BIT(31)
 #define KVL_PIO_PAGE		1	/* page offset of the PIO data in the run mmap */
 #define KVL_RUN_PAGES		2
 
@@ -120,7 +120,7 @@ struct kvl_vcpu {
 	struct kvl_vm *vm;
 	u32 id;
 	struct kvm_run *run;
-	struct mutex lock;
+	struct mutex lock;		/* serializes the vCPU's ioctls */
 
 	unsigned long regs[KVL_NR_GPRS];
 	unsigned long rip, rsp, rflags;	/* synced by the backend around entry */

@@ -20,11 +20,10 @@
 #include <asm/processor-flags.h>
 #include "kvmlite.h"
 #include "npt.h"
+#include "svm.h"
 
 #define IOPM_PAGES	3
 #define MSRPM_PAGES	2
-
-void kvl_svm_enter(unsigned long vmcb_pa, unsigned long *regs, unsigned long host_save_pa);
 
 struct svm_cpu {
 	struct page *hsave;		/* VM_HSAVE_PA */

@@ -18,7 +18,7 @@
 #include "kvmlite.h"
 
 /* Since 6.9 the kernel's view of kvm_run renames the field (to audit its readers). */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#if KERNEL_VERSION(6, 9, 0) <= LINUX_VERSION_CODE
 #define kvl_immediate_exit(run)	READ_ONCE((run)->immediate_exit__unsafe)
 #else
 #define kvl_immediate_exit(run)	READ_ONCE((run)->immediate_exit)
@@ -31,6 +31,7 @@ static void kvl_ack_kick(void *unused)
 /* Make every vCPU of @vm see @req before its next guest instruction. Under mmu_lock. */
 void kvl_kick_all(struct kvl_vm *vm, int req)
 {
+	/* Pairs with the release in kvl_create_vcpu(): vcpus[0..n) are set up. */
 	int i, n = smp_load_acquire(&vm->nr_vcpus);
 	int me;
 
@@ -40,6 +41,7 @@ void kvl_kick_all(struct kvl_vm *vm, int req)
 		struct kvl_vcpu *v = vm->vcpus[i];
 
 		set_bit(req, &v->requests);
+		/* Pairs with smp_store_mb(mode) in kvl_vcpu_run(): see it or IPI it. */
 		smp_mb__after_atomic();
 		if (READ_ONCE(v->mode) == KVL_IN_GUEST)
 			cpumask_set_cpu(READ_ONCE(v->cpu), vm->kick_mask);
@@ -146,6 +148,7 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 		preempt_disable();
 		local_irq_disable();
 		WRITE_ONCE(vcpu->cpu, smp_processor_id());
+		/* Publish IN_GUEST before the backend reads vcpu->requests. */
 		smp_store_mb(vcpu->mode, KVL_IN_GUEST);
 		if (need_resched() || signal_pending(current)) {
 			WRITE_ONCE(vcpu->mode, KVL_OUTSIDE_GUEST);
@@ -355,6 +358,7 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 		goto err_unlock;
 	}
 	vm->vcpus[vm->nr_vcpus] = vcpu;
+	/* The vCPU is complete before kvl_kick_all() can see it. */
 	smp_store_release(&vm->nr_vcpus, vm->nr_vcpus + 1);
 	mutex_unlock(&vm->lock);
 	return r;

@@ -143,6 +143,7 @@ retry:
 	mutex_unlock(&vm->lock);
 
 	seq = READ_ONCE(vm->mmu_seq);
+	/* Pairs with the invalidation's mmu_lock: seq before the page lookup. */
 	smp_rmb();
 
 	n = get_user_pages_unlocked(hva, 1, &page, writable ? FOLL_WRITE : 0);
