@@ -13,10 +13,11 @@ TOP := $(CURDIR)
 BUILD := $(TOP)/build
 CACHE := $(BUILD)/cache
 KENV := $(CACHE)/kernels.env
--include $(KENV)
 
+# Recursively expanded: evaluated when a recipe runs, after scripts/deps
+# has written $(KENV) on a fresh machine.
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
-KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),/usr/src/linux-headers-$(KVER_6_1))
+KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(shell . $(KENV) && echo /usr/src/linux-headers-$$KVER_6_1))
 W ?= 1
 export W
 
