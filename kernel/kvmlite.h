@@ -134,6 +134,9 @@ struct kvl_vcpu {
 	unsigned long requests;
 	u32 exit_count;
 
+	struct kvm_cpuid_entry2 *cpuid;	/* KVM_SET_CPUID2's table */
+	u32 cpuid_nent;
+
 	void *arch;			/* backend's per-vCPU data */
 };
 
@@ -151,6 +154,12 @@ struct kvl_memslot *kvl_gfn_to_slot(struct kvl_vm *vm, u64 gfn);
 int kvl_handle_gpa_fault(struct kvl_vcpu *vcpu, u64 gpa, bool write);
 void kvl_vm_put(struct kvl_vm *vm);
 long kvl_check_extension(struct kvl_vm *vm, long cap);
+
+/* cpuid.c */
+int kvl_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
+int kvl_set_cpuid2(struct kvl_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
+int kvl_get_cpuid2(struct kvl_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
+void kvl_emulate_cpuid(struct kvl_vcpu *vcpu);
 
 /* vcpu.c */
 int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id);

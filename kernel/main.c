@@ -119,6 +119,8 @@ static long kvl_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long a
 		return kvl_create_vm(arg);
 	case KVM_CHECK_EXTENSION:
 		return kvl_check_extension(NULL, arg);
+	case KVM_GET_SUPPORTED_CPUID:
+		return kvl_get_supported_cpuid((struct kvm_cpuid2 __user *)arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
 		if (arg)
 			return -EINVAL;

@@ -451,6 +451,9 @@ static int svm_handle_exit(struct kvl_vcpu *vcpu)
 		return KVL_EXIT_INTR;
 	case SVM_EXIT_IOIO:
 		return svm_exit_ioio(vcpu, c);
+	case SVM_EXIT_CPUID:
+		kvl_emulate_cpuid(vcpu);
+		return KVL_EXIT_CONTINUE;
 	case SVM_EXIT_HLT:
 		vcpu->rip += 1;
 		return KVL_EXIT_HLT;

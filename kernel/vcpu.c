@@ -277,6 +277,12 @@ static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 		r = kvl_ops->set_sregs(vcpu, sregs);
 		kfree(sregs);
 		break;
+	case KVM_SET_CPUID2:
+		r = kvl_set_cpuid2(vcpu, argp);
+		break;
+	case KVM_GET_CPUID2:
+		r = kvl_get_cpuid2(vcpu, argp);
+		break;
 	default:
 		r = -EINVAL;
 		break;
@@ -305,6 +311,7 @@ static const struct file_operations kvl_vcpu_fops = {
 void kvl_vcpu_free(struct kvl_vcpu *vcpu)
 {
 	kvl_ops->vcpu_destroy(vcpu);
+	kvfree(vcpu->cpuid);
 	free_pages((unsigned long)vcpu->run, get_order(KVL_RUN_PAGES * PAGE_SIZE));
 	kfree(vcpu);
 }

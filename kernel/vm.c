@@ -28,6 +28,7 @@ long kvl_check_extension(struct kvl_vm *vm, long cap)
 	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
 	case KVM_CAP_SET_TSS_ADDR:
 	case KVM_CAP_SYNC_MMU:
+	case KVM_CAP_EXT_CPUID:
 		return 1;
 	case KVM_CAP_NR_VCPUS:
 	case KVM_CAP_MAX_VCPUS:
