@@ -77,12 +77,17 @@ static int kvl_cpuid_add(struct kvm_cpuid_entry2 *e, int *n, int max,
 		x->ecx &= X1_ECX_OK;
 		x->edx &= X1_EDX_OK;
 		break;
-	case 0x80000007:
-		x->eax = x->ebx = x->ecx = x->edx = 0;
+	case 0x80000007:	/* power management, invariant TSC: not offered */
+		x->eax = 0;
+		x->ebx = 0;
+		x->ecx = 0;
+		x->edx = 0;
 		break;
 	case 0x80000008:
 		x->eax &= 0xffff;	/* physical and linear address widths */
-		x->ebx = x->ecx = x->edx = 0;
+		x->ebx = 0;
+		x->ecx = 0;
+		x->edx = 0;
 		break;
 	}
 	return 0;

@@ -102,57 +102,34 @@ TEST(supported_cpuid_contents)
 }
 
 FIXTURE(vcpu) {
-	int sys, vm, vcpu;
-	struct kvm_run *run;
-	unsigned char *mem;
+	struct kvl_rm_vm v;
 };
 
 FIXTURE_SETUP(vcpu)
 {
-	struct kvm_userspace_memory_region slot = { .memory_size = 0x10000 };
-	struct kvm_regs regs = { .rip = CODE_GPA, .rflags = 2 };
-	struct kvm_sregs sregs;
+	const char *what;
 
-	self->sys = kvl_open(O_RDWR);
-	ASSERT_GE(self->sys, 0);
-	self->vm = ioctl(self->sys, KVM_CREATE_VM, 0);
-	ASSERT_GE(self->vm, 0);
-	self->mem = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->mem);
-	memcpy(self->mem + CODE_GPA, rm_cpuid_begin, rm_cpuid_end - rm_cpuid_begin);
-	slot.userspace_addr = (uintptr_t)self->mem;
-	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &slot));
-	self->vcpu = ioctl(self->vm, KVM_CREATE_VCPU, 0);
-	ASSERT_GE(self->vcpu, 0);
-	self->run = mmap(NULL, ioctl(self->sys, KVM_GET_VCPU_MMAP_SIZE, 0),
-			 PROT_READ | PROT_WRITE, MAP_SHARED, self->vcpu, 0);
-	ASSERT_NE(MAP_FAILED, self->run);
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_GET_SREGS, &sregs));
-	sregs.cs.base = 0;
-	sregs.cs.selector = 0;
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_SREGS, &sregs));
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_REGS, &regs));
+	ASSERT_EQ(0, kvl_rm_vm_create(&self->v, 0x10000, CODE_GPA, rm_cpuid_begin,
+				      rm_cpuid_end - rm_cpuid_begin, &what))
+		TH_LOG("%s: %s", what, strerror(errno));
 }
 
 FIXTURE_TEARDOWN(vcpu)
 {
-	close(self->vcpu);
-	close(self->vm);
-	close(self->sys);
-	munmap(self->mem, 0x10000);
+	kvl_rm_vm_destroy(&self->v);
 }
 
 TEST_F(vcpu, set_get_cpuid2)
 {
 	struct kvm_cpuid2 *c = cpuid_alloc(MAX_ENT), *g = cpuid_alloc(1);
 
-	ASSERT_EQ(0, ioctl(self->sys, KVM_GET_SUPPORTED_CPUID, c));
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_CPUID2, c));
-	EXPECT_EQ(-1, ioctl(self->vcpu, KVM_GET_CPUID2, g));
+	ASSERT_EQ(0, ioctl(self->v.sys, KVM_GET_SUPPORTED_CPUID, c));
+	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_SET_CPUID2, c));
+	EXPECT_EQ(-1, ioctl(self->v.vcpu, KVM_GET_CPUID2, g));
 	EXPECT_EQ(E2BIG, errno);
 	free(g);
 	g = cpuid_alloc(MAX_ENT);
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_GET_CPUID2, g));
+	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_GET_CPUID2, g));
 	/*
 	 * KVM copies the entries out and (in 6.1) leaves nent as we passed it.
 	 * It may update dynamic bits (OSXSAVE, APIC), so compare the leaves.
@@ -170,7 +147,7 @@ TEST_F(vcpu, set_cpuid2_too_many)
 	struct kvm_cpuid2 *c = cpuid_alloc(1);
 
 	c->nent = 100000;
-	EXPECT_EQ(-1, ioctl(self->vcpu, KVM_SET_CPUID2, c));
+	EXPECT_EQ(-1, ioctl(self->v.vcpu, KVM_SET_CPUID2, c));
 	EXPECT_EQ(E2BIG, errno);
 	free(c);
 }
@@ -192,14 +169,14 @@ TEST_F(vcpu, guest_sees_its_table)
 		.function = 0x40000000, .eax = 0x40000001,
 		.ebx = 0x11223344, .ecx = 0x55667788, .edx = 0x99aabbcc,
 	};
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_CPUID2, c));
-	EXPECT_EQ(0x40000001, next_out(_metadata, self->vcpu, self->run, 0x20));
-	EXPECT_EQ(0x11223344, next_out(_metadata, self->vcpu, self->run, 0x21));
-	EXPECT_EQ(0x55667788, next_out(_metadata, self->vcpu, self->run, 0x22));
-	EXPECT_EQ(0x99aabbcc, next_out(_metadata, self->vcpu, self->run, 0x23));
-	next_out(_metadata, self->vcpu, self->run, 0x24);
-	EXPECT_EQ(0, ioctl(self->vcpu, KVM_RUN, 0));
-	EXPECT_EQ(KVM_EXIT_HLT, self->run->exit_reason);
+	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_SET_CPUID2, c));
+	EXPECT_EQ(0x40000001, next_out(_metadata, self->v.vcpu, self->v.run, 0x20));
+	EXPECT_EQ(0x11223344, next_out(_metadata, self->v.vcpu, self->v.run, 0x21));
+	EXPECT_EQ(0x55667788, next_out(_metadata, self->v.vcpu, self->v.run, 0x22));
+	EXPECT_EQ(0x99aabbcc, next_out(_metadata, self->v.vcpu, self->v.run, 0x23));
+	next_out(_metadata, self->v.vcpu, self->v.run, 0x24);
+	EXPECT_EQ(0, ioctl(self->v.vcpu, KVM_RUN, 0));
+	EXPECT_EQ(KVM_EXIT_HLT, self->v.run->exit_reason);
 	free(c);
 }
 

@@ -33,53 +33,21 @@ asm(".pushsection .rodata\n"
 extern const unsigned char rm_io_begin[], rm_io_end[];
 
 FIXTURE(vm) {
-	int sys, vm, vcpu;
-	struct kvm_run *run;
-	unsigned char *mem;
+	struct kvl_rm_vm v;
 };
 
 FIXTURE_SETUP(vm)
 {
-	struct kvm_userspace_memory_region slot = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = GUEST_MEM,
-	};
-	struct kvm_sregs sregs;
-	struct kvm_regs regs;
-	long sz;
+	const char *what;
 
-	self->sys = kvl_open(O_RDWR);
-	ASSERT_GE(self->sys, 0);
-	self->vm = ioctl(self->sys, KVM_CREATE_VM, 0);
-	ASSERT_GE(self->vm, 0) TH_LOG("KVM_CREATE_VM: %s", strerror(errno));
-	self->mem = mmap(NULL, GUEST_MEM, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->mem);
-	memcpy(self->mem + CODE_GPA, rm_io_begin, rm_io_end - rm_io_begin);
-	slot.userspace_addr = (uintptr_t)self->mem;
-	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &slot));
-
-	self->vcpu = ioctl(self->vm, KVM_CREATE_VCPU, 0);
-	ASSERT_GE(self->vcpu, 0);
-	sz = ioctl(self->sys, KVM_GET_VCPU_MMAP_SIZE, 0);
-	self->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, self->vcpu, 0);
-	ASSERT_NE(MAP_FAILED, self->run);
-
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_GET_SREGS, &sregs));
-	sregs.cs.base = 0;
-	sregs.cs.selector = 0;
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_SREGS, &sregs));
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = CODE_GPA;
-	regs.rflags = 2;
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_SET_REGS, &regs));
+	ASSERT_EQ(0, kvl_rm_vm_create(&self->v, GUEST_MEM, CODE_GPA, rm_io_begin,
+				      rm_io_end - rm_io_begin, &what))
+		TH_LOG("%s: %s", what, strerror(errno));
 }
 
 FIXTURE_TEARDOWN(vm)
 {
-	close(self->vcpu);
-	close(self->vm);
-	close(self->sys);
-	munmap(self->mem, GUEST_MEM);
+	kvl_rm_vm_destroy(&self->v);
 }
 
 static void *io_data(struct kvm_run *run)
@@ -89,12 +57,12 @@ static void *io_data(struct kvm_run *run)
 
 TEST_F(vm, port_io_round_trip)
 {
-	struct kvm_run *run = self->run;
+	struct kvm_run *run = self->v.run;
 	struct kvm_regs regs;
 
-	*(uint32_t *)(self->mem + 0x900) = 0x12345678;
+	*(uint32_t *)(self->v.mem + 0x900) = 0x12345678;
 
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_RUN, 0));
+	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_RUN, 0));
 	ASSERT_EQ(KVM_EXIT_IO, run->exit_reason);
 	EXPECT_EQ(KVM_EXIT_IO_OUT, run->io.direction);
 	EXPECT_EQ(1, run->io.size);
@@ -102,49 +70,49 @@ TEST_F(vm, port_io_round_trip)
 	EXPECT_EQ(1, run->io.count);
 	EXPECT_EQ('K', *(uint8_t *)io_data(run));
 
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_RUN, 0));
+	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_RUN, 0));
 	ASSERT_EQ(KVM_EXIT_IO, run->exit_reason);
 	EXPECT_EQ(KVM_EXIT_IO_IN, run->io.direction);
 	EXPECT_EQ(2, run->io.size);
 	EXPECT_EQ(0x11, run->io.port);
 	*(uint16_t *)io_data(run) = 0x4141;
 
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_RUN, 0));
+	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_RUN, 0));
 	ASSERT_EQ(KVM_EXIT_IO, run->exit_reason);
 	EXPECT_EQ(KVM_EXIT_IO_OUT, run->io.direction);
 	EXPECT_EQ(0x12, run->io.port);
 	EXPECT_EQ(0x4142, *(uint16_t *)io_data(run));
 
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_RUN, 0));
+	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_RUN, 0));
 	ASSERT_EQ(KVM_EXIT_IO, run->exit_reason);
 	EXPECT_EQ(4, run->io.size);
 	EXPECT_EQ(0x13, run->io.port);
 	EXPECT_EQ(0x12345678, *(uint32_t *)io_data(run));
 	/* The guest's store went to our mapping. */
-	EXPECT_EQ(0xbeef, *(uint16_t *)(self->mem + 0x800));
+	EXPECT_EQ(0xbeef, *(uint16_t *)(self->v.mem + 0x800));
 
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_RUN, 0));
+	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_RUN, 0));
 	EXPECT_EQ(KVM_EXIT_HLT, run->exit_reason);
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_GET_REGS, &regs));
+	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_GET_REGS, &regs));
 	EXPECT_EQ(CODE_GPA + (rm_io_end - rm_io_begin), regs.rip);
 	EXPECT_EQ(0x12345678, (uint32_t)regs.rax);
 }
 
 TEST_F(vm, immediate_exit)
 {
-	self->run->immediate_exit = 1;
-	EXPECT_EQ(-1, ioctl(self->vcpu, KVM_RUN, 0));
+	self->v.run->immediate_exit = 1;
+	EXPECT_EQ(-1, ioctl(self->v.vcpu, KVM_RUN, 0));
 	EXPECT_EQ(EINTR, errno);
-	self->run->immediate_exit = 0;
-	ASSERT_EQ(0, ioctl(self->vcpu, KVM_RUN, 0));
-	EXPECT_EQ(KVM_EXIT_IO, self->run->exit_reason);
+	self->v.run->immediate_exit = 0;
+	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_RUN, 0));
+	EXPECT_EQ(KVM_EXIT_IO, self->v.run->exit_reason);
 }
 
 TEST_F(vm, unknown_vm_and_vcpu_ioctls)
 {
-	EXPECT_EQ(-1, ioctl(self->vm, _IO(KVMIO, 0xfe), 0));
+	EXPECT_EQ(-1, ioctl(self->v.vm, _IO(KVMIO, 0xfe), 0));
 	EXPECT_EQ(ENOTTY, errno);
-	EXPECT_EQ(-1, ioctl(self->vcpu, _IO(KVMIO, 0xfe), 0));
+	EXPECT_EQ(-1, ioctl(self->v.vcpu, _IO(KVMIO, 0xfe), 0));
 	EXPECT_EQ(EINVAL, errno);
 }
 
@@ -152,48 +120,48 @@ TEST_F(vm, memslot_errors)
 {
 	struct kvm_userspace_memory_region r = {
 		.slot = 1, .guest_phys_addr = 0x100000, .memory_size = 0x1000,
-		.userspace_addr = (uintptr_t)self->mem,
+		.userspace_addr = (uintptr_t)self->v.mem,
 	};
-	int nslots = ioctl(self->sys, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
+	int nslots = ioctl(self->v.sys, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS);
 
 	r.flags = 1u << 7;
-	EXPECT_EQ(-1, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &r));
+	EXPECT_EQ(-1, ioctl(self->v.vm, KVM_SET_USER_MEMORY_REGION, &r));
 	EXPECT_EQ(EINVAL, errno);
 	r.flags = 0;
 
 	r.guest_phys_addr = 0x100800;
-	EXPECT_EQ(-1, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &r));
+	EXPECT_EQ(-1, ioctl(self->v.vm, KVM_SET_USER_MEMORY_REGION, &r));
 	EXPECT_EQ(EINVAL, errno);
 	r.guest_phys_addr = 0x100000;
 
 	r.memory_size = 0x1800;
-	EXPECT_EQ(-1, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &r));
+	EXPECT_EQ(-1, ioctl(self->v.vm, KVM_SET_USER_MEMORY_REGION, &r));
 	EXPECT_EQ(EINVAL, errno);
 	r.memory_size = 0x1000;
 
 	r.slot = nslots;
-	EXPECT_EQ(-1, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &r));
+	EXPECT_EQ(-1, ioctl(self->v.vm, KVM_SET_USER_MEMORY_REGION, &r));
 	EXPECT_EQ(EINVAL, errno);
 	r.slot = 1;
 
 	/* Overlaps slot 0. */
 	r.guest_phys_addr = 0x10000;
-	EXPECT_EQ(-1, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &r));
+	EXPECT_EQ(-1, ioctl(self->v.vm, KVM_SET_USER_MEMORY_REGION, &r));
 	EXPECT_EQ(EEXIST, errno);
 
 	r.guest_phys_addr = 0x100000;
-	EXPECT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &r))
+	EXPECT_EQ(0, ioctl(self->v.vm, KVM_SET_USER_MEMORY_REGION, &r))
 		TH_LOG("slot 1 at 0x100000: %s", strerror(errno));
 	/* Delete, twice: there is nothing to delete the second time. */
 	r.memory_size = 0;
-	EXPECT_EQ(0, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &r));
-	EXPECT_EQ(-1, ioctl(self->vm, KVM_SET_USER_MEMORY_REGION, &r));
+	EXPECT_EQ(0, ioctl(self->v.vm, KVM_SET_USER_MEMORY_REGION, &r));
+	EXPECT_EQ(-1, ioctl(self->v.vm, KVM_SET_USER_MEMORY_REGION, &r));
 	EXPECT_EQ(EINVAL, errno);
 }
 
 TEST_F(vm, duplicate_vcpu_id)
 {
-	EXPECT_EQ(-1, ioctl(self->vm, KVM_CREATE_VCPU, 0));
+	EXPECT_EQ(-1, ioctl(self->v.vm, KVM_CREATE_VCPU, 0));
 	EXPECT_EQ(EEXIST, errno);
 }
 
