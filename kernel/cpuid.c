@@ -6,14 +6,16 @@
  * What we offer is the host's CPUID with everything we do not virtualize
  * taken out: VMX/SVM (no nesting), monitor/mwait, the PMU, thermal and
  * debug-store features, x2APIC and the TSC deadline timer (no in-kernel
- * APIC yet), XSAVE and AVX (XSETBV and XCR0 switching are not there yet),
- * and the speculation-control MSR bits (those MSRs are not passed through).
+ * APIC yet), the speculation-control MSR bits (those MSRs are not passed
+ * through), and of the XSAVE features all but x87/SSE/AVX (XSAVEC/XSAVES,
+ * AVX-512, MPX, PKRU, AMX): leaf 0xD describes exactly kvl_supported_xcr0().
  * Leaves 0x40000000/1 carry the KVM signature; we offer no paravirt feature.
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <asm/processor.h>
+#include <asm/fpu/xstate.h>
 #include "kvmlite.h"
 
 #define KVL_MAX_CPUID_ENTRIES	256
@@ -23,7 +25,11 @@
 /* Leaf 1 ECX: SSE3, PCLMUL, SSSE3, FMA, CX16, SSE4.1/4.2, MOVBE, POPCNT, AES, RDRAND, F16C */
 #define L1_ECX_OK	(BIT(0) | BIT(1) | BIT(9) | BIT(12) | BIT(13) | BIT(19) | \
 			 BIT(20) | BIT(22) | BIT(23) | BIT(25) | BIT(29) | BIT(30))
+#define L1_ECX_XSAVE		BIT(26)
+#define L1_ECX_OSXSAVE		BIT(27)
+#define L1_ECX_AVX		BIT(28)
 #define L1_ECX_HYPERVISOR	BIT(31)
+#define L7_EBX_AVX2		BIT(5)
 /* Leaf 1 EDX: everything but DS(21), ACPI(22), TM(29), PBE(31). */
 #define L1_EDX_OK	(~(BIT(21) | BIT(22) | BIT(29) | BIT(31)))
 /* Leaf 7.0 EBX: FSGSBASE, BMI1, SMEP, BMI2, ERMS, ADX, SMAP, CLFLUSHOPT, CLWB, SHA */
@@ -35,10 +41,27 @@
 #define X1_EDX_OK	(0x0183f3ffU | BIT(11) | BIT(20) | BIT(22) | BIT(25) | \
 			 BIT(26) | BIT(29))
 
+/* Bytes of a standard-format XSAVE area holding the features in @xcr0. */
+static u32 kvl_xstate_size(u64 xcr0)
+{
+	u32 size = 512 + 64, a, b, c, d;
+	int i;
+
+	for (i = 2; i < 64; i++) {
+		if (!(xcr0 & BIT_ULL(i)))
+			continue;
+		cpuid_count(0xd, i, &a, &b, &c, &d);
+		size = max(size, a + b);
+	}
+	return size;
+}
+
 static int kvl_cpuid_add(struct kvm_cpuid_entry2 *e, int *n, int max,
 			 u32 fn, u32 idx, bool indexed)
 {
+	u64 xcr0 = kvl_supported_xcr0();
 	struct kvm_cpuid_entry2 *x;
+	u32 ok;
 
 	if (*n >= max)
 		return -E2BIG;
@@ -55,14 +78,36 @@ static int kvl_cpuid_add(struct kvm_cpuid_entry2 *e, int *n, int max,
 		x->eax = min_t(u32, x->eax, KVL_MAX_BASIC_LEAF);
 		break;
 	case 1:
-		x->ecx = (x->ecx & L1_ECX_OK) | L1_ECX_HYPERVISOR;
+		ok = L1_ECX_OK;
+		if (xcr0 > XFEATURE_MASK_FPSSE)
+			ok |= L1_ECX_XSAVE;
+		if (xcr0 & XFEATURE_MASK_YMM)
+			ok |= L1_ECX_AVX;
+		x->ecx = (x->ecx & ok) | L1_ECX_HYPERVISOR;
 		x->edx &= L1_EDX_OK;
 		break;
 	case 7:
+		ok = L7_EBX_OK | ((xcr0 & XFEATURE_MASK_YMM) ? L7_EBX_AVX2 : 0);
 		x->eax = 0;
-		x->ebx &= idx ? 0 : L7_EBX_OK;
+		x->ebx &= idx ? 0 : ok;
 		x->ecx = 0;
 		x->edx = 0;
+		break;
+	case 0xd:
+		if (idx == 0) {
+			x->eax = (u32)xcr0;
+			x->edx = xcr0 >> 32;
+			x->ebx = kvl_xstate_size(xcr0);
+			x->ecx = x->ebx;
+		} else if (idx == 1) {
+			x->eax &= BIT(0);	/* XSAVEOPT; not XSAVEC/XGETBV1/XSAVES */
+			x->ebx = 0;
+			x->ecx = 0;
+			x->edx = 0;
+		} else {
+			x->ecx = 0;	/* user state, standard format */
+			x->edx = 0;
+		}
 		break;
 	case 0x40000000:
 		x->eax = 0x40000001;
@@ -114,13 +159,20 @@ static int kvl_cpuid_fill(struct kvm_cpuid_entry2 *e, int max)
 		case 7:
 			r = kvl_cpuid_add(e, &n, max, fn, 0, true);
 			break;
+		case 0xd:
+			if (kvl_supported_xcr0() <= XFEATURE_MASK_FPSSE)
+				break;
+			for (i = 0; i < 64 && !r; i++)
+				if (i < 2 || (kvl_supported_xcr0() & BIT_ULL(i)))
+					r = kvl_cpuid_add(e, &n, max, fn, i, true);
+			break;
 		case 2:
 		case 3:
 		case 0:
 		case 1:
 			r = kvl_cpuid_add(e, &n, max, fn, 0, false);
 			break;
-		default:	/* PMU, topology, XSAVE leaves: not offered */
+		default:	/* PMU, topology: not offered */
 			break;
 		}
 	}
@@ -213,5 +265,24 @@ void kvl_emulate_cpuid(struct kvl_vcpu *vcpu)
 	vcpu->regs[KVL_RBX] = hit ? hit->ebx : 0;
 	vcpu->regs[KVL_RCX] = hit ? hit->ecx : 0;
 	vcpu->regs[KVL_RDX] = hit ? hit->edx : 0;
+	/* The dynamic bits, as KVM keeps them: OSXSAVE and the XSAVE size for XCR0. */
+	if (hit && fn == 1) {
+		vcpu->regs[KVL_RCX] &= ~(unsigned long)L1_ECX_OSXSAVE;
+		if (kvl_ops->get_cr4(vcpu) & X86_CR4_OSXSAVE)
+			vcpu->regs[KVL_RCX] |= L1_ECX_OSXSAVE;
+	} else if (hit && fn == 0xd && (idx == 0 || idx == 1) && hit->ebx) {
+		vcpu->regs[KVL_RBX] = kvl_xstate_size(vcpu->xcr0);
+	}
 	vcpu->rip += 2;
+}
+
+/* The guest's physical address width, from its CPUID (36 without the leaf). */
+int kvl_guest_maxphyaddr(struct kvl_vcpu *vcpu)
+{
+	u32 i;
+
+	for (i = 0; i < vcpu->cpuid_nent; i++)
+		if (vcpu->cpuid[i].function == 0x80000008 && (vcpu->cpuid[i].eax & 0xff))
+			return min_t(u32, vcpu->cpuid[i].eax & 0xff, 52);
+	return 36;
 }

@@ -14,6 +14,10 @@
 #include <linux/spinlock.h>
 #include <linux/mmu_notifier.h>
 #include <linux/refcount.h>
+#include <linux/signal.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/types.h>
+#include <asm/irq_vectors.h>
 
 #define KVL_API_VERSION		12
 #define KVL_MAX_VCPUS		64
@@ -65,11 +69,28 @@ struct kvl_backend {
 
 	int (*vcpu_create)(struct kvl_vcpu *vcpu);
 	void (*vcpu_destroy)(struct kvl_vcpu *vcpu);
-	/* One guest entry; IRQs off, preemption off.  Returns an enum kvl_exit or -errno. */
+	/* One guest entry and exit; IRQs off, preemption off.  0 or -errno. */
 	int (*vcpu_run)(struct kvl_vcpu *vcpu);
+	/* Then, IRQs on and preemptible: what the exit asks.  An enum kvl_exit or -errno. */
+	int (*handle_exit)(struct kvl_vcpu *vcpu);
 
 	void (*get_sregs)(struct kvl_vcpu *vcpu, struct kvm_sregs *sregs);
 	int (*set_sregs)(struct kvl_vcpu *vcpu, const struct kvm_sregs *sregs);
+
+	/*
+	 * MSRs the backend keeps (EFER, the VMLOAD/VMCS-switched ones, PAT,
+	 * the TSC offset, DR6/DR7 for debugregs).  0 on success, 1 if the MSR
+	 * is not the backend's or the value is refused (#GP for the guest).
+	 */
+	int (*get_msr)(struct kvl_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host);
+	u64 (*get_cr4)(struct kvl_vcpu *vcpu);
+	int (*get_cpl)(struct kvl_vcpu *vcpu);
+	/* STI/MOV SS blocking, as KVM_VCPUEVENT's interrupt.shadow. */
+	u8 (*get_interrupt_shadow)(struct kvl_vcpu *vcpu);
+	void (*set_interrupt_shadow)(struct kvl_vcpu *vcpu, u8 shadow);
+	void (*get_dr67)(struct kvl_vcpu *vcpu, u64 *dr6, u64 *dr7);
+	void (*set_dr67)(struct kvl_vcpu *vcpu, u64 dr6, u64 dr7);
 };
 
 extern const struct kvl_backend kvl_svm_backend;
@@ -80,6 +101,7 @@ struct kvl_memslot {
 	u64 base_gfn;
 	u64 npages;
 	unsigned long userspace_addr;
+	unsigned long *dirty_bitmap;	/* little-endian bit per page, if logging */
 	u32 flags;
 	u16 id;
 	bool used;
@@ -101,8 +123,43 @@ struct kvl_vm {
 	struct kvl_vcpu *vcpus[KVL_MAX_VCPUS];
 	int nr_vcpus;			/* published with smp_store_release */
 	cpumask_var_t kick_mask;	/* under mmu_lock */
+	s64 kvmclock_offset;		/* VM clock = CLOCK_BOOTTIME + this */
 
 	void *arch;			/* backend's per-VM data */
+};
+
+/*
+ * An event for the guest, owned by the core: queued by exit handlers and
+ * ioctls, delivered by the backend at entry, and put back by the backend
+ * when the exit interrupted its delivery (exit_int_info / IDT-vectoring).
+ */
+enum kvl_event_type {
+	KVL_EVENT_NONE,
+	KVL_EVENT_EXCEPTION,
+	KVL_EVENT_INTR,
+	KVL_EVENT_SOFT_INTR,
+	KVL_EVENT_NMI,
+};
+
+struct kvl_event {
+	u8 type;			/* enum kvl_event_type */
+	u8 vector;
+	bool has_err;
+	u32 err;
+};
+
+/* MSR state the core emulates for every backend. */
+#define KVL_MTRR_VAR	8
+struct kvl_msrs {
+	u64 apic_base;
+	u64 misc_enable;
+	u64 mtrr_def_type;
+	u64 mtrr_fixed[11];
+	u64 mtrr_var[2 * KVL_MTRR_VAR];
+	u64 kvmclock_system_time;	/* MSR_KVM_SYSTEM_TIME(_NEW) as written */
+	u64 kvmclock_wall_clock;
+	u64 tsc_adjust;
+	u64 mcg_status;
 };
 
 /* What the last KVM_EXIT_IO asked for, completed on the next KVM_RUN. */
@@ -137,12 +194,31 @@ struct kvl_vcpu {
 	struct kvm_cpuid_entry2 *cpuid;	/* KVM_SET_CPUID2's table */
 	u32 cpuid_nent;
 
+	struct kvl_event event;		/* being delivered (injected) */
+	struct kvl_event pending_exc;	/* queued exception, not yet delivered */
+	bool nmi_pending;
+	bool nmi_masked;
+	u32 mp_state;
+	struct kvl_msrs msrs;
+
+	/* Guest FPU: loaded for the whole of KVM_RUN (fpu_swap_kvm_fpstate). */
+	struct fpu_guest gfpu;
+	u64 xcr0;
+
+	/* Guest DR0-3: switched only once the guest has touched them. */
+	unsigned long db[4];
+	bool db_guest_owned;
+
+	sigset_t sigmask;
+	bool sigmask_set;
+
 	void *arch;			/* backend's per-vCPU data */
 };
 
 #define KVL_OUTSIDE_GUEST	0
 #define KVL_IN_GUEST		1
 #define KVL_REQ_TLB_FLUSH	0
+#define KVL_REQ_CLOCK_UPDATE	1
 
 /* main.c */
 int kvl_hw_get(void);
@@ -152,6 +228,9 @@ void kvl_hw_put(void);
 int kvl_create_vm(unsigned long type);
 struct kvl_memslot *kvl_gfn_to_slot(struct kvl_vm *vm, u64 gfn);
 int kvl_handle_gpa_fault(struct kvl_vcpu *vcpu, u64 gpa, bool write);
+void kvl_mark_dirty_locked(struct kvl_vm *vm, u64 gfn);
+int kvl_read_guest(struct kvl_vm *vm, u64 gpa, void *data, unsigned long len);
+int kvl_write_guest(struct kvl_vm *vm, u64 gpa, const void *data, unsigned long len);
 void kvl_vm_put(struct kvl_vm *vm);
 long kvl_check_extension(struct kvl_vm *vm, long cap);
 
@@ -160,8 +239,38 @@ int kvl_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
 int kvl_set_cpuid2(struct kvl_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 int kvl_get_cpuid2(struct kvl_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 void kvl_emulate_cpuid(struct kvl_vcpu *vcpu);
+int kvl_guest_maxphyaddr(struct kvl_vcpu *vcpu);
+
+/* kvmclock.c */
+int kvl_kvmclock_set_system_time(struct kvl_vcpu *vcpu, u64 data, bool host);
+int kvl_kvmclock_set_wall_clock(struct kvl_vcpu *vcpu, u64 data, bool host);
+void kvl_kvmclock_update(struct kvl_vcpu *vcpu);
+int kvl_vm_get_clock(struct kvl_vm *vm, struct kvm_clock_data __user *argp);
+int kvl_vm_set_clock(struct kvl_vm *vm, struct kvm_clock_data __user *argp);
+u64 kvl_vm_clock_ns(struct kvl_vm *vm);
+
+/* msr.c */
+int kvl_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data, bool host);
+int kvl_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host);
+void kvl_emulate_rdmsr(struct kvl_vcpu *vcpu);
+void kvl_emulate_wrmsr(struct kvl_vcpu *vcpu);
+int kvl_msrs_ioctl(struct kvl_vcpu *vcpu, struct kvm_msrs __user *argp, bool set);
+int kvl_get_msr_index_list(struct kvm_msr_list __user *argp);
+void kvl_msrs_reset(struct kvl_vcpu *vcpu);
+
+/* fpu.c */
+int kvl_fpu_init(void);
+u64 kvl_supported_xcr0(void);
+int kvl_vcpu_fpu_create(struct kvl_vcpu *vcpu);
+void kvl_vcpu_fpu_destroy(struct kvl_vcpu *vcpu);
+void kvl_fpu_load_guest_xcr0(struct kvl_vcpu *vcpu);
+void kvl_fpu_put_guest_xcr0(struct kvl_vcpu *vcpu);
+void kvl_emulate_xsetbv(struct kvl_vcpu *vcpu);
+long kvl_fpu_ioctl(struct kvl_vcpu *vcpu, unsigned int ioctl, void __user *argp);
 
 /* vcpu.c */
+void kvl_queue_exception(struct kvl_vcpu *vcpu, u8 vector, bool has_err, u32 err);
+
 int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id);
 void kvl_vcpu_free(struct kvl_vcpu *vcpu);
 void kvl_kick_all(struct kvl_vm *vm, int req);

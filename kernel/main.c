@@ -121,6 +121,8 @@ static long kvl_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long a
 		return kvl_check_extension(NULL, arg);
 	case KVM_GET_SUPPORTED_CPUID:
 		return kvl_get_supported_cpuid((struct kvm_cpuid2 __user *)arg);
+	case KVM_GET_MSR_INDEX_LIST:
+		return kvl_get_msr_index_list((struct kvm_msr_list __user *)arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
 		if (arg)
 			return -EINVAL;
@@ -175,6 +177,9 @@ static int __init kvl_init(void)
 		return r;
 	}
 
+	r = kvl_fpu_init();
+	if (r)
+		return r;
 	r = kvl_ops->init();
 	if (r)
 		return r;

@@ -13,8 +13,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <asm/cpufeature.h>
-#include <asm/fpu/api.h>
-#include <asm/fpu/xcr.h>
+#include <asm/debugreg.h>
 #include <asm/msr.h>
 #include <asm/svm.h>
 #include <asm/processor-flags.h>
@@ -40,19 +39,44 @@ struct svm_vm {
 struct svm_vcpu {
 	struct vmcb *vmcb;
 	unsigned long vmcb_pa;
-	u64 efer;			/* as the guest sees it (no SVME) */
-	u64 apic_base;
 	u32 asid;
 	u32 asid_gen;
 	int asid_cpu;
-	void *fpu;			/* guest XSAVE area */
+	u64 de_cfg;
+	/* NMIs stay masked until the guest's IRET has retired (no vNMI here). */
+	bool awaiting_iret;
+	unsigned long iret_rip;
 };
 
 static DEFINE_PER_CPU(struct svm_cpu, svm_cpu);
 static struct page *svm_iopm, *svm_msrpm;
 static u32 svm_max_asid;
-static u64 svm_host_xcr0;
-static unsigned int svm_fpu_order;
+
+/*
+ * MSRs the guest reads and writes without an exit: VMRUN and VMLOAD/VMSAVE
+ * switch them through the VMCB, so the host's are never exposed.
+ */
+static const u32 svm_direct_msrs[] = {
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR,
+	MSR_CSTAR, MSR_SYSCALL_MASK, MSR_IA32_SYSENTER_CS,
+	MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+};
+
+/* Clear the read and write intercepts of @msr in the MSR permission map. */
+static void svm_msrpm_allow(u8 *msrpm, u32 msr)
+{
+	static const u32 base[] = { 0, 0xc0000000, 0xc0010000 };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(base); i++) {
+		if (msr - base[i] < 0x2000) {
+			u32 bit = i * 0x800 * 8 + (msr - base[i]) * 2;
+
+			msrpm[bit / 8] &= ~(3 << (bit % 8));
+			return;
+		}
+	}
+}
 
 static inline struct svm_vcpu *to_svm(struct kvl_vcpu *vcpu)
 {
@@ -113,6 +137,8 @@ static int svm_init(void)
 	/* Intercept every port and every MSR: the core decides what stays in. */
 	memset(page_address(svm_iopm), 0xff, PAGE_SIZE << get_order(IOPM_PAGES * PAGE_SIZE));
 	memset(page_address(svm_msrpm), 0xff, PAGE_SIZE << get_order(MSRPM_PAGES * PAGE_SIZE));
+	for (cpu = 0; cpu < ARRAY_SIZE(svm_direct_msrs); cpu++)
+		svm_msrpm_allow(page_address(svm_msrpm), svm_direct_msrs[cpu]);
 
 	for_each_possible_cpu(cpu) {
 		struct svm_cpu *sc = per_cpu_ptr(&svm_cpu, cpu);
@@ -122,9 +148,6 @@ static int svm_init(void)
 		if (!sc->hsave || !sc->host_save)
 			goto err_nomem;
 	}
-
-	svm_host_xcr0 = boot_cpu_has(X86_FEATURE_OSXSAVE) ? xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
-	svm_fpu_order = get_order(max_t(u32, cpuid_ebx(0xd), 512 + 64));
 	return 0;
 
 err_nomem:
@@ -209,6 +232,11 @@ static void svm_set_intercept(struct vmcb_control_area *c, int bit)
 	c->intercepts[bit / 32] |= BIT(bit % 32);
 }
 
+static void svm_clr_intercept(struct vmcb_control_area *c, int bit)
+{
+	c->intercepts[bit / 32] &= ~BIT(bit % 32);
+}
+
 static void svm_seg_reset(struct vmcb_seg *s, u16 sel, u16 attrib, u64 base)
 {
 	s->selector = sel;
@@ -230,6 +258,10 @@ static void svm_vmcb_reset(struct kvl_vcpu *vcpu)
 		INTERCEPT_VMMCALL, INTERCEPT_VMLOAD, INTERCEPT_VMSAVE,
 		INTERCEPT_STGI, INTERCEPT_CLGI, INTERCEPT_SKINIT,
 		INTERCEPT_MONITOR, INTERCEPT_MWAIT, INTERCEPT_XSETBV,
+		/* DR0-3 until the guest first touches them: then they are switched. */
+		INTERCEPT_DR0_READ, INTERCEPT_DR0_READ + 1, INTERCEPT_DR0_READ + 2,
+		INTERCEPT_DR0_READ + 3, INTERCEPT_DR0_WRITE, INTERCEPT_DR0_WRITE + 1,
+		INTERCEPT_DR0_WRITE + 2, INTERCEPT_DR0_WRITE + 3,
 	};
 	int i;
 
@@ -258,8 +290,14 @@ static void svm_vmcb_reset(struct kvl_vcpu *vcpu)
 	s->dr6 = 0xffff0ff0;
 	s->dr7 = 0x400;
 	s->g_pat = 0x0007040600070406ULL;
-	svm->efer = 0;
-	svm->apic_base = 0xfee00000 | BIT(11) | (vcpu->id ? 0 : BIT(8));
+	svm->de_cfg = 0;
+	svm->awaiting_iret = false;
+	vcpu->db_guest_owned = false;
+	memset(vcpu->db, 0, sizeof(vcpu->db));
+	vcpu->event.type = KVL_EVENT_NONE;
+	vcpu->pending_exc.type = KVL_EVENT_NONE;
+	vcpu->nmi_pending = false;
+	vcpu->nmi_masked = false;
 }
 
 static int svm_vcpu_create(struct kvl_vcpu *vcpu)
@@ -269,10 +307,7 @@ static int svm_vcpu_create(struct kvl_vcpu *vcpu)
 	if (!svm)
 		return -ENOMEM;
 	svm->vmcb = (struct vmcb *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
-	svm->fpu = (void *)__get_free_pages(GFP_KERNEL_ACCOUNT | __GFP_ZERO, svm_fpu_order);
-	if (!svm->vmcb || !svm->fpu) {
-		free_page((unsigned long)svm->vmcb);
-		free_pages((unsigned long)svm->fpu, svm_fpu_order);
+	if (!svm->vmcb) {
 		kfree(svm);
 		return -ENOMEM;
 	}
@@ -288,7 +323,6 @@ static void svm_vcpu_destroy(struct kvl_vcpu *vcpu)
 	struct svm_vcpu *svm = to_svm(vcpu);
 
 	free_page((unsigned long)svm->vmcb);
-	free_pages((unsigned long)svm->fpu, svm_fpu_order);
 	kfree(svm);
 	vcpu->arch = NULL;
 }
@@ -345,8 +379,8 @@ static void svm_get_sregs(struct kvl_vcpu *vcpu, struct kvm_sregs *sr)
 	sr->cr3 = s->cr3;
 	sr->cr4 = s->cr4;
 	sr->cr8 = svm->vmcb->control.int_ctl & V_TPR_MASK;
-	sr->efer = svm->efer;
-	sr->apic_base = svm->apic_base;
+	sr->efer = s->efer & ~EFER_SVME;
+	sr->apic_base = vcpu->msrs.apic_base;
 }
 
 static int svm_set_sregs(struct kvl_vcpu *vcpu, const struct kvm_sregs *sr)
@@ -387,17 +421,258 @@ static int svm_set_sregs(struct kvl_vcpu *vcpu, const struct kvm_sregs *sr)
 	s->cr4 = sr->cr4;
 	s->cpl = (sr->cr0 & X86_CR0_PE) ? sr->ss.dpl : 0;
 	svm->vmcb->control.int_ctl = (svm->vmcb->control.int_ctl & ~V_TPR_MASK) | sr->cr8;
-	svm->efer = efer;
 	s->efer = efer | EFER_SVME;
-	svm->apic_base = sr->apic_base;
+	vcpu->msrs.apic_base = sr->apic_base;
 	return 0;
 }
 
-static void svm_inject_exception(struct svm_vcpu *svm, u8 vector, bool has_err, u32 err)
+static u64 svm_get_cr4(struct kvl_vcpu *vcpu)
 {
-	svm->vmcb->control.event_inj = vector | SVM_EVTINJ_VALID | SVM_EVTINJ_TYPE_EXEPT |
-				       (has_err ? SVM_EVTINJ_VALID_ERR : 0);
-	svm->vmcb->control.event_inj_err = err;
+	return to_svm(vcpu)->vmcb->save.cr4;
+}
+
+static int svm_get_cpl(struct kvl_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->save.cpl;
+}
+
+static u8 svm_get_interrupt_shadow(struct kvl_vcpu *vcpu)
+{
+	/* SVM does not say whether STI or MOV SS made it: KVM reports MOV SS. */
+	return (to_svm(vcpu)->vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK) ?
+	       KVM_X86_SHADOW_INT_MOV_SS : 0;
+}
+
+static void svm_set_interrupt_shadow(struct kvl_vcpu *vcpu, u8 shadow)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	if (shadow)
+		c->int_state |= SVM_INTERRUPT_SHADOW_MASK;
+	else
+		c->int_state &= ~SVM_INTERRUPT_SHADOW_MASK;
+}
+
+static void svm_get_dr67(struct kvl_vcpu *vcpu, u64 *dr6, u64 *dr7)
+{
+	*dr6 = to_svm(vcpu)->vmcb->save.dr6;
+	*dr7 = to_svm(vcpu)->vmcb->save.dr7;
+}
+
+static void svm_set_dr67(struct kvl_vcpu *vcpu, u64 dr6, u64 dr7)
+{
+	to_svm(vcpu)->vmcb->save.dr6 = dr6;
+	to_svm(vcpu)->vmcb->save.dr7 = dr7;
+}
+
+/* PAT: eight types, each UC, WC, WT, WP, WB or UC- (not 2 or 3). */
+static bool svm_pat_ok(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (i * 8);
+
+		if (t > 7 || t == 2 || t == 3)
+			return false;
+	}
+	return true;
+}
+
+static int svm_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *s = &svm->vmcb->save;
+
+	switch (index) {
+	case MSR_EFER:
+		*data = s->efer & ~EFER_SVME;
+		break;
+	case MSR_STAR:
+		*data = s->star;
+		break;
+	case MSR_LSTAR:
+		*data = s->lstar;
+		break;
+	case MSR_CSTAR:
+		*data = s->cstar;
+		break;
+	case MSR_SYSCALL_MASK:
+		*data = s->sfmask;
+		break;
+	case MSR_KERNEL_GS_BASE:
+		*data = s->kernel_gs_base;
+		break;
+	case MSR_FS_BASE:
+		*data = s->fs.base;
+		break;
+	case MSR_GS_BASE:
+		*data = s->gs.base;
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		*data = s->sysenter_cs;
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+		*data = s->sysenter_esp;
+		break;
+	case MSR_IA32_SYSENTER_EIP:
+		*data = s->sysenter_eip;
+		break;
+	case MSR_IA32_CR_PAT:
+		*data = s->g_pat;
+		break;
+	case MSR_IA32_TSC:
+		*data = rdtsc() + svm->vmcb->control.tsc_offset;
+		break;
+	case MSR_AMD64_DE_CFG:
+		*data = svm->de_cfg;
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+static int svm_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *s = &svm->vmcb->save;
+
+	switch (index) {
+	case MSR_EFER:
+		if (data & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
+			return 1;
+		/* LME cannot change under paging; LMA is the CPU's to set. */
+		if (!host && (s->cr0 & X86_CR0_PG) && ((data ^ s->efer) & EFER_LME))
+			return 1;
+		s->efer = (data & ~EFER_LMA) | (s->efer & EFER_LMA) | EFER_SVME;
+		break;
+	case MSR_STAR:
+		s->star = data;
+		break;
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		/* KVM makes these canonical rather than refusing them. */
+		data = (s64)(data << 16) >> 16;
+		fallthrough;
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+		/* Addresses: canonical only, or VMRUN would refuse the VMCB. */
+		if ((s64)(data << 16) >> 16 != data)
+			return 1;
+		if (index == MSR_LSTAR)
+			s->lstar = data;
+		else if (index == MSR_CSTAR)
+			s->cstar = data;
+		else if (index == MSR_KERNEL_GS_BASE)
+			s->kernel_gs_base = data;
+		else if (index == MSR_FS_BASE)
+			s->fs.base = data;
+		else if (index == MSR_GS_BASE)
+			s->gs.base = data;
+		else if (index == MSR_IA32_SYSENTER_ESP)
+			s->sysenter_esp = data;
+		else
+			s->sysenter_eip = data;
+		break;
+	case MSR_SYSCALL_MASK:
+		s->sfmask = data;
+		break;
+	case MSR_IA32_SYSENTER_CS:
+		s->sysenter_cs = data;
+		break;
+	case MSR_IA32_CR_PAT:
+		if (!svm_pat_ok(data))
+			return 1;
+		s->g_pat = data;
+		break;
+	case MSR_IA32_TSC:
+		svm->vmcb->control.tsc_offset = data - rdtsc();
+		break;
+	case MSR_AMD64_DE_CFG:
+		if (data & ~MSR_AMD64_DE_CFG_LFENCE_SERIALIZE)
+			return 1;
+		svm->de_cfg = data;
+		break;
+	default:
+		return 1;
+	}
+	return 0;
+}
+
+/* Program the next event: a re-injection first, then exceptions, then NMIs. */
+static void svm_inject_event(struct kvl_vcpu *vcpu, struct svm_vcpu *svm)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	struct kvl_event *e = &vcpu->event;
+	static const u32 type[] = {
+		[KVL_EVENT_EXCEPTION] = SVM_EVTINJ_TYPE_EXEPT,
+		[KVL_EVENT_INTR] = SVM_EVTINJ_TYPE_INTR,
+		[KVL_EVENT_SOFT_INTR] = SVM_EVTINJ_TYPE_SOFT,
+		[KVL_EVENT_NMI] = SVM_EVTINJ_TYPE_NMI,
+	};
+
+	if (svm->awaiting_iret && vcpu->rip != svm->iret_rip) {
+		svm->awaiting_iret = false;
+		vcpu->nmi_masked = false;
+	}
+	if (e->type == KVL_EVENT_NONE) {
+		if (vcpu->pending_exc.type != KVL_EVENT_NONE) {
+			*e = vcpu->pending_exc;
+			vcpu->pending_exc.type = KVL_EVENT_NONE;
+		} else if (vcpu->nmi_pending && !vcpu->nmi_masked) {
+			e->type = KVL_EVENT_NMI;
+			e->vector = NMI_VECTOR;
+			e->has_err = false;
+			vcpu->nmi_pending = false;
+		}
+	}
+	if (e->type == KVL_EVENT_NONE) {
+		c->event_inj = 0;
+		return;
+	}
+	c->event_inj = e->vector | type[e->type] | SVM_EVTINJ_VALID |
+		       (e->has_err ? SVM_EVTINJ_VALID_ERR : 0);
+	c->event_inj_err = e->err;
+	if (e->type == KVL_EVENT_NMI) {
+		vcpu->nmi_masked = true;
+		svm_set_intercept(c, INTERCEPT_IRET);
+	}
+}
+
+/* After the exit: an event whose delivery the exit cut short is delivered again. */
+static void svm_complete_event(struct kvl_vcpu *vcpu, struct svm_vcpu *svm)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	u32 info = c->exit_int_info;
+	u8 vec = info & SVM_EXITINTINFO_VEC_MASK;
+	struct kvl_event *e = &vcpu->event;
+
+	c->event_inj = 0;
+	e->type = KVL_EVENT_NONE;
+	if (!(info & SVM_EXITINTINFO_VALID))
+		return;
+	e->vector = vec;
+	e->has_err = info & SVM_EXITINTINFO_VALID_ERR;
+	e->err = c->exit_int_info_err;
+	switch (info & SVM_EXITINTINFO_TYPE_MASK) {
+	case SVM_EXITINTINFO_TYPE_EXEPT:
+		/* INT3/INTO are traps of an instruction: it runs again instead. */
+		if (vec != BP_VECTOR && vec != OF_VECTOR)
+			e->type = KVL_EVENT_EXCEPTION;
+		break;
+	case SVM_EXITINTINFO_TYPE_INTR:
+		e->type = KVL_EVENT_INTR;
+		break;
+	case SVM_EXITINTINFO_TYPE_NMI:
+		e->type = KVL_EVENT_NMI;
+		break;
+	default:	/* INT n: RIP is still on the instruction, which runs again */
+		break;
+	}
 }
 
 static void svm_fill_internal_error(struct kvl_vcpu *vcpu, u64 code)
@@ -443,6 +718,7 @@ static int svm_handle_exit(struct kvl_vcpu *vcpu)
 	struct vmcb_control_area *c = &svm->vmcb->control;
 	struct kvm_run *run = vcpu->run;
 	u64 code = ((u64)c->exit_code_hi << 32) | c->exit_code;
+	int i;
 
 	switch (code) {
 	case SVM_EXIT_INTR:
@@ -453,6 +729,30 @@ static int svm_handle_exit(struct kvl_vcpu *vcpu)
 		return svm_exit_ioio(vcpu, c);
 	case SVM_EXIT_CPUID:
 		kvl_emulate_cpuid(vcpu);
+		return KVL_EXIT_CONTINUE;
+	case SVM_EXIT_MSR:
+		if (c->exit_info_1)
+			kvl_emulate_wrmsr(vcpu);
+		else
+			kvl_emulate_rdmsr(vcpu);
+		return KVL_EXIT_CONTINUE;
+	case SVM_EXIT_XSETBV:
+		kvl_emulate_xsetbv(vcpu);
+		return KVL_EXIT_CONTINUE;
+	case SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR3:
+	case SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR3:
+		/* First touch: hand DR0-3 to the guest and run the MOV again. */
+		vcpu->db_guest_owned = true;
+		for (i = 0; i < 4; i++) {
+			svm_clr_intercept(c, INTERCEPT_DR0_READ + i);
+			svm_clr_intercept(c, INTERCEPT_DR0_WRITE + i);
+		}
+		return KVL_EXIT_CONTINUE;
+	case SVM_EXIT_IRET:
+		/* NMIs unmask once this IRET has run: at the next entry past it. */
+		svm_clr_intercept(c, INTERCEPT_IRET);
+		svm->awaiting_iret = true;
+		svm->iret_rip = vcpu->rip;
 		return KVL_EXIT_CONTINUE;
 	case SVM_EXIT_HLT:
 		vcpu->rip += 1;
@@ -477,7 +777,7 @@ static int svm_handle_exit(struct kvl_vcpu *vcpu)
 	case SVM_EXIT_MONITOR:
 	case SVM_EXIT_MWAIT:
 		/* Not advertised to the guest: #UD, as on a CPU without them. */
-		svm_inject_exception(svm, UD_VECTOR, false, 0);
+		kvl_queue_exception(vcpu, UD_VECTOR, false, 0);
 		return KVL_EXIT_CONTINUE;
 	case SVM_EXIT_ERR:
 		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
@@ -508,16 +808,21 @@ static void svm_pick_asid(struct svm_vcpu *svm, struct svm_cpu *sc, int cpu)
 	c->tlb_ctl = TLB_CONTROL_FLUSH_ASID;
 }
 
-static inline void svm_xsave(void *area)
+static void svm_load_guest_db(struct kvl_vcpu *vcpu)
 {
-	asm volatile("xsave64 %0" : "=m" (*(u8 *)area)
-		     : "a" ((u32)svm_host_xcr0), "d" ((u32)(svm_host_xcr0 >> 32)) : "memory");
+	set_debugreg(0, 7);
+	set_debugreg(vcpu->db[0], 0);
+	set_debugreg(vcpu->db[1], 1);
+	set_debugreg(vcpu->db[2], 2);
+	set_debugreg(vcpu->db[3], 3);
 }
 
-static inline void svm_xrstor(void *area)
+static void svm_save_guest_db(struct kvl_vcpu *vcpu)
 {
-	asm volatile("xrstor64 %0" : : "m" (*(u8 *)area),
-		     "a" ((u32)svm_host_xcr0), "d" ((u32)(svm_host_xcr0 >> 32)) : "memory");
+	get_debugreg(vcpu->db[0], 0);
+	get_debugreg(vcpu->db[1], 1);
+	get_debugreg(vcpu->db[2], 2);
+	get_debugreg(vcpu->db[3], 3);
 }
 
 static int svm_vcpu_run(struct kvl_vcpu *vcpu)
@@ -540,28 +845,30 @@ static int svm_vcpu_run(struct kvl_vcpu *vcpu)
 	vmcb->save.rsp = vcpu->rsp;
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
+	svm_inject_event(vcpu, svm);
 
-	/* Host FPU state goes to its task; the guest's comes in. */
-	kernel_fpu_begin();
-	if (svm_host_xcr0)
-		svm_xrstor(svm->fpu);
+	if (vcpu->db_guest_owned)
+		svm_load_guest_db(vcpu);
+	kvl_fpu_load_guest_xcr0(vcpu);
 
 	asm volatile("clgi" ::: "memory");
 	kvl_svm_enter(svm->vmcb_pa, vcpu->regs, page_to_phys(sc->host_save));
 	asm volatile("stgi" ::: "memory");
 
-	if (svm_host_xcr0)
-		svm_xsave(svm->fpu);
-	kernel_fpu_end();
+	kvl_fpu_put_guest_xcr0(vcpu);
+	if (vcpu->db_guest_owned)
+		svm_save_guest_db(vcpu);
+	/* The guest's DR0-3/DR7 may be in the CPU: give the host its breakpoints back. */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
 
 	vmcb->control.tlb_ctl = TLB_CONTROL_DO_NOTHING;
 	vcpu->regs[KVL_RAX] = vmcb->save.rax;
 	vcpu->rsp = vmcb->save.rsp;
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
-	vmcb->control.event_inj = 0;
-
-	return svm_handle_exit(vcpu);
+	svm_complete_event(vcpu, svm);
+	return 0;
 }
 
 const struct kvl_backend kvl_svm_backend = {
@@ -578,6 +885,15 @@ const struct kvl_backend kvl_svm_backend = {
 	.vcpu_create	= svm_vcpu_create,
 	.vcpu_destroy	= svm_vcpu_destroy,
 	.vcpu_run	= svm_vcpu_run,
+	.handle_exit	= svm_handle_exit,
 	.get_sregs	= svm_get_sregs,
 	.set_sregs	= svm_set_sregs,
+	.get_msr	= svm_get_msr,
+	.set_msr	= svm_set_msr,
+	.get_cr4	= svm_get_cr4,
+	.get_cpl	= svm_get_cpl,
+	.get_interrupt_shadow = svm_get_interrupt_shadow,
+	.set_interrupt_shadow = svm_set_interrupt_shadow,
+	.get_dr67	= svm_get_dr67,
+	.set_dr67	= svm_set_dr67,
 };

@@ -127,16 +127,30 @@ static void kvl_internal_error(struct kvl_vcpu *vcpu, u32 suberror, u64 d0, u64 
 	run->internal.data[1] = d1;
 }
 
-static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
+/*
+ * Queue an exception for delivery at the next entry.  A second one while
+ * the first is still queued makes a double fault; a third, shutdown (which
+ * the hardware then produces itself when the #DF cannot be delivered).
+ */
+void kvl_queue_exception(struct kvl_vcpu *vcpu, u8 vector, bool has_err, u32 err)
+{
+	struct kvl_event *e = &vcpu->pending_exc;
+
+	if (e->type == KVL_EVENT_EXCEPTION && e->vector != DF_VECTOR) {
+		vector = DF_VECTOR;
+		has_err = true;
+		err = 0;
+	}
+	e->type = KVL_EVENT_EXCEPTION;
+	e->vector = vector;
+	e->has_err = has_err;
+	e->err = err;
+}
+
+static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 	int r;
-
-	if (vcpu->pio_pending)
-		kvl_complete_pio(vcpu);
-	run->flags = 0;
-	if (kvl_immediate_exit(run))
-		return -EINTR;
 
 	for (;;) {
 		if (signal_pending(current)) {
@@ -144,6 +158,8 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 			return -EINTR;
 		}
 		cond_resched();
+		if (test_and_clear_bit(KVL_REQ_CLOCK_UPDATE, &vcpu->requests))
+			kvl_kvmclock_update(vcpu);
 
 		preempt_disable();
 		local_irq_disable();
@@ -161,6 +177,8 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 		local_irq_enable();
 		preempt_enable();
 		vcpu->exit_count++;
+		if (!r)
+			r = kvl_ops->handle_exit(vcpu);
 
 		switch (r) {
 		case KVL_EXIT_CONTINUE:
@@ -188,6 +206,171 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 			return r < 0 ? r : -EIO;
 		}
 	}
+}
+
+static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	sigset_t saved;
+	int r;
+
+	if (vcpu->pio_pending)
+		kvl_complete_pio(vcpu);
+	run->flags = 0;
+	if (kvl_immediate_exit(run))
+		return -EINTR;
+
+	/* KVM_SET_SIGNAL_MASK: the mask the thread has while the guest runs. */
+	if (vcpu->sigmask_set)
+		sigprocmask(SIG_SETMASK, &vcpu->sigmask, &saved);
+	fpu_swap_kvm_fpstate(&vcpu->gfpu, true);
+	r = kvl_vcpu_run_loop(vcpu);
+	fpu_swap_kvm_fpstate(&vcpu->gfpu, false);
+	if (vcpu->sigmask_set)
+		sigprocmask(SIG_SETMASK, &saved, NULL);
+	return r;
+}
+
+static int kvl_vcpu_set_sigmask(struct kvl_vcpu *vcpu, struct kvm_signal_mask __user *argp)
+{
+	struct kvm_signal_mask m;
+	sigset_t set;
+
+	if (!argp) {
+		vcpu->sigmask_set = false;
+		return 0;
+	}
+	if (copy_from_user(&m, argp, sizeof(m)))
+		return -EFAULT;
+	if (m.len != sizeof(set))
+		return -EINVAL;
+	if (copy_from_user(&set, argp->sigset, sizeof(set)))
+		return -EFAULT;
+	sigdelsetmask(&set, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	vcpu->sigmask = set;
+	vcpu->sigmask_set = true;
+	return 0;
+}
+
+static int kvl_vcpu_get_mp_state(struct kvl_vcpu *vcpu, struct kvm_mp_state __user *argp)
+{
+	struct kvm_mp_state mp = { .mp_state = vcpu->mp_state };
+
+	return copy_to_user(argp, &mp, sizeof(mp)) ? -EFAULT : 0;
+}
+
+static int kvl_vcpu_set_mp_state(struct kvl_vcpu *vcpu, struct kvm_mp_state __user *argp)
+{
+	struct kvm_mp_state mp;
+
+	if (copy_from_user(&mp, argp, sizeof(mp)))
+		return -EFAULT;
+	/* Without an in-kernel LAPIC a vCPU is always runnable, as in KVM. */
+	if (mp.mp_state != KVM_MP_STATE_RUNNABLE)
+		return -EINVAL;
+	vcpu->mp_state = mp.mp_state;
+	return 0;
+}
+
+static int kvl_vcpu_get_events(struct kvl_vcpu *vcpu, struct kvm_vcpu_events __user *argp)
+{
+	const struct kvl_event *ex = vcpu->event.type == KVL_EVENT_EXCEPTION ?
+				     &vcpu->event : &vcpu->pending_exc;
+	struct kvm_vcpu_events e = {};
+
+	if (ex->type == KVL_EVENT_EXCEPTION) {
+		e.exception.injected = ex == &vcpu->event;
+		e.exception.pending = ex == &vcpu->pending_exc;
+		e.exception.nr = ex->vector;
+		e.exception.has_error_code = ex->has_err;
+		e.exception.error_code = ex->err;
+	}
+	if (vcpu->event.type == KVL_EVENT_INTR || vcpu->event.type == KVL_EVENT_SOFT_INTR) {
+		e.interrupt.injected = 1;
+		e.interrupt.nr = vcpu->event.vector;
+		e.interrupt.soft = vcpu->event.type == KVL_EVENT_SOFT_INTR;
+	}
+	e.interrupt.shadow = kvl_ops->get_interrupt_shadow(vcpu);
+	e.nmi.injected = vcpu->event.type == KVL_EVENT_NMI;
+	e.nmi.pending = vcpu->nmi_pending;
+	e.nmi.masked = vcpu->nmi_masked;
+	e.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
+		  KVM_VCPUEVENT_VALID_SMM;
+	return copy_to_user(argp, &e, sizeof(e)) ? -EFAULT : 0;
+}
+
+#define KVL_VCPUEVENT_FLAGS	(KVM_VCPUEVENT_VALID_NMI_PENDING | \
+				 KVM_VCPUEVENT_VALID_SIPI_VECTOR | \
+				 KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM)
+
+/* The checks of kvm_vcpu_ioctl_x86_set_vcpu_events(), before anything changes. */
+static int kvl_vcpu_set_events(struct kvl_vcpu *vcpu, struct kvm_vcpu_events __user *argp)
+{
+	struct kvm_vcpu_events e;
+
+	if (copy_from_user(&e, argp, sizeof(e)))
+		return -EFAULT;
+	/* Exception payloads and triple-fault events need caps we do not offer. */
+	if (e.flags & ~KVL_VCPUEVENT_FLAGS)
+		return -EINVAL;
+	if ((e.exception.injected || e.exception.pending) &&
+	    (e.exception.nr > 31 || e.exception.nr == NMI_VECTOR))
+		return -EINVAL;
+	/* No SMM here: entering or queuing it is refused, leaving it is a no-op. */
+	if ((e.flags & KVM_VCPUEVENT_VALID_SMM) && (e.smi.smm || e.smi.pending))
+		return -EINVAL;
+
+	vcpu->event.type = KVL_EVENT_NONE;
+	vcpu->pending_exc.type = KVL_EVENT_NONE;
+	if (e.exception.injected || e.exception.pending) {
+		struct kvl_event *x = e.exception.injected ? &vcpu->event : &vcpu->pending_exc;
+
+		x->type = KVL_EVENT_EXCEPTION;
+		x->vector = e.exception.nr;
+		x->has_err = e.exception.has_error_code;
+		x->err = e.exception.error_code;
+	} else if (e.interrupt.injected) {
+		vcpu->event.type = e.interrupt.soft ? KVL_EVENT_SOFT_INTR : KVL_EVENT_INTR;
+		vcpu->event.vector = e.interrupt.nr;
+		vcpu->event.has_err = false;
+	}
+	if (e.flags & KVM_VCPUEVENT_VALID_SHADOW)
+		kvl_ops->set_interrupt_shadow(vcpu, e.interrupt.shadow);
+	if (e.nmi.injected && vcpu->event.type == KVL_EVENT_NONE) {
+		vcpu->event.type = KVL_EVENT_NMI;
+		vcpu->event.vector = NMI_VECTOR;
+		vcpu->event.has_err = false;
+	}
+	if (e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING)
+		vcpu->nmi_pending = e.nmi.pending;
+	vcpu->nmi_masked = e.nmi.masked;
+	return 0;
+}
+
+static int kvl_vcpu_get_debugregs(struct kvl_vcpu *vcpu, struct kvm_debugregs __user *argp)
+{
+	struct kvm_debugregs d = {};
+	int i;
+
+	for (i = 0; i < 4; i++)
+		d.db[i] = vcpu->db[i];
+	kvl_ops->get_dr67(vcpu, &d.dr6, &d.dr7);
+	return copy_to_user(argp, &d, sizeof(d)) ? -EFAULT : 0;
+}
+
+static int kvl_vcpu_set_debugregs(struct kvl_vcpu *vcpu, struct kvm_debugregs __user *argp)
+{
+	struct kvm_debugregs d;
+	int i;
+
+	if (copy_from_user(&d, argp, sizeof(d)))
+		return -EFAULT;
+	if (d.flags || (d.dr6 >> 32) || (d.dr7 >> 32))
+		return -EINVAL;
+	for (i = 0; i < 4; i++)
+		vcpu->db[i] = d.db[i];
+	kvl_ops->set_dr67(vcpu, d.dr6, d.dr7);
+	return 0;
 }
 
 static int kvl_vcpu_get_regs(struct kvl_vcpu *vcpu, struct kvm_regs __user *argp)
@@ -283,6 +466,41 @@ static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 	case KVM_GET_CPUID2:
 		r = kvl_get_cpuid2(vcpu, argp);
 		break;
+	case KVM_GET_MSRS:
+		r = kvl_msrs_ioctl(vcpu, argp, false);
+		break;
+	case KVM_SET_MSRS:
+		r = kvl_msrs_ioctl(vcpu, argp, true);
+		break;
+	case KVM_GET_FPU:
+	case KVM_SET_FPU:
+	case KVM_GET_XSAVE:
+	case KVM_SET_XSAVE:
+	case KVM_GET_XCRS:
+	case KVM_SET_XCRS:
+		r = kvl_fpu_ioctl(vcpu, ioctl, argp);
+		break;
+	case KVM_GET_MP_STATE:
+		r = kvl_vcpu_get_mp_state(vcpu, argp);
+		break;
+	case KVM_SET_MP_STATE:
+		r = kvl_vcpu_set_mp_state(vcpu, argp);
+		break;
+	case KVM_GET_VCPU_EVENTS:
+		r = kvl_vcpu_get_events(vcpu, argp);
+		break;
+	case KVM_SET_VCPU_EVENTS:
+		r = kvl_vcpu_set_events(vcpu, argp);
+		break;
+	case KVM_GET_DEBUGREGS:
+		r = kvl_vcpu_get_debugregs(vcpu, argp);
+		break;
+	case KVM_SET_DEBUGREGS:
+		r = kvl_vcpu_set_debugregs(vcpu, argp);
+		break;
+	case KVM_SET_SIGNAL_MASK:
+		r = kvl_vcpu_set_sigmask(vcpu, argp);
+		break;
 	default:
 		r = -EINVAL;
 		break;
@@ -311,6 +529,7 @@ static const struct file_operations kvl_vcpu_fops = {
 void kvl_vcpu_free(struct kvl_vcpu *vcpu)
 {
 	kvl_ops->vcpu_destroy(vcpu);
+	kvl_vcpu_fpu_destroy(vcpu);
 	kvfree(vcpu->cpuid);
 	free_pages((unsigned long)vcpu->run, get_order(KVL_RUN_PAGES * PAGE_SIZE));
 	kfree(vcpu);
@@ -341,10 +560,15 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 	vcpu->rflags = X86_EFLAGS_FIXED;
 	vcpu->rip = 0xfff0;
 	vcpu->regs[KVL_RDX] = 0x600;	/* reset EDX: family 6 signature, as KVM */
+	vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+	kvl_msrs_reset(vcpu);
 
-	r = kvl_ops->vcpu_create(vcpu);
+	r = kvl_vcpu_fpu_create(vcpu);
 	if (r)
 		goto err_run;
+	r = kvl_ops->vcpu_create(vcpu);
+	if (r)
+		goto err_fpu;
 
 	mutex_lock(&vm->lock);
 	if (vm->nr_vcpus >= KVL_MAX_VCPUS) {
@@ -373,6 +597,8 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 err_unlock:
 	mutex_unlock(&vm->lock);
 	kvl_ops->vcpu_destroy(vcpu);
+err_fpu:
+	kvl_vcpu_fpu_destroy(vcpu);
 err_run:
 	free_pages((unsigned long)vcpu->run, get_order(KVL_RUN_PAGES * PAGE_SIZE));
 err_vcpu:

@@ -17,6 +17,8 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/ktime.h>
+#include <linux/timekeeping.h>
 #include "kvmlite.h"
 
 long kvl_check_extension(struct kvl_vm *vm, long cap)
@@ -29,7 +31,15 @@ long kvl_check_extension(struct kvl_vm *vm, long cap)
 	case KVM_CAP_SET_TSS_ADDR:
 	case KVM_CAP_SYNC_MMU:
 	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_MP_STATE:
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_DEBUGREGS:
+	case KVM_CAP_XSAVE:
+	case KVM_CAP_XCRS:
+	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
 		return 1;
+	case KVM_CAP_ADJUST_CLOCK:
+		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
 	case KVM_CAP_NR_VCPUS:
 	case KVM_CAP_MAX_VCPUS:
 		return KVL_MAX_VCPUS;
@@ -118,6 +128,68 @@ static const struct mmu_notifier_ops kvl_mn_ops = {
 	.release		= kvl_mn_release,
 };
 
+static unsigned long kvl_dirty_bitmap_bytes(const struct kvl_memslot *s)
+{
+	return ALIGN(s->npages, BITS_PER_LONG) / 8;
+}
+
+/* Log a write to @gfn if its slot logs dirty pages.  Under mmu_lock. */
+void kvl_mark_dirty_locked(struct kvl_vm *vm, u64 gfn)
+{
+	struct kvl_memslot *s = kvl_gfn_to_slot(vm, gfn);
+
+	if (s && s->dirty_bitmap)
+		set_bit_le(gfn - s->base_gfn, s->dirty_bitmap);
+}
+
+/*
+ * Copy guest-physical memory from or to the memslots, for the kernel's own
+ * accesses (kvmclock): in the VM's mm, from process context.  -EFAULT if a
+ * byte is outside every slot (or in a read-only one, for writes).
+ */
+static int kvl_guest_rw(struct kvl_vm *vm, u64 gpa, void *data, unsigned long len, bool write)
+{
+	while (len) {
+		unsigned long n = min_t(unsigned long, len, PAGE_SIZE - (gpa & ~PAGE_MASK));
+		struct kvl_memslot *s;
+		void __user *hva;
+		int r;
+
+		mutex_lock(&vm->lock);
+		s = kvl_gfn_to_slot(vm, gpa >> PAGE_SHIFT);
+		if (!s || (write && (s->flags & KVM_MEM_READONLY))) {
+			mutex_unlock(&vm->lock);
+			return -EFAULT;
+		}
+		hva = (void __user *)(s->userspace_addr +
+				      ((gpa >> PAGE_SHIFT) - s->base_gfn) * PAGE_SIZE +
+				      (gpa & ~PAGE_MASK));
+		r = write ? copy_to_user(hva, data, n) : copy_from_user(data, hva, n);
+		if (!r && write) {
+			spin_lock(&vm->mmu_lock);
+			kvl_mark_dirty_locked(vm, gpa >> PAGE_SHIFT);
+			spin_unlock(&vm->mmu_lock);
+		}
+		mutex_unlock(&vm->lock);
+		if (r)
+			return -EFAULT;
+		gpa += n;
+		data = (u8 *)data + n;
+		len -= n;
+	}
+	return 0;
+}
+
+int kvl_read_guest(struct kvl_vm *vm, u64 gpa, void *data, unsigned long len)
+{
+	return kvl_guest_rw(vm, gpa, data, len, false);
+}
+
+int kvl_write_guest(struct kvl_vm *vm, u64 gpa, const void *data, unsigned long len)
+{
+	return kvl_guest_rw(vm, gpa, (void *)data, len, true);
+}
+
 /*
  * Resolve a nested page fault at @gpa: 0 when mapped (re-enter), 1 when no
  * memslot backs it (an MMIO access), -EFAULT when the slot's memory is gone.
@@ -128,7 +200,7 @@ int kvl_handle_gpa_fault(struct kvl_vcpu *vcpu, u64 gpa, bool write)
 	struct kvl_memslot *slot;
 	unsigned long hva, seq;
 	struct page *page;
-	bool writable;
+	bool writable, logged;
 	long n;
 	int r;
 
@@ -141,6 +213,8 @@ retry:
 	}
 	hva = slot->userspace_addr + ((gpa >> PAGE_SHIFT) - slot->base_gfn) * PAGE_SIZE;
 	writable = !(slot->flags & KVM_MEM_READONLY);
+	/* Dirty logging: map for reading until the guest writes, then log the page. */
+	logged = slot->dirty_bitmap && writable;
 	mutex_unlock(&vm->lock);
 
 	seq = READ_ONCE(vm->mmu_seq);
@@ -148,6 +222,8 @@ retry:
 	smp_rmb();
 
 	n = get_user_pages_unlocked(hva, 1, &page, writable ? FOLL_WRITE : 0);
+	if (n == 1 && logged && !write)
+		writable = false;
 	if (n != 1 && writable && !write) {
 		/* A read of a read-only VMA: map it read-only. */
 		writable = false;
@@ -164,6 +240,8 @@ retry:
 		goto retry;
 	}
 	r = kvl_ops->map_gpa(vm, gpa & PAGE_MASK, page_to_pfn(page), writable);
+	if (!r && writable)
+		kvl_mark_dirty_locked(vm, gpa >> PAGE_SHIFT);
 	spin_unlock(&vm->mmu_lock);
 	put_page(page);
 	return r;
@@ -174,11 +252,12 @@ static int kvl_set_memory_region(struct kvl_vm *vm,
 {
 	struct kvl_memslot *slot, new = {};
 	u16 as_id = mem->slot >> 16, id = (u16)mem->slot;
+	unsigned long *old_bitmap = NULL;
 	int i;
 
 	if (mem->flags & ~(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY))
 		return -EINVAL;
-	if (mem->flags & (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY))
+	if (mem->flags & KVM_MEM_READONLY)
 		return -EINVAL;	/* not yet: see Documentation/api.rst */
 	if (as_id >= KVL_ADDRESS_SPACES || id >= KVL_USER_MEM_SLOTS)
 		return -EINVAL;
@@ -222,8 +301,23 @@ static int kvl_set_memory_region(struct kvl_vm *vm,
 		return -EINVAL;	/* deleting what is not there, as KVM since 5.17 */
 	}
 
+	/* A logging slot keeps its bitmap across a move; a new one starts clean. */
+	if (new.flags & KVM_MEM_LOG_DIRTY_PAGES) {
+		if (slot->used && slot->dirty_bitmap && new.npages == slot->npages) {
+			new.dirty_bitmap = slot->dirty_bitmap;
+		} else {
+			new.dirty_bitmap = kvzalloc(kvl_dirty_bitmap_bytes(&new),
+						    GFP_KERNEL_ACCOUNT);
+			if (!new.dirty_bitmap)
+				return -ENOMEM;
+		}
+	}
+	if (slot->used && slot->dirty_bitmap != new.dirty_bitmap)
+		old_bitmap = slot->dirty_bitmap;
+
 	spin_lock(&vm->mmu_lock);
 	if (slot->used) {
+		/* Also what starts logging: its pages must fault on the next write. */
 		kvl_ops->zap_gpa(vm, slot->base_gfn << PAGE_SHIFT,
 				 (slot->base_gfn + slot->npages) << PAGE_SHIFT);
 		kvl_kick_all(vm, KVL_REQ_TLB_FLUSH);
@@ -231,7 +325,58 @@ static int kvl_set_memory_region(struct kvl_vm *vm,
 	*slot = new;
 	vm->mmu_seq++;
 	spin_unlock(&vm->mmu_lock);
+	kvfree(old_bitmap);
 	return 0;
+}
+
+/*
+ * KVM_GET_DIRTY_LOG: hand out the pages written since the last call and
+ * write-protect them again (by dropping their translations), all under
+ * mmu_lock so a write either lands in this snapshot or faults into the next.
+ */
+static int kvl_get_dirty_log(struct kvl_vm *vm, struct kvm_dirty_log *log)
+{
+	u16 as_id = log->slot >> 16, id = (u16)log->slot;
+	struct kvl_memslot *s;
+	unsigned long *snap, bytes, i;
+	bool any = false;
+	int r = 0;
+
+	if (as_id >= KVL_ADDRESS_SPACES || id >= KVL_USER_MEM_SLOTS)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	s = &vm->slots[id];
+	if (!s->used || !s->dirty_bitmap) {
+		mutex_unlock(&vm->lock);
+		return -ENOENT;
+	}
+	bytes = kvl_dirty_bitmap_bytes(s);
+	snap = kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
+	if (!snap) {
+		mutex_unlock(&vm->lock);
+		return -ENOMEM;
+	}
+	spin_lock(&vm->mmu_lock);
+	for (i = 0; i < bytes / sizeof(long); i++) {
+		unsigned long bits = xchg(&s->dirty_bitmap[i], 0), b;
+
+		snap[i] = bits;	/* x86: the _le bit order is the native one */
+		for_each_set_bit(b, &bits, BITS_PER_LONG) {
+			u64 gpa = (s->base_gfn + i * BITS_PER_LONG + b) << PAGE_SHIFT;
+
+			kvl_ops->zap_gpa(vm, gpa, gpa + PAGE_SIZE);
+			any = true;
+		}
+	}
+	if (any)
+		kvl_kick_all(vm, KVL_REQ_TLB_FLUSH);
+	spin_unlock(&vm->mmu_lock);
+	mutex_unlock(&vm->lock);
+
+	if (copy_to_user(u64_to_user_ptr((u64)(unsigned long)log->dirty_bitmap), snap, bytes))
+		r = -EFAULT;
+	kvfree(snap);
+	return r;
 }
 
 static void kvl_vm_free(struct kvl_vm *vm)
@@ -240,6 +385,8 @@ static void kvl_vm_free(struct kvl_vm *vm)
 
 	for (i = 0; i < vm->nr_vcpus; i++)
 		kvl_vcpu_free(vm->vcpus[i]);
+	for (i = 0; i < KVL_USER_MEM_SLOTS; i++)
+		kvfree(vm->slots[i].dirty_bitmap);
 	mmu_notifier_unregister(&vm->mn, vm->mm);
 	kvl_ops->vm_destroy(vm);
 	mmdrop(vm->mm);
@@ -289,6 +436,17 @@ static long kvl_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 		return arg > 0xffffffffUL - 3 * PAGE_SIZE ? -EINVAL : 0;
 	case KVM_SET_IDENTITY_MAP_ADDR:
 		return copy_from_user(&r, argp, sizeof(u64)) ? -EFAULT : 0;
+	case KVM_GET_DIRTY_LOG: {
+		struct kvm_dirty_log log;
+
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		return kvl_get_dirty_log(vm, &log);
+	}
+	case KVM_GET_CLOCK:
+		return kvl_vm_get_clock(vm, argp);
+	case KVM_SET_CLOCK:
+		return kvl_vm_set_clock(vm, argp);
 	default:
 		return -ENOTTY;
 	}
@@ -329,6 +487,7 @@ int kvl_create_vm(unsigned long type)
 	spin_lock_init(&vm->mmu_lock);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
+	vm->kvmclock_offset = -ktime_get_boottime_ns();
 
 	r = kvl_ops->vm_init(vm);
 	if (r)

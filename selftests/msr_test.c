@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MSRs: KVM_GET_MSR_INDEX_LIST, KVM_GET/SET_MSRS from the host (stopping at
+ * the first refused entry), and RDMSR/WRMSR in a real-mode guest, with #GP
+ * for an MSR that does not exist.
+ */
+#include <stdlib.h>
+#include "kvl_test.h"
+
+#define GUEST_MEM	0x20000
+#define CODE_GPA	0x1000
+
+#define MSR_IA32_TSC		0x10
+#define MSR_IA32_CR_PAT		0x277
+#define MSR_MTRRdefType		0x2ff
+#define MSR_EFER		0xc0000080
+#define MSR_STAR		0xc0000081
+#define MSR_LSTAR		0xc0000082
+#define MSR_KVM_SYSTEM_TIME_NEW	0x4b564d01
+#define MSR_NOT_THERE		0x12345
+#define EFER_SCE		1
+
+/*
+ * WRMSR STAR; RDMSR PAT, EAX to port 0x20 and EDX to 0x21; RDMSR of an MSR
+ * nobody has: the #GP handler (IVT vector 13) writes port 0x22.
+ */
+asm(".pushsection .rodata\n"
+    ".code16\n"
+    "rm_msr_begin:\n"
+    "	mov $0xc0000081, %ecx\n"
+    "	mov $0x12345678, %eax\n"
+    "	mov $0x00230010, %edx\n"
+    "	wrmsr\n"
+    "	mov $0x277, %ecx\n"
+    "	rdmsr\n"
+    "	mov %edx, %ebx\n"
+    "	mov $0x20, %dx\n"
+    "	out %eax, %dx\n"
+    "	mov %ebx, %eax\n"
+    "	mov $0x21, %dx\n"
+    "	out %eax, %dx\n"
+    "	mov $0x12345, %ecx\n"
+    "	rdmsr\n"
+    "	mov $0x23, %dx\n"
+    "	out %al, %dx\n"
+    "	hlt\n"
+    "rm_msr_gp:\n"
+    "	mov $0x22, %dx\n"
+    "	out %al, %dx\n"
+    "	hlt\n"
+    "rm_msr_end:\n"
+    ".code64\n"
+    ".popsection\n");
+extern const unsigned char rm_msr_begin[], rm_msr_gp[], rm_msr_end[];
+
+FIXTURE(vm) {
+	struct kvl_rm_vm v;
+};
+
+FIXTURE_SETUP(vm)
+{
+	const char *what;
+	uint16_t *ivt;
+
+	ASSERT_EQ(0, kvl_rm_vm_create(&self->v, GUEST_MEM, CODE_GPA, rm_msr_begin,
+				      rm_msr_end - rm_msr_begin, &what))
+		TH_LOG("%s: %s", what, strerror(errno));
+	ivt = (uint16_t *)self->v.mem;
+	ivt[13 * 2] = CODE_GPA + (rm_msr_gp - rm_msr_begin);
+	ivt[13 * 2 + 1] = 0;
+}
+
+FIXTURE_TEARDOWN(vm)
+{
+	kvl_rm_vm_destroy(&self->v);
+}
+
+struct msrs {
+	struct kvm_msrs h;
+	struct kvm_msr_entry e[4];
+};
+
+static int set_msrs(int vcpu, int n, const uint32_t *idx, const uint64_t *val)
+{
+	struct msrs m = { .h.nmsrs = n };
+	int i;
+
+	for (i = 0; i < n; i++) {
+		m.e[i].index = idx[i];
+		m.e[i].data = val[i];
+	}
+	return ioctl(vcpu, KVM_SET_MSRS, &m);
+}
+
+static int get_msr(int vcpu, uint32_t idx, uint64_t *val)
+{
+	struct msrs m = { .h.nmsrs = 1, .e[0].index = idx };
+	int r = ioctl(vcpu, KVM_GET_MSRS, &m);
+
+	*val = m.e[0].data;
+	return r;
+}
+
+static uint32_t io_u32(struct kvm_run *run)
+{
+	return *(uint32_t *)((char *)run + run->io.data_offset);
+}
+
+TEST(index_list)
+{
+	struct kvm_msr_list probe = { .nmsrs = 0 }, *list;
+	int sys = kvl_open(O_RDWR);
+	int tsc = 0, star = 0, kvmclock = 0;
+	uint32_t i;
+
+	ASSERT_LE(0, sys);
+	EXPECT_EQ(-1, ioctl(sys, KVM_GET_MSR_INDEX_LIST, &probe));
+	EXPECT_EQ(E2BIG, errno);
+	ASSERT_LT(0, probe.nmsrs);
+
+	list = calloc(1, sizeof(*list) + probe.nmsrs * sizeof(uint32_t));
+	ASSERT_NE(NULL, list);
+	list->nmsrs = probe.nmsrs;
+	ASSERT_EQ(0, ioctl(sys, KVM_GET_MSR_INDEX_LIST, list));
+	EXPECT_EQ(probe.nmsrs, list->nmsrs);
+	for (i = 0; i < list->nmsrs; i++) {
+		tsc |= list->indices[i] == MSR_IA32_TSC;
+		star |= list->indices[i] == MSR_STAR;
+		kvmclock |= list->indices[i] == MSR_KVM_SYSTEM_TIME_NEW;
+	}
+	EXPECT_TRUE(tsc);
+	EXPECT_TRUE(star);
+	EXPECT_TRUE(kvmclock);
+	free(list);
+
+	EXPECT_EQ(-1, ioctl(sys, KVM_GET_MSR_INDEX_LIST, NULL));
+	EXPECT_EQ(EFAULT, errno);
+	close(sys);
+}
+
+TEST_F(vm, guest_rdmsr_wrmsr)
+{
+	struct kvm_run *run = self->v.run;
+	uint64_t star;
+
+	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_IO, run->exit_reason);
+	EXPECT_EQ(0x20, run->io.port);
+	EXPECT_EQ(0x00070406u, io_u32(run));	/* PAT's reset value, low half */
+	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_IO, run->exit_reason);
+	EXPECT_EQ(0x21, run->io.port);
+	EXPECT_EQ(0x00070406u, io_u32(run));
+
+	/* The MSR that does not exist raised #GP. */
+	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_IO, run->exit_reason);
+	EXPECT_EQ(0x22, run->io.port);
+
+	ASSERT_EQ(1, get_msr(self->v.vcpu, MSR_STAR, &star));
+	EXPECT_EQ(0x0023001012345678ull, star);
+}
+
+TEST_F(vm, host_get_set)
+{
+	const uint32_t idx[] = { MSR_LSTAR, MSR_IA32_CR_PAT, MSR_STAR };
+	const uint64_t val[] = { 0xffffffff81000000ull, 0x0202020202020202ull, 1 };
+	const uint32_t mtrr[] = { MSR_MTRRdefType };
+	const uint64_t bad_mtrr[] = { 0xc02 }, good_mtrr[] = { 0xc06 };
+	const uint32_t lstar[] = { MSR_LSTAR };
+	const uint64_t noncanon[] = { 0x0000800000000000ull };
+	struct msrs big = { .h.nmsrs = 256 };
+	struct kvm_sregs sregs;
+	uint64_t v;
+
+	/* Stops at the bad PAT: one done. */
+	EXPECT_EQ(1, set_msrs(self->v.vcpu, 3, idx, val));
+	ASSERT_EQ(1, get_msr(self->v.vcpu, MSR_LSTAR, &v));
+	EXPECT_EQ(0xffffffff81000000ull, v);
+	ASSERT_EQ(1, get_msr(self->v.vcpu, MSR_STAR, &v));
+	EXPECT_EQ(0, v);
+	EXPECT_EQ(0, set_msrs(self->v.vcpu, 1, lstar, noncanon));
+
+	EXPECT_EQ(0, set_msrs(self->v.vcpu, 1, mtrr, bad_mtrr));
+	EXPECT_EQ(1, set_msrs(self->v.vcpu, 1, mtrr, good_mtrr));
+	ASSERT_EQ(1, get_msr(self->v.vcpu, MSR_MTRRdefType, &v));
+	EXPECT_EQ(0xc06, v);
+
+	EXPECT_EQ(0, get_msr(self->v.vcpu, MSR_NOT_THERE, &v));
+
+	/* EFER through KVM_SET_MSRS shows in the special registers. */
+	{
+		const uint32_t efer[] = { MSR_EFER };
+		const uint64_t sce[] = { EFER_SCE }, rsvd[] = { 2 };
+
+		EXPECT_EQ(1, set_msrs(self->v.vcpu, 1, efer, sce));
+		EXPECT_EQ(0, set_msrs(self->v.vcpu, 1, efer, rsvd));
+		ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_GET_SREGS, &sregs));
+		EXPECT_EQ(EFER_SCE, sregs.efer);
+	}
+
+	/* The guest TSC follows a write and keeps counting. */
+	{
+		const uint32_t tsc[] = { MSR_IA32_TSC };
+		const uint64_t t0[] = { 1000000000000ull };
+
+		EXPECT_EQ(1, set_msrs(self->v.vcpu, 1, tsc, t0));
+		ASSERT_EQ(1, get_msr(self->v.vcpu, MSR_IA32_TSC, &v));
+		EXPECT_LE(t0[0], v);
+		EXPECT_GT(t0[0] * 2, v);
+	}
+
+	EXPECT_EQ(-1, ioctl(self->v.vcpu, KVM_SET_MSRS, &big));
+	EXPECT_EQ(E2BIG, errno);
+	EXPECT_EQ(-1, ioctl(self->v.vcpu, KVM_GET_MSRS, NULL));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+KVL_TEST_MAIN
