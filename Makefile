@@ -6,6 +6,7 @@
 #   make              module (for KDIR), runner, selftests, payloads
 #   make check        host unit tests + AMD and Intel emulated-host selftests
 #   make demo         boot the AMD emulated host and run a guest through the runner
+#   make bench        exit round trips, kvmlite beside kvm-amd, under -icount
 #   make KDIR=...     build the module against other kernel headers
 #   make C=1 W=1      sparse and extra warnings (both passed to Kbuild)
 
@@ -31,7 +32,7 @@ HOST_TESTS := devices/serial_test
 PAYLOADS := hello
 
 .PHONY: all deps module module-for userspace selftests runner payloads \
-	check check-host check-amd check-intel demo clean distclean
+	check check-host check-amd check-intel demo bench clean distclean
 
 all: deps module userspace
 
@@ -52,11 +53,15 @@ module-for: deps
 
 userspace: selftests runner payloads
 
-selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS))
+selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/bench_exits
 runner: runner/kvmlite
 payloads: $(addprefix $(BUILD)/payloads/,$(addsuffix .bin,$(PAYLOADS)))
 
 $(BUILD)/selftests/%: selftests/%.c selftests/kvl_test.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static -o $@ $<
+
+$(BUILD)/selftests/bench_exits: selftests/bench/exits.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
@@ -87,6 +92,9 @@ check: all
 
 demo: all
 	@$(TOP)/scripts/demo
+
+bench: all
+	@$(TOP)/scripts/bench
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
