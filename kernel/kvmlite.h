@@ -18,6 +18,7 @@
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
 #include <asm/irq_vectors.h>
+#include "irqchip.h"
 
 #define KVL_API_VERSION		12
 #define KVL_MAX_VCPUS		64
@@ -27,6 +28,7 @@
 #define KVL_MAX_SLOT_PAGES	BIT(31)
 #define KVL_PIO_PAGE		1	/* page offset of the PIO data in the run mmap */
 #define KVL_RUN_PAGES		2
+#define KVL_MAX_IO_DEVS		16	/* in-kernel PIO/MMIO devices per VM */
 
 struct kvl_vm;
 struct kvl_vcpu;
@@ -124,6 +126,15 @@ struct kvl_vm {
 	int nr_vcpus;			/* published with smp_store_release */
 	cpumask_var_t kick_mask;	/* under mmu_lock */
 	s64 kvmclock_offset;		/* VM clock = CLOCK_BOOTTIME + this */
+
+	/* In-kernel devices (irqchip.h). */
+	struct mutex io_lock;
+	struct kvl_io_dev __rcu *io_devs[KVL_MAX_IO_DEVS];
+	struct mutex irq_lock;		/* irqchip and PIT creation */
+	bool irqchip;			/* KVM_CREATE_IRQCHIP done */
+	struct kvl_pic *pic;
+	struct kvl_ioapic *ioapic;
+	struct kvl_pit *pit;
 
 	void *arch;			/* backend's per-VM data */
 };
@@ -267,6 +278,10 @@ void kvl_fpu_load_guest_xcr0(struct kvl_vcpu *vcpu);
 void kvl_fpu_put_guest_xcr0(struct kvl_vcpu *vcpu);
 void kvl_emulate_xsetbv(struct kvl_vcpu *vcpu);
 long kvl_fpu_ioctl(struct kvl_vcpu *vcpu, unsigned int ioctl, void __user *argp);
+
+/* irq.c */
+long kvl_irq_vm_ioctl(struct kvl_vm *vm, unsigned int ioctl, void __user *argp);
+void kvl_irq_vm_destroy(struct kvl_vm *vm);
 
 /* vcpu.c */
 void kvl_queue_exception(struct kvl_vcpu *vcpu, u8 vector, bool has_err, u32 err);

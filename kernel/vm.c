@@ -385,6 +385,7 @@ static void kvl_vm_free(struct kvl_vm *vm)
 
 	for (i = 0; i < vm->nr_vcpus; i++)
 		kvl_vcpu_free(vm->vcpus[i]);
+	kvl_irq_vm_destroy(vm);
 	for (i = 0; i < KVL_USER_MEM_SLOTS; i++)
 		kvfree(vm->slots[i].dirty_bitmap);
 	mmu_notifier_unregister(&vm->mn, vm->mm);
@@ -443,6 +444,15 @@ static long kvl_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 			return -EFAULT;
 		return kvl_get_dirty_log(vm, &log);
 	}
+	case KVM_CREATE_IRQCHIP:
+	case KVM_IRQ_LINE:
+	case KVM_IRQ_LINE_STATUS:
+	case KVM_GET_IRQCHIP:
+	case KVM_SET_IRQCHIP:
+	case KVM_CREATE_PIT2:
+	case KVM_GET_PIT2:
+	case KVM_SET_PIT2:
+		return kvl_irq_vm_ioctl(vm, ioctl, argp);
 	case KVM_GET_CLOCK:
 		return kvl_vm_get_clock(vm, argp);
 	case KVM_SET_CLOCK:
@@ -484,6 +494,8 @@ int kvl_create_vm(unsigned long type)
 	}
 	refcount_set(&vm->refs, 1);
 	mutex_init(&vm->lock);
+	mutex_init(&vm->io_lock);
+	mutex_init(&vm->irq_lock);
 	spin_lock_init(&vm->mmu_lock);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
