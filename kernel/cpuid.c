@@ -5,16 +5,18 @@
  *
  * What we offer is the host's CPUID with everything we do not virtualize
  * taken out: VMX/SVM (no nesting), monitor/mwait, the PMU, thermal and
- * debug-store features, x2APIC and the TSC deadline timer (no in-kernel
- * APIC yet), the speculation-control MSR bits (those MSRs are not passed
- * through), and of the XSAVE features all but x87/SSE/AVX (XSAVEC/XSAVES,
- * AVX-512, MPX, PKRU, AMX): leaf 0xD describes exactly kvl_supported_xcr0().
- * Leaves 0x40000000/1 carry the KVM signature; we offer no paravirt feature.
+ * debug-store features, the speculation-control MSR bits (those MSRs are
+ * not passed through), and of the XSAVE features all but x87/SSE/AVX
+ * (XSAVEC/XSAVES, AVX-512, MPX, PKRU, AMX): leaf 0xD describes exactly
+ * kvl_supported_xcr0().  x2APIC and the TSC-deadline timer are offered
+ * whatever the host has: the in-kernel LAPIC emulates them, as KVM's does.
+ * Leaves 0x40000000/1 carry the KVM signature and kvmclock.
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <asm/processor.h>
+#include <asm/kvm_para.h>
 #include <asm/fpu/xstate.h>
 #include "kvmlite.h"
 
@@ -25,6 +27,8 @@
 /* Leaf 1 ECX: SSE3, PCLMUL, SSSE3, FMA, CX16, SSE4.1/4.2, MOVBE, POPCNT, AES, RDRAND, F16C */
 #define L1_ECX_OK	(BIT(0) | BIT(1) | BIT(9) | BIT(12) | BIT(13) | BIT(19) | \
 			 BIT(20) | BIT(22) | BIT(23) | BIT(25) | BIT(29) | BIT(30))
+#define L1_ECX_X2APIC		BIT(21)
+#define L1_ECX_TSC_DEADLINE	BIT(24)
 #define L1_ECX_XSAVE		BIT(26)
 #define L1_ECX_OSXSAVE		BIT(27)
 #define L1_ECX_AVX		BIT(28)
@@ -83,7 +87,8 @@ static int kvl_cpuid_add(struct kvm_cpuid_entry2 *e, int *n, int max,
 			ok |= L1_ECX_XSAVE;
 		if (xcr0 & XFEATURE_MASK_YMM)
 			ok |= L1_ECX_AVX;
-		x->ecx = (x->ecx & ok) | L1_ECX_HYPERVISOR;
+		/* The in-kernel LAPIC emulates these whatever the host has. */
+		x->ecx = (x->ecx & ok) | L1_ECX_HYPERVISOR | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
 		x->edx &= L1_EDX_OK;
 		break;
 	case 7:
@@ -114,6 +119,9 @@ static int kvl_cpuid_add(struct kvm_cpuid_entry2 *e, int *n, int max,
 		memcpy(&x->ebx, "KVMK", 4);
 		memcpy(&x->ecx, "VMKV", 4);
 		memcpy(&x->edx, "M\0\0\0", 4);
+		break;
+	case 0x40000001:	/* kvmclock (kvmclock.c) */
+		x->eax = BIT(KVM_FEATURE_CLOCKSOURCE) | BIT(KVM_FEATURE_CLOCKSOURCE2);
 		break;
 	case 0x80000000:
 		x->eax = min_t(u32, x->eax, KVL_MAX_EXT_LEAF);
@@ -273,7 +281,7 @@ void kvl_emulate_cpuid(struct kvl_vcpu *vcpu)
 	} else if (hit && fn == 0xd && (idx == 0 || idx == 1) && hit->ebx) {
 		vcpu->regs[KVL_RBX] = kvl_xstate_size(vcpu->xcr0);
 	}
-	vcpu->rip += 2;
+	kvl_skip_instruction(vcpu, 2);
 }
 
 /* The guest's physical address width, from its CPUID (36 without the leaf). */
@@ -285,4 +293,14 @@ int kvl_guest_maxphyaddr(struct kvl_vcpu *vcpu)
 		if (vcpu->cpuid[i].function == 0x80000008 && (vcpu->cpuid[i].eax & 0xff))
 			return min_t(u32, vcpu->cpuid[i].eax & 0xff, 52);
 	return 36;
+}
+
+bool kvl_guest_has_x2apic(struct kvl_vcpu *vcpu)
+{
+	u32 i;
+
+	for (i = 0; i < vcpu->cpuid_nent; i++)
+		if (vcpu->cpuid[i].function == 1)
+			return vcpu->cpuid[i].ecx & L1_ECX_X2APIC;
+	return false;
 }

@@ -125,7 +125,7 @@ void kvl_emulate_xsetbv(struct kvl_vcpu *vcpu)
 		kvl_queue_exception(vcpu, GP_VECTOR, true, 0);
 		return;
 	}
-	vcpu->rip += 3;
+	kvl_skip_instruction(vcpu, 3);
 }
 
 static int kvl_get_fpu(struct kvl_vcpu *vcpu, struct kvm_fpu __user *argp)

@@ -52,6 +52,14 @@ static int kvl_create_irqchip(struct kvl_vm *vm)
 		vm->pic = NULL;
 		goto out;
 	}
+	r = kvl_apic_register_mmio(vm);
+	if (r) {
+		kvl_ioapic_destroy(vm->ioapic);
+		kvl_pic_destroy(vm->pic);
+		vm->ioapic = NULL;
+		vm->pic = NULL;
+		goto out;
+	}
 	smp_store_release(&vm->irqchip, true);
 out:
 	mutex_unlock(&vm->irq_lock);
@@ -177,9 +185,32 @@ long kvl_irq_vm_ioctl(struct kvl_vm *vm, unsigned int ioctl, void __user *argp)
 	}
 }
 
+/*
+ * KVM_SIGNAL_MSI: address 0xfeeXXXXX carries the destination (bits 19:12),
+ * logical mode (bit 2); data the vector, delivery mode and trigger mode.
+ */
+int kvl_signal_msi(struct kvl_vm *vm, struct kvm_msi __user *argp)
+{
+	struct kvl_apic_irq irq = {};
+	struct kvm_msi msi;
+
+	if (copy_from_user(&msi, argp, sizeof(msi)))
+		return -EFAULT;
+	if ((msi.flags & ~KVM_MSI_VALID_DEVID) || !smp_load_acquire(&vm->irqchip))
+		return -EINVAL;	/* as kvm_send_userspace_msi() */
+	irq.dest = (msi.address_lo >> 12) & 0xff;
+	irq.logical = msi.address_lo & BIT(2);
+	irq.vector = msi.data & 0xff;
+	irq.delivery_mode = (msi.data >> 8) & 7;
+	irq.level = msi.data & BIT(15);
+	return kvl_apic_deliver(vm, &irq);
+}
+
 /* VM teardown: no vCPU runs any more. */
 void kvl_irq_vm_destroy(struct kvl_vm *vm)
 {
+	if (vm->irqchip)
+		kvl_io_unregister(vm, &vm->apic_mmio);
 	if (vm->pit)
 		kvl_pit_destroy(vm->pit);
 	if (vm->ioapic)

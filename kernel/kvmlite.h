@@ -93,6 +93,10 @@ struct kvl_backend {
 	void (*set_interrupt_shadow)(struct kvl_vcpu *vcpu, u8 shadow);
 	void (*get_dr67)(struct kvl_vcpu *vcpu, u64 *dr6, u64 *dr7);
 	void (*set_dr67)(struct kvl_vcpu *vcpu, u64 dr6, u64 dr7);
+	/* Exit as soon as the guest can take an interrupt (or stop asking). */
+	void (*set_irq_window)(struct kvl_vcpu *vcpu, bool on);
+	/* INIT: the architectural INIT state of everything but the LAPIC. */
+	void (*vcpu_reset)(struct kvl_vcpu *vcpu);
 };
 
 extern const struct kvl_backend kvl_svm_backend;
@@ -135,6 +139,7 @@ struct kvl_vm {
 	struct kvl_pic *pic;
 	struct kvl_ioapic *ioapic;
 	struct kvl_pit *pit;
+	struct kvl_io_dev apic_mmio;
 
 	void *arch;			/* backend's per-VM data */
 };
@@ -223,6 +228,11 @@ struct kvl_vcpu {
 	sigset_t sigmask;
 	bool sigmask_set;
 
+	/* In-kernel irqchip: the vCPU's LAPIC, and where it sleeps in HLT. */
+	struct kvl_lapic *lapic;
+	wait_queue_head_t wq;
+	u8 sipi_vector;
+
 	void *arch;			/* backend's per-vCPU data */
 };
 
@@ -230,6 +240,8 @@ struct kvl_vcpu {
 #define KVL_IN_GUEST		1
 #define KVL_REQ_TLB_FLUSH	0
 #define KVL_REQ_CLOCK_UPDATE	1
+#define KVL_REQ_INIT		2
+#define KVL_REQ_SIPI		3
 
 /* main.c */
 int kvl_hw_get(void);
@@ -251,6 +263,7 @@ int kvl_set_cpuid2(struct kvl_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 int kvl_get_cpuid2(struct kvl_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 void kvl_emulate_cpuid(struct kvl_vcpu *vcpu);
 int kvl_guest_maxphyaddr(struct kvl_vcpu *vcpu);
+bool kvl_guest_has_x2apic(struct kvl_vcpu *vcpu);
 
 /* kvmclock.c */
 int kvl_kvmclock_set_system_time(struct kvl_vcpu *vcpu, u64 data, bool host);
@@ -279,12 +292,32 @@ void kvl_fpu_put_guest_xcr0(struct kvl_vcpu *vcpu);
 void kvl_emulate_xsetbv(struct kvl_vcpu *vcpu);
 long kvl_fpu_ioctl(struct kvl_vcpu *vcpu, unsigned int ioctl, void __user *argp);
 
+/* lapic.c */
+struct kvl_lapic;
+int kvl_apic_create(struct kvl_vcpu *vcpu);
+void kvl_apic_destroy(struct kvl_vcpu *vcpu);
+void kvl_apic_reset(struct kvl_vcpu *vcpu);
+int kvl_apic_register_mmio(struct kvl_vm *vm);
+bool kvl_apic_has_interrupt(struct kvl_vcpu *vcpu);
+int kvl_apic_ack(struct kvl_vcpu *vcpu);
+bool kvl_apic_msr(u32 msr);
+int kvl_apic_get_msr(struct kvl_vcpu *vcpu, u32 msr, u64 *data);
+int kvl_apic_set_msr(struct kvl_vcpu *vcpu, u32 msr, u64 data);
+int kvl_apic_set_base(struct kvl_vcpu *vcpu, u64 val, bool host);
+u8 kvl_apic_get_tpr(struct kvl_vcpu *vcpu);
+void kvl_apic_set_tpr(struct kvl_vcpu *vcpu, u8 cr8);
+int kvl_apic_get_state(struct kvl_vcpu *vcpu, struct kvm_lapic_state __user *argp);
+int kvl_apic_set_state(struct kvl_vcpu *vcpu, struct kvm_lapic_state __user *argp);
+void kvl_vcpu_kick(struct kvl_vcpu *vcpu);
+
 /* irq.c */
+int kvl_signal_msi(struct kvl_vm *vm, struct kvm_msi __user *argp);
 long kvl_irq_vm_ioctl(struct kvl_vm *vm, unsigned int ioctl, void __user *argp);
 void kvl_irq_vm_destroy(struct kvl_vm *vm);
 
 /* vcpu.c */
 void kvl_queue_exception(struct kvl_vcpu *vcpu, u8 vector, bool has_err, u32 err);
+void kvl_skip_instruction(struct kvl_vcpu *vcpu, unsigned int len);
 
 int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id);
 void kvl_vcpu_free(struct kvl_vcpu *vcpu);

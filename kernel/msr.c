@@ -27,7 +27,7 @@ static const u32 kvl_msrs_to_save[] = {
 	MSR_KVM_SYSTEM_TIME, MSR_KVM_WALL_CLOCK,
 	MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
 	MSR_IA32_TSC_ADJUST, MSR_IA32_MISC_ENABLE,
-	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL,
+	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL, MSR_IA32_TSC_DEADLINE,
 };
 
 void kvl_msrs_reset(struct kvl_vcpu *vcpu)
@@ -138,6 +138,8 @@ int kvl_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data, bool host)
 {
 	struct kvl_msrs *m = &vcpu->msrs;
 
+	if (vcpu->lapic && kvl_apic_msr(index))
+		return kvl_apic_get_msr(vcpu, index, data);
 	switch (index) {
 	case MSR_IA32_APICBASE:
 		*data = m->apic_base;
@@ -155,6 +157,9 @@ int kvl_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data, bool host)
 		return 0;
 	case MSR_IA32_TSC_ADJUST:
 		*data = m->tsc_adjust;
+		return 0;
+	case MSR_IA32_TSC_DEADLINE:	/* without an in-kernel APIC, as KVM */
+		*data = 0;
 		return 0;
 	case MSR_IA32_MCG_CAP:	/* no banks: KVM_X86_SETUP_MCE is not offered */
 		*data = 0;
@@ -191,11 +196,15 @@ int kvl_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	struct kvl_msrs *m = &vcpu->msrs;
 
+	if (vcpu->lapic && kvl_apic_msr(index))
+		return kvl_apic_set_msr(vcpu, index, data);
 	switch (index) {
 	case MSR_IA32_APICBASE:
-		/* No in-kernel APIC yet: the value is kept; x2APIC is not offered. */
-		if (data & ((~0ULL << kvl_guest_maxphyaddr(vcpu)) | 0x2ff | X2APIC_ENABLE))
+		if (data & ((~0ULL << kvl_guest_maxphyaddr(vcpu)) | 0x2ff))
 			return 1;
+		if (vcpu->lapic)
+			return kvl_apic_set_base(vcpu, data, host);
+		/* Without an in-kernel APIC the value is only kept, as in KVM. */
 		m->apic_base = data;
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
@@ -212,6 +221,8 @@ int kvl_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
 		return 0;
 	case MSR_IA32_MCG_STATUS:
 		m->mcg_status = data;
+		return 0;
+	case MSR_IA32_TSC_DEADLINE:
 		return 0;
 	case MSR_IA32_MCG_CTL:
 		return data || !host;
@@ -239,7 +250,7 @@ void kvl_emulate_rdmsr(struct kvl_vcpu *vcpu)
 	}
 	vcpu->regs[KVL_RAX] = (u32)data;
 	vcpu->regs[KVL_RDX] = data >> 32;
-	vcpu->rip += 2;
+	kvl_skip_instruction(vcpu, 2);
 }
 
 void kvl_emulate_wrmsr(struct kvl_vcpu *vcpu)
@@ -250,7 +261,7 @@ void kvl_emulate_wrmsr(struct kvl_vcpu *vcpu)
 		kvl_queue_exception(vcpu, GP_VECTOR, true, 0);
 		return;
 	}
-	vcpu->rip += 2;
+	kvl_skip_instruction(vcpu, 2);
 }
 
 /*

@@ -378,7 +378,7 @@ static void svm_get_sregs(struct kvl_vcpu *vcpu, struct kvm_sregs *sr)
 	sr->cr2 = s->cr2;
 	sr->cr3 = s->cr3;
 	sr->cr4 = s->cr4;
-	sr->cr8 = svm->vmcb->control.int_ctl & V_TPR_MASK;
+	sr->cr8 = vcpu->lapic ? kvl_apic_get_tpr(vcpu) : svm->vmcb->control.int_ctl & V_TPR_MASK;
 	sr->efer = s->efer & ~EFER_SVME;
 	sr->apic_base = vcpu->msrs.apic_base;
 }
@@ -421,9 +421,32 @@ static int svm_set_sregs(struct kvl_vcpu *vcpu, const struct kvm_sregs *sr)
 	s->cr4 = sr->cr4;
 	s->cpl = (sr->cr0 & X86_CR0_PE) ? sr->ss.dpl : 0;
 	svm->vmcb->control.int_ctl = (svm->vmcb->control.int_ctl & ~V_TPR_MASK) | sr->cr8;
+	if (vcpu->lapic)
+		kvl_apic_set_tpr(vcpu, sr->cr8);
 	s->efer = efer | EFER_SVME;
 	vcpu->msrs.apic_base = sr->apic_base;
 	return 0;
+}
+
+/* V_IRQ at the highest priority: #VMEXIT(VINTR) once the guest can take one. */
+static void svm_set_irq_window(struct kvl_vcpu *vcpu, bool on)
+{
+	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+
+	c->int_ctl &= ~(V_IRQ_MASK | V_INTR_PRIO_MASK);
+	if (on) {
+		c->int_ctl |= V_IRQ_MASK | (0xf << V_INTR_PRIO_SHIFT);
+		c->int_vector = 0;
+		svm_set_intercept(c, INTERCEPT_VINTR);
+	} else {
+		svm_clr_intercept(c, INTERCEPT_VINTR);
+	}
+}
+
+static void svm_vcpu_reset(struct kvl_vcpu *vcpu)
+{
+	svm_vmcb_reset(vcpu);
+	to_svm(vcpu)->asid_cpu = -1;	/* a fresh ASID: nothing of before survives */
 }
 
 static u64 svm_get_cr4(struct kvl_vcpu *vcpu)
@@ -748,6 +771,9 @@ static int svm_handle_exit(struct kvl_vcpu *vcpu)
 			svm_clr_intercept(c, INTERCEPT_DR0_WRITE + i);
 		}
 		return KVL_EXIT_CONTINUE;
+	case SVM_EXIT_VINTR:
+		svm_set_irq_window(vcpu, false);
+		return KVL_EXIT_CONTINUE;
 	case SVM_EXIT_IRET:
 		/* NMIs unmask once this IRET has run: at the next entry past it. */
 		svm_clr_intercept(c, INTERCEPT_IRET);
@@ -755,7 +781,7 @@ static int svm_handle_exit(struct kvl_vcpu *vcpu)
 		svm->iret_rip = vcpu->rip;
 		return KVL_EXIT_CONTINUE;
 	case SVM_EXIT_HLT:
-		vcpu->rip += 1;
+		kvl_skip_instruction(vcpu, 1);
 		return KVL_EXIT_HLT;
 	case SVM_EXIT_NPF:
 		vcpu->fault_gpa = c->exit_info_2;
@@ -846,6 +872,9 @@ static int svm_vcpu_run(struct kvl_vcpu *vcpu)
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
 	svm_inject_event(vcpu, svm);
+	if (vcpu->lapic)
+		vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
+					kvl_apic_get_tpr(vcpu);
 
 	if (vcpu->db_guest_owned)
 		svm_load_guest_db(vcpu);
@@ -868,6 +897,9 @@ static int svm_vcpu_run(struct kvl_vcpu *vcpu)
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
 	svm_complete_event(vcpu, svm);
+	/* A 64-bit guest writes CR8 without an exit: it lands in V_TPR. */
+	if (vcpu->lapic)
+		kvl_apic_set_tpr(vcpu, vmcb->control.int_ctl & V_TPR_MASK);
 	return 0;
 }
 
@@ -896,4 +928,6 @@ const struct kvl_backend kvl_svm_backend = {
 	.set_interrupt_shadow = svm_set_interrupt_shadow,
 	.get_dr67	= svm_get_dr67,
 	.set_dr67	= svm_set_dr67,
+	.set_irq_window	= svm_set_irq_window,
+	.vcpu_reset	= svm_vcpu_reset,
 };

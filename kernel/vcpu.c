@@ -98,6 +98,7 @@ static void kvl_complete_pio(struct kvl_vcpu *vcpu)
 		}
 	}
 	vcpu->rip = pio->next_rip;
+	kvl_ops->set_interrupt_shadow(vcpu, 0);
 }
 
 static void kvl_exit_io(struct kvl_vcpu *vcpu)
@@ -128,6 +129,16 @@ static void kvl_internal_error(struct kvl_vcpu *vcpu, u32 suberror, u64 d0, u64 
 }
 
 /*
+ * Step over an instruction the kernel carried out for the guest.  Its
+ * STI/MOV SS interrupt shadow ends with it, as it would on the CPU.
+ */
+void kvl_skip_instruction(struct kvl_vcpu *vcpu, unsigned int len)
+{
+	vcpu->rip += len;
+	kvl_ops->set_interrupt_shadow(vcpu, 0);
+}
+
+/*
  * Queue an exception for delivery at the next entry.  A second one while
  * the first is still queued makes a double fault; a third, shutdown (which
  * the hardware then produces itself when the #DF cannot be delivered).
@@ -147,6 +158,96 @@ void kvl_queue_exception(struct kvl_vcpu *vcpu, u8 vector, bool has_err, u32 err
 	e->err = err;
 }
 
+/* Would an interrupt be taken now (EFLAGS.IF, no STI/MOV SS shadow)? */
+static bool kvl_interrupt_allowed(struct kvl_vcpu *vcpu)
+{
+	return (vcpu->rflags & X86_EFLAGS_IF) && !kvl_ops->get_interrupt_shadow(vcpu);
+}
+
+/* What wakes a halted vCPU (SDM: an enabled interrupt, NMI, INIT, SIPI). */
+static bool kvl_vcpu_has_events(struct kvl_vcpu *vcpu)
+{
+	if (test_bit(KVL_REQ_INIT, &vcpu->requests) || test_bit(KVL_REQ_SIPI, &vcpu->requests))
+		return true;
+	if (vcpu->mp_state != KVM_MP_STATE_HALTED)
+		return false;
+	return READ_ONCE(vcpu->nmi_pending) ||
+	       (kvl_apic_has_interrupt(vcpu) && kvl_interrupt_allowed(vcpu));
+}
+
+/* INIT and SIPI, as the LAPIC posted them (SDM 8.4: the MP start-up). */
+static void kvl_vcpu_accept_events(struct kvl_vcpu *vcpu)
+{
+	struct kvm_sregs *sregs;
+
+	if (test_and_clear_bit(KVL_REQ_INIT, &vcpu->requests)) {
+		kvl_ops->vcpu_reset(vcpu);
+		memset(vcpu->regs, 0, sizeof(vcpu->regs));
+		vcpu->regs[KVL_RDX] = 0x600;
+		vcpu->rip = 0xfff0;
+		vcpu->rsp = 0;
+		vcpu->rflags = X86_EFLAGS_FIXED;
+		vcpu->mp_state = vcpu->id ? KVM_MP_STATE_INIT_RECEIVED : KVM_MP_STATE_RUNNABLE;
+	}
+	if (test_and_clear_bit(KVL_REQ_SIPI, &vcpu->requests) &&
+	    vcpu->mp_state == KVM_MP_STATE_INIT_RECEIVED) {
+		/* Pairs with the smp_wmb() before the request was posted. */
+		smp_rmb();
+		sregs = kzalloc(sizeof(*sregs), GFP_KERNEL);
+		if (!sregs)
+			return;
+		kvl_ops->get_sregs(vcpu, sregs);
+		sregs->cs.selector = vcpu->sipi_vector << 8;
+		sregs->cs.base = (u64)vcpu->sipi_vector << 12;
+		kvl_ops->set_sregs(vcpu, sregs);
+		kfree(sregs);
+		vcpu->rip = 0;
+		vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+	}
+}
+
+/* Sleep until the vCPU may run: HLT, or an AP waiting for INIT/SIPI. */
+static int kvl_vcpu_block(struct kvl_vcpu *vcpu)
+{
+	for (;;) {
+		kvl_vcpu_accept_events(vcpu);
+		if (vcpu->mp_state == KVM_MP_STATE_RUNNABLE)
+			return 0;
+		if (vcpu->mp_state == KVM_MP_STATE_HALTED && kvl_vcpu_has_events(vcpu)) {
+			vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+			return 0;
+		}
+		if (wait_event_interruptible(vcpu->wq, kvl_vcpu_has_events(vcpu) ||
+					     signal_pending(current)) || signal_pending(current))
+			return -EINTR;
+	}
+}
+
+/*
+ * IRQs off, IN_GUEST published: queue the interrupt the guest can take
+ * now, or ask for an exit when it can.  Exceptions and NMIs go first.
+ */
+static void kvl_inject_interrupt(struct kvl_vcpu *vcpu)
+{
+	bool busy = vcpu->event.type != KVL_EVENT_NONE ||
+		    vcpu->pending_exc.type != KVL_EVENT_NONE ||
+		    (vcpu->nmi_pending && !vcpu->nmi_masked);
+	int vec;
+
+	if (!vcpu->lapic || !kvl_apic_has_interrupt(vcpu))
+		return;
+	if (busy || !kvl_interrupt_allowed(vcpu)) {
+		kvl_ops->set_irq_window(vcpu, true);
+		return;
+	}
+	vec = kvl_apic_ack(vcpu);
+	if (vec < 0)
+		return;
+	vcpu->event.type = KVL_EVENT_INTR;
+	vcpu->event.vector = vec;
+	vcpu->event.has_err = false;
+}
+
 static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -160,6 +261,12 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 		cond_resched();
 		if (test_and_clear_bit(KVL_REQ_CLOCK_UPDATE, &vcpu->requests))
 			kvl_kvmclock_update(vcpu);
+		if (vcpu->lapic) {
+			if (kvl_vcpu_block(vcpu)) {
+				run->exit_reason = KVM_EXIT_INTR;
+				return -EINTR;
+			}
+		}
 
 		preempt_disable();
 		local_irq_disable();
@@ -172,6 +279,7 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 			preempt_enable();
 			continue;
 		}
+		kvl_inject_interrupt(vcpu);
 		r = kvl_ops->vcpu_run(vcpu);
 		WRITE_ONCE(vcpu->mode, KVL_OUTSIDE_GUEST);
 		local_irq_enable();
@@ -198,6 +306,11 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 			kvl_exit_io(vcpu);
 			return 0;
 		case KVL_EXIT_HLT:
+			/* With an in-kernel LAPIC the vCPU sleeps here until woken. */
+			if (vcpu->lapic) {
+				vcpu->mp_state = KVM_MP_STATE_HALTED;
+				continue;
+			}
 			run->exit_reason = KVM_EXIT_HLT;
 			return 0;
 		case KVL_EXIT_USER:
@@ -223,9 +336,25 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 	/* KVM_SET_SIGNAL_MASK: the mask the thread has while the guest runs. */
 	if (vcpu->sigmask_set)
 		sigprocmask(SIG_SETMASK, &vcpu->sigmask, &saved);
+	/*
+	 * As KVM: a vCPU that never got INIT/SIPI waits for them here, takes
+	 * them and returns -EAGAIN; the next KVM_RUN runs it.
+	 */
+	if (vcpu->mp_state == KVM_MP_STATE_UNINITIALIZED) {
+		if (wait_event_interruptible(vcpu->wq, kvl_vcpu_has_events(vcpu) ||
+					     signal_pending(current)) || signal_pending(current)) {
+			run->exit_reason = KVM_EXIT_INTR;
+			r = -EINTR;
+		} else {
+			kvl_vcpu_accept_events(vcpu);
+			r = -EAGAIN;
+		}
+		goto out_sigmask;
+	}
 	fpu_swap_kvm_fpstate(&vcpu->gfpu, true);
 	r = kvl_vcpu_run_loop(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->gfpu, false);
+out_sigmask:
 	if (vcpu->sigmask_set)
 		sigprocmask(SIG_SETMASK, &saved, NULL);
 	return r;
@@ -266,10 +395,27 @@ static int kvl_vcpu_set_mp_state(struct kvl_vcpu *vcpu, struct kvm_mp_state __us
 	if (copy_from_user(&mp, argp, sizeof(mp)))
 		return -EFAULT;
 	/* Without an in-kernel LAPIC a vCPU is always runnable, as in KVM. */
-	if (mp.mp_state != KVM_MP_STATE_RUNNABLE)
+	if (!vcpu->lapic) {
+		if (mp.mp_state != KVM_MP_STATE_RUNNABLE)
+			return -EINVAL;
+		vcpu->mp_state = mp.mp_state;
+		return 0;
+	}
+	switch (mp.mp_state) {
+	case KVM_MP_STATE_RUNNABLE:
+	case KVM_MP_STATE_UNINITIALIZED:
+	case KVM_MP_STATE_INIT_RECEIVED:
+	case KVM_MP_STATE_HALTED:
+		vcpu->mp_state = mp.mp_state;
+		return 0;
+	case KVM_MP_STATE_SIPI_RECEIVED:
+		/* As KVM: wait for INIT again, with the SIPI already posted. */
+		vcpu->mp_state = KVM_MP_STATE_INIT_RECEIVED;
+		set_bit(KVL_REQ_SIPI, &vcpu->requests);
+		return 0;
+	default:
 		return -EINVAL;
-	vcpu->mp_state = mp.mp_state;
-	return 0;
+	}
 }
 
 static int kvl_vcpu_get_events(struct kvl_vcpu *vcpu, struct kvm_vcpu_events __user *argp)
@@ -501,6 +647,12 @@ static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 	case KVM_SET_SIGNAL_MASK:
 		r = kvl_vcpu_set_sigmask(vcpu, argp);
 		break;
+	case KVM_GET_LAPIC:
+		r = kvl_apic_get_state(vcpu, argp);
+		break;
+	case KVM_SET_LAPIC:
+		r = kvl_apic_set_state(vcpu, argp);
+		break;
 	default:
 		r = -EINVAL;
 		break;
@@ -528,6 +680,7 @@ static const struct file_operations kvl_vcpu_fops = {
 
 void kvl_vcpu_free(struct kvl_vcpu *vcpu)
 {
+	kvl_apic_destroy(vcpu);
 	kvl_ops->vcpu_destroy(vcpu);
 	kvl_vcpu_fpu_destroy(vcpu);
 	kvfree(vcpu->cpuid);
@@ -561,6 +714,7 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 	vcpu->rip = 0xfff0;
 	vcpu->regs[KVL_RDX] = 0x600;	/* reset EDX: family 6 signature, as KVM */
 	vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+	init_waitqueue_head(&vcpu->wq);
 	kvl_msrs_reset(vcpu);
 
 	r = kvl_vcpu_fpu_create(vcpu);
@@ -569,6 +723,15 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 	r = kvl_ops->vcpu_create(vcpu);
 	if (r)
 		goto err_fpu;
+	/* Pairs with the release in kvl_create_irqchip(). */
+	if (smp_load_acquire(&vm->irqchip)) {
+		r = kvl_apic_create(vcpu);
+		if (r)
+			goto err_backend;
+		/* As KVM: the BSP (id 0) runs, the others wait for INIT/SIPI. */
+		if (id)
+			vcpu->mp_state = KVM_MP_STATE_UNINITIALIZED;
+	}
 
 	mutex_lock(&vm->lock);
 	if (vm->nr_vcpus >= KVL_MAX_VCPUS) {
@@ -596,6 +759,8 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 
 err_unlock:
 	mutex_unlock(&vm->lock);
+	kvl_apic_destroy(vcpu);
+err_backend:
 	kvl_ops->vcpu_destroy(vcpu);
 err_fpu:
 	kvl_vcpu_fpu_destroy(vcpu);

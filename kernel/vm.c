@@ -453,6 +453,8 @@ static long kvl_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 	case KVM_GET_PIT2:
 	case KVM_SET_PIT2:
 		return kvl_irq_vm_ioctl(vm, ioctl, argp);
+	case KVM_SIGNAL_MSI:
+		return kvl_signal_msi(vm, argp);
 	case KVM_GET_CLOCK:
 		return kvl_vm_get_clock(vm, argp);
 	case KVM_SET_CLOCK:

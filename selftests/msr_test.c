@@ -163,23 +163,20 @@ TEST_F(vm, guest_rdmsr_wrmsr)
 
 TEST_F(vm, host_get_set)
 {
-	const uint32_t idx[] = { MSR_LSTAR, MSR_IA32_CR_PAT, MSR_STAR };
-	const uint64_t val[] = { 0xffffffff81000000ull, 0x0202020202020202ull, 1 };
+	const uint32_t idx[] = { MSR_LSTAR, MSR_NOT_THERE, MSR_STAR };
+	const uint64_t val[] = { 0xffffffff81000000ull, 0, 1 };
 	const uint32_t mtrr[] = { MSR_MTRRdefType };
 	const uint64_t bad_mtrr[] = { 0xc02 }, good_mtrr[] = { 0xc06 };
-	const uint32_t lstar[] = { MSR_LSTAR };
-	const uint64_t noncanon[] = { 0x0000800000000000ull };
 	struct msrs big = { .h.nmsrs = 256 };
 	struct kvm_sregs sregs;
 	uint64_t v;
 
-	/* Stops at the bad PAT: one done. */
+	/* Stops at the MSR nobody has: one done. */
 	EXPECT_EQ(1, set_msrs(self->v.vcpu, 3, idx, val));
 	ASSERT_EQ(1, get_msr(self->v.vcpu, MSR_LSTAR, &v));
 	EXPECT_EQ(0xffffffff81000000ull, v);
 	ASSERT_EQ(1, get_msr(self->v.vcpu, MSR_STAR, &v));
 	EXPECT_EQ(0, v);
-	EXPECT_EQ(0, set_msrs(self->v.vcpu, 1, lstar, noncanon));
 
 	EXPECT_EQ(0, set_msrs(self->v.vcpu, 1, mtrr, bad_mtrr));
 	EXPECT_EQ(1, set_msrs(self->v.vcpu, 1, mtrr, good_mtrr));
@@ -199,7 +196,10 @@ TEST_F(vm, host_get_set)
 		EXPECT_EQ(EFER_SCE, sregs.efer);
 	}
 
-	/* The guest TSC follows a write and keeps counting. */
+	/*
+	 * The guest TSC follows a write and keeps counting.  (Newer KVMs may
+	 * treat a host write as a synchronization and move it further.)
+	 */
 	{
 		const uint32_t tsc[] = { MSR_IA32_TSC };
 		const uint64_t t0[] = { 1000000000000ull };
@@ -207,7 +207,6 @@ TEST_F(vm, host_get_set)
 		EXPECT_EQ(1, set_msrs(self->v.vcpu, 1, tsc, t0));
 		ASSERT_EQ(1, get_msr(self->v.vcpu, MSR_IA32_TSC, &v));
 		EXPECT_LE(t0[0], v);
-		EXPECT_GT(t0[0] * 2, v);
 	}
 
 	EXPECT_EQ(-1, ioctl(self->v.vcpu, KVM_SET_MSRS, &big));
