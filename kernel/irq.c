@@ -52,6 +52,7 @@ static int kvl_create_irqchip(struct kvl_vm *vm)
 		vm->pic = NULL;
 		goto out;
 	}
+	/* Publish the chips before the flag: pairs with the acquires below. */
 	smp_store_release(&vm->irqchip, true);
 out:
 	mutex_unlock(&vm->irq_lock);
@@ -66,10 +67,14 @@ static int kvl_irq_line_ioctl(struct kvl_vm *vm, struct kvm_irq_level __user *ar
 	if (copy_from_user(&l, argp, sizeof(l)))
 		return -EFAULT;
 	r = kvl_irq_line(vm, l.irq, l.level);
-	if (r)
+	if (r == -ENXIO)
 		return r;
-	/* KVM reports how many chips took it; we report "delivered or coalesced" as 1. */
-	l.status = 1;
+	/*
+	 * KVM reports how many chips took it; we report "delivered or
+	 * coalesced" as 1.  A GSI without a route is not an error for KVM:
+	 * the ioctl succeeds with status -1.
+	 */
+	l.status = r ? -1 : 1;
 	if (status && copy_to_user(argp, &l, sizeof(l)))
 		return -EFAULT;
 	return 0;
@@ -80,6 +85,7 @@ static int kvl_get_irqchip(struct kvl_vm *vm, struct kvm_irqchip __user *argp, b
 	struct kvm_irqchip *c;
 	int r = 0;
 
+	/* Pairs with the release in kvl_create_irqchip(). */
 	if (!smp_load_acquire(&vm->irqchip))
 		return -ENXIO;
 	c = memdup_user(argp, sizeof(*c));
@@ -117,11 +123,12 @@ static int kvl_create_pit(struct kvl_vm *vm, struct kvm_pit_config __user *argp)
 
 	if (copy_from_user(&cfg, argp, sizeof(cfg)))
 		return -EFAULT;
-	if (cfg.flags & ~KVM_PIT_SPEAKER_DUMMY)
-		return -EINVAL;
+	/* KVM ignores flags it does not know, and wants the PIC first. */
 	mutex_lock(&vm->irq_lock);
 	if (vm->pit) {
 		r = -EEXIST;
+	} else if (!vm->irqchip) {
+		r = -ENOENT;
 	} else {
 		pit = kvl_pit_create(vm, cfg.flags);
 		if (IS_ERR(pit))
