@@ -62,7 +62,10 @@ struct kvl_ioapic {
 /*
  * Send pin @pin's interrupt message, unless it is masked or a level
  * interrupt still awaits its EOI.  Returns how many LAPICs took it, -1 if
- * it was not sent.
+ * it was not sent.  A level message sets Remote IRR once sent: KVM does
+ * so unless its delivery reports a coalesced interrupt, and also when no
+ * LAPIC matched the destination; an interrupt already pending in a LAPIC
+ * gets its EOI all the same.
  */
 static int ioapic_service(struct kvl_ioapic *ioapic, int pin)
 {
@@ -81,7 +84,7 @@ static int ioapic_service(struct kvl_ioapic *ioapic, int pin)
 	if (!irq.level)
 		ioapic->irr_delivered |= BIT(pin);
 	r = kvl_apic_deliver(ioapic->vm, &irq);
-	if (r > 0 && irq.level)
+	if (irq.level)
 		ioapic->rte[pin] |= RTE_REMOTE_IRR;
 	return r;
 }

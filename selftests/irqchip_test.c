@@ -108,6 +108,37 @@ asm(".pushsection .rodata\n"
     ".popsection\n");
 extern const unsigned char rm_eoi_begin[], rm_eoi_end[];
 
+/*
+ * PIT modes and access modes: channel 1 in "mode 6" (= 2), LSB only, BCD;
+ * channel 2 in mode 3, LSB only, count 0x40; channel 2 in mode 0, MSB
+ * only, count 0x1200; status and count through read-back.
+ */
+asm(".pushsection .rodata\n"
+    ".code16\n"
+    "rm_pit_begin:\n"
+    "	cli\n"
+    "	mov $0x5d, %al\n	out %al, $0x43\n"
+    "	mov $0xe4, %al\n	out %al, $0x43\n"
+    "	in $0x41, %al\n	mov %al, (0x800)\n"
+    "	mov $0x96, %al\n	out %al, $0x43\n"
+    "	mov $0x40, %al\n	out %al, $0x42\n"
+    "	mov $0xe8, %al\n	out %al, $0x43\n"
+    "	in $0x42, %al\n	mov %al, (0x801)\n"
+    "	mov $0x80, %al\n	out %al, $0x43\n"
+    "	in $0x42, %al\n	mov %al, (0x802)\n"
+    "	mov $0xa0, %al\n	out %al, $0x43\n"
+    "	mov $0x12, %al\n	out %al, $0x42\n"
+    "	mov $0xc8, %al\n	out %al, $0x43\n"
+    "	in $0x42, %al\n	mov %al, (0x803)\n"
+    "	in $0x42, %al\n	mov %al, (0x804)\n"
+    "	in $0x43, %al\n	mov %al, (0x805)\n"
+    "	mov $0x10, %dx\n	out %al, %dx\n"
+    "	jmp .\n"
+    "rm_pit_end:\n"
+    ".code64\n"
+    ".popsection\n");
+extern const unsigned char rm_pit_begin[], rm_pit_end[];
+
 static int new_vm(int *sys)
 {
 	*sys = kvl_open(O_RDWR);
@@ -365,6 +396,27 @@ TEST_F(chip, irq_line_ioapic)
 	ASSERT_EQ(0, get_chip(self->vm, KVM_IRQCHIP_PIC_MASTER, &c));
 	EXPECT_EQ(1 << 4, c.chip.pic.irr);
 
+	/*
+	 * Unmasked edge pin: its request is sent at once and KVM_GET_IRQCHIP
+	 * stops showing it; an unmasked level pin keeps IRR while high and,
+	 * once its message went out, waits for an EOI in Remote IRR (KVM
+	 * sets it even when no LAPIC took the message, as here).
+	 */
+	ASSERT_EQ(0, get_chip(self->vm, KVM_IRQCHIP_IOAPIC, &c));
+	c.chip.ioapic.redirtbl[9].bits = 0x39;
+	c.chip.ioapic.redirtbl[11].bits = (1 << 15) | 0x3b;
+	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_IRQCHIP, &c));
+	ASSERT_EQ(0, irq_line(self->vm, 9, 1));
+	ASSERT_EQ(0, irq_line(self->vm, 11, 1));
+	ASSERT_EQ(0, get_chip(self->vm, KVM_IRQCHIP_IOAPIC, &c));
+	EXPECT_EQ((1u << 4) | (1u << 11), c.chip.ioapic.irr);
+	EXPECT_EQ(1 << 14, c.chip.ioapic.redirtbl[11].bits & (1 << 14));	/* Remote IRR */
+	/* KVM_SET_IRQCHIP raises the pins in irr again. */
+	c.chip.ioapic.irr = (1u << 9) | (1u << 12);
+	ASSERT_EQ(0, ioctl(self->vm, KVM_SET_IRQCHIP, &c));
+	ASSERT_EQ(0, get_chip(self->vm, KVM_IRQCHIP_IOAPIC, &c));
+	EXPECT_EQ(1u << 12, c.chip.ioapic.irr);
+
 	/* An unrouted GSI is no error for KVM: status -1. */
 	ASSERT_EQ(0, ioctl(self->vm, KVM_IRQ_LINE_STATUS, &l)) TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(-1, (int)l.status);
@@ -521,6 +573,37 @@ TEST(guest_pic_poll_and_eoi)
 	ASSERT_EQ(0, get_chip(g.vm, KVM_IRQCHIP_PIC_MASTER, &c));
 	EXPECT_EQ(5, c.chip.pic.priority_add);	/* IRQ 4 lowest: IRQ 5 first */
 	EXPECT_EQ(0, c.chip.pic.poll);
+	guest_destroy(&g);
+}
+
+TEST(guest_pit_modes)
+{
+	struct kvm_pit_state2 ps;
+	unsigned char *res;
+	const char *what;
+	struct guest g;
+
+	ASSERT_EQ(0, guest_create(&g, rm_pit_begin, rm_pit_end - rm_pit_begin, &what))
+		TH_LOG("%s: %s", what, strerror(errno));
+	ASSERT_EQ(0, ioctl(g.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_IO, g.run->exit_reason);
+	ASSERT_EQ(DONE_PORT, g.run->io.port) TH_LOG("the guest's port 0x%x left the kernel",
+						    g.run->io.port);
+	res = g.mem + RES;
+	EXPECT_EQ(0x15, res[0] & 0x3f);	/* LSB, mode 6 read as 2, BCD */
+	EXPECT_EQ(0x16, res[1] & 0x3f);	/* LSB, mode 3 */
+	EXPECT_GE(0x40, res[2]);	/* mode 3 counts within the count */
+	EXPECT_EQ(0x20, res[3] & 0x3f);	/* MSB, mode 0 */
+	if (!(res[3] & 0x80))		/* before terminal count */
+		EXPECT_GE(0x12, res[4]);
+	/* res[5], a read of the control port: KVM leaves it undefined. */
+	ASSERT_EQ(0, ioctl(g.vm, KVM_GET_PIT2, &ps));
+	EXPECT_EQ(2, ps.channels[1].mode);
+	EXPECT_EQ(1, ps.channels[1].bcd);
+	EXPECT_EQ(0x10000, ps.channels[1].count);
+	EXPECT_EQ(0, ps.channels[2].mode);
+	EXPECT_EQ(2, ps.channels[2].rw_mode);
+	EXPECT_EQ(0x1200, ps.channels[2].count);
 	guest_destroy(&g);
 }
 
