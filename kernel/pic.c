@@ -321,7 +321,7 @@ static void pic_write(struct kvm_pic_state *s, bool a0, u8 val)
  * interrupt is pending".  KVM (and QEMU) then clear the level from ISR as
  * well, i.e. a poll is an INTA followed by an EOI, and answer 0x07 with
  * nothing pending; we do the same.  Bit 7 is set as the datasheet and
- * current KVM set it (KVM before about 6.8 left it clear).
+ * current KVM set it (Debian's 6.12 does, its 6.1 does not).
  */
 static u8 pic_poll(struct kvl_pic *pic, int idx)
 {

@@ -562,7 +562,7 @@ TEST(guest_pic_poll_and_eoi)
 	EXPECT_EQ(0x07, res[2]);	/* poll: IRQ 1 in service, nothing to give */
 	EXPECT_EQ(0x10, res[3]);	/* non-specific EOI took IRQ 1 */
 	/*
-	 * Poll: IRQ 3.  The datasheet and KVM since 6.8 or so set bit 7
+	 * Poll: IRQ 3.  The datasheet and newer KVM (Debian's 6.12) set bit 7
 	 * ("interrupt present"); older KVM (Debian's 6.1) answers 0x03.
 	 */
 	EXPECT_EQ(0x03, res[4] & 0x7f);
