@@ -5,6 +5,7 @@
  * and a real-mode guest that programs the 8259As and the 8254 with
  * IN/OUT that never reach userspace.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include "kvl_test.h"
 
@@ -605,6 +606,63 @@ TEST(guest_pit_modes)
 	EXPECT_EQ(2, ps.channels[2].rw_mode);
 	EXPECT_EQ(0x1200, ps.channels[2].count);
 	guest_destroy(&g);
+}
+
+static void *line_storm(void *arg)
+{
+	int vm = *(int *)arg, i;
+
+	for (i = 0; i < 4000; i++)
+		irq_line(vm, (i * 7) % 24, (i / 24) & 1);
+	return NULL;
+}
+
+/*
+ * Host robustness: lines toggled from a second thread while the state is
+ * read and rewritten (hostile values included) and channel 0 ticks as fast
+ * as it may; then the VM goes away with the timer armed.
+ */
+TEST(storm_and_teardown)
+{
+	struct kvm_pit_state2 ps;
+	struct kvm_irqchip c;
+	pthread_t t;
+	int sys, vm, i, pin;
+
+	vm = new_vm(&sys);
+	ASSERT_LE(0, vm);
+	ASSERT_EQ(0, ioctl(vm, KVM_CREATE_IRQCHIP, 0));
+	ASSERT_EQ(0, ioctl(vm, KVM_CREATE_PIT2, &(struct kvm_pit_config){ 0 }));
+	ASSERT_EQ(0, get_chip(vm, KVM_IRQCHIP_IOAPIC, &c));
+	for (pin = 0; pin < KVM_IOAPIC_NUM_PINS; pin++)
+		c.chip.ioapic.redirtbl[pin].bits = (pin & 1 ? 1 << 15 : 0) | (0x40 + pin);
+	ASSERT_EQ(0, ioctl(vm, KVM_SET_IRQCHIP, &c));
+	ASSERT_EQ(0, ioctl(vm, KVM_GET_PIT2, &ps));
+	ps.channels[0].mode = 2;
+	ps.channels[0].count = 2;	/* far below the minimum period */
+	ASSERT_EQ(0, ioctl(vm, KVM_SET_PIT2, &ps));
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, line_storm, &vm));
+	for (i = 0; i < 300; i++) {
+		ASSERT_EQ(0, get_chip(vm, i % 3, &c));
+		if (i % 7 == 0)
+			memset(&c.chip, i, sizeof(c.chip));
+		EXPECT_EQ(0, ioctl(vm, KVM_SET_IRQCHIP, &c));
+		ASSERT_EQ(0, ioctl(vm, KVM_GET_PIT2, &ps));
+		ps.channels[i % 3].mode = i % 8;
+		ps.channels[i % 3].count = i % 5;
+		ps.channels[i % 3].read_state = i;
+		ps.channels[i % 3].write_state = i * 3;
+		ps.flags = i % 4;
+		EXPECT_EQ(0, ioctl(vm, KVM_SET_PIT2, &ps));
+	}
+	pthread_join(t, NULL);
+	ps.channels[0].mode = 2;
+	ps.channels[0].count = 2;
+	ps.flags = 0;
+	EXPECT_EQ(0, ioctl(vm, KVM_SET_PIT2, &ps));
+	close(vm);
+	close(sys);
 }
 
 /* Channel 0 in mode 2 raises GSI 0, which latches in the master's IRR. */
