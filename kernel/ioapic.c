@@ -89,34 +89,46 @@ static int ioapic_service(struct kvl_ioapic *ioapic, int pin)
 	return r;
 }
 
-static void ioapic_set_line(struct kvl_ioapic *ioapic, int pin, int level)
+/*
+ * Drive one pin.  Returns what KVM_IRQ_LINE_STATUS reports for this chip,
+ * as KVM computes it: 1 for a lowered line, 0 for an edge pin already
+ * high (coalesced), else ioapic_service()'s answer.
+ */
+static int ioapic_set_line(struct kvl_ioapic *ioapic, int pin, int level)
 {
 	u32 mask = BIT(pin), old = ioapic->irr;
 
 	if (!level) {
 		ioapic->irr &= ~mask;
-		return;
+		return 1;
 	}
 	ioapic->irr |= mask;
 	if (!(ioapic->rte[pin] & RTE_LEVEL)) {
 		/* Edge: only a rising edge sends a message. */
 		ioapic->irr_delivered &= ~mask;
 		if (old & mask)
-			return;
+			return 0;
 	}
-	ioapic_service(ioapic, pin);
+	return ioapic_service(ioapic, pin);
+}
+
+int kvl_ioapic_set_irq_status(struct kvl_ioapic *ioapic, int pin, int level)
+{
+	unsigned long flags;
+	int ret;
+
+	if (pin < 0 || pin >= KVL_IOAPIC_PINS)
+		return -1;
+	pin = array_index_nospec(pin, KVL_IOAPIC_PINS);
+	spin_lock_irqsave(&ioapic->lock, flags);
+	ret = ioapic_set_line(ioapic, pin, level);
+	spin_unlock_irqrestore(&ioapic->lock, flags);
+	return ret;
 }
 
 void kvl_ioapic_set_irq(struct kvl_ioapic *ioapic, int pin, int level)
 {
-	unsigned long flags;
-
-	if (pin < 0 || pin >= KVL_IOAPIC_PINS)
-		return;
-	pin = array_index_nospec(pin, KVL_IOAPIC_PINS);
-	spin_lock_irqsave(&ioapic->lock, flags);
-	ioapic_set_line(ioapic, pin, level);
-	spin_unlock_irqrestore(&ioapic->lock, flags);
+	kvl_ioapic_set_irq_status(ioapic, pin, level);
 }
 
 /*

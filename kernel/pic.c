@@ -86,29 +86,37 @@ static int pic_get_irq(const struct kvm_pic_state *s, bool master)
 	return p < cur ? (p + s->priority_add) & 7 : -1;
 }
 
-static void pic_set_line(struct kvm_pic_state *s, int irq, int level)
+/*
+ * Drive one IR input.  Returns what KVM_IRQ_LINE_STATUS reports for this
+ * chip, as KVM computes it: -1 if the line is masked in IMR, 0 if a
+ * rising edge found its request already in IRR (coalesced), else 1.
+ */
+static int pic_set_line(struct kvm_pic_state *s, int irq, int level)
 {
 	u8 mask = 1 << irq;
+	int ret = 1;
 
 	if (s->elcr & mask) {
 		/* Level: IRR follows the line. */
 		if (level) {
+			ret = !(s->irr & mask);
 			s->irr |= mask;
 			s->last_irr |= mask;
 		} else {
 			s->irr &= ~mask;
 			s->last_irr &= ~mask;
 		}
-		return;
-	}
-	/* Edge: a low-to-high transition latches the request. */
-	if (level) {
-		if (!(s->last_irr & mask))
+	} else if (level) {
+		/* Edge: a low-to-high transition latches the request. */
+		if (!(s->last_irr & mask)) {
+			ret = !(s->irr & mask);
 			s->irr |= mask;
+		}
 		s->last_irr |= mask;
 	} else {
 		s->last_irr &= ~mask;
 	}
+	return (s->imr & mask) ? -1 : ret;
 }
 
 /*
@@ -156,18 +164,25 @@ static void pic_intack(struct kvm_pic_state *s, int irq)
 		s->irr &= ~mask;
 }
 
-void kvl_pic_set_irq(struct kvl_pic *pic, int irq, int level)
+int kvl_pic_set_irq_status(struct kvl_pic *pic, int irq, int level)
 {
 	unsigned long flags;
 	bool changed;
+	int ret;
 
 	if (irq < 0 || irq >= 16)
-		return;
+		return -1;
 	spin_lock_irqsave(&pic->lock, flags);
-	pic_set_line(&pic->chip[irq >> 3], irq & 7, level);
+	ret = pic_set_line(&pic->chip[irq >> 3], irq & 7, level);
 	changed = pic_update(pic);
 	spin_unlock_irqrestore(&pic->lock, flags);
 	pic_notify(pic, changed);
+	return ret;
+}
+
+void kvl_pic_set_irq(struct kvl_pic *pic, int irq, int level)
+{
+	kvl_pic_set_irq_status(pic, irq, level);
 }
 
 bool kvl_pic_has_interrupt(struct kvl_pic *pic)
