@@ -11,17 +11,39 @@
 #include <linux/uaccess.h>
 #include "kvmlite.h"
 
-int kvl_irq_line(struct kvl_vm *vm, u32 gsi, int level)
+/*
+ * Drive GSI @gsi on every chip it is routed to.  *@status gets what KVM's
+ * kvm_set_irq() returns: the sum of the chips' non-negative answers, or
+ * -1 if none had one (no route, or masked everywhere).
+ */
+static int kvl_irq_set(struct kvl_vm *vm, u32 gsi, int level, int *status)
 {
+	int r, ret = -1;
+
 	/* Pairs with the release in kvl_create_irqchip(): the chips are set up. */
 	if (!smp_load_acquire(&vm->irqchip))
 		return -ENXIO;
+	if (gsi < 16) {
+		r = kvl_pic_set_irq_status(vm->pic, gsi, level);
+		if (r >= 0)
+			ret = r;
+	}
+	if (gsi < KVL_IOAPIC_PINS) {
+		r = kvl_ioapic_set_irq_status(vm->ioapic, gsi, level);
+		if (r >= 0)
+			ret = r + (ret < 0 ? 0 : ret);
+	}
+	*status = ret;
+	return 0;
+}
+
+int kvl_irq_line(struct kvl_vm *vm, u32 gsi, int level)
+{
+	int status;
+
 	if (gsi >= KVL_IOAPIC_PINS)
 		return -EINVAL;
-	if (gsi < 16)
-		kvl_pic_set_irq(vm->pic, gsi, level);
-	kvl_ioapic_set_irq(vm->ioapic, gsi, level);
-	return 0;
+	return kvl_irq_set(vm, gsi, level, &status);
 }
 
 static int kvl_create_irqchip(struct kvl_vm *vm)
@@ -60,6 +82,7 @@ static int kvl_create_irqchip(struct kvl_vm *vm)
 		vm->pic = NULL;
 		goto out;
 	}
+	/* Publish the chips before the flag: pairs with the acquires below. */
 	smp_store_release(&vm->irqchip, true);
 out:
 	mutex_unlock(&vm->irq_lock);
@@ -69,15 +92,15 @@ out:
 static int kvl_irq_line_ioctl(struct kvl_vm *vm, struct kvm_irq_level __user *argp, bool status)
 {
 	struct kvm_irq_level l;
-	int r;
+	int r, st;
 
 	if (copy_from_user(&l, argp, sizeof(l)))
 		return -EFAULT;
-	r = kvl_irq_line(vm, l.irq, l.level);
+	/* A GSI without a route is no error for KVM: status -1. */
+	r = kvl_irq_set(vm, l.irq, l.level, &st);
 	if (r)
 		return r;
-	/* KVM reports how many chips took it; we report "delivered or coalesced" as 1. */
-	l.status = 1;
+	l.status = st;
 	if (status && copy_to_user(argp, &l, sizeof(l)))
 		return -EFAULT;
 	return 0;
@@ -88,6 +111,7 @@ static int kvl_get_irqchip(struct kvl_vm *vm, struct kvm_irqchip __user *argp, b
 	struct kvm_irqchip *c;
 	int r = 0;
 
+	/* Pairs with the release in kvl_create_irqchip(). */
 	if (!smp_load_acquire(&vm->irqchip))
 		return -ENXIO;
 	c = memdup_user(argp, sizeof(*c));
@@ -125,11 +149,12 @@ static int kvl_create_pit(struct kvl_vm *vm, struct kvm_pit_config __user *argp)
 
 	if (copy_from_user(&cfg, argp, sizeof(cfg)))
 		return -EFAULT;
-	if (cfg.flags & ~KVM_PIT_SPEAKER_DUMMY)
-		return -EINVAL;
+	/* KVM ignores flags it does not know, and wants the PIC first. */
 	mutex_lock(&vm->irq_lock);
 	if (vm->pit) {
 		r = -EEXIST;
+	} else if (!vm->irqchip) {
+		r = -ENOENT;
 	} else {
 		pit = kvl_pit_create(vm, cfg.flags);
 		if (IS_ERR(pit))

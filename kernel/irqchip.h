@@ -53,6 +53,8 @@ struct kvl_pic *kvl_pic_create(struct kvl_vm *vm);	/* registers its ports */
 void kvl_pic_destroy(struct kvl_pic *pic);
 /* Drive IRQ line @irq (0-15) to @level; edge or level as ELCR says.  Any context. */
 void kvl_pic_set_irq(struct kvl_pic *pic, int irq, int level);
+/* The same, returning KVM's per-chip line status (-1 masked, 0 coalesced, 1). */
+int kvl_pic_set_irq_status(struct kvl_pic *pic, int irq, int level);
 /* Is the master's INTR output asserted? */
 bool kvl_pic_has_interrupt(struct kvl_pic *pic);
 /* INTA: the vector of the highest-priority request, now in service; -1 if none. */
@@ -72,6 +74,8 @@ struct kvl_ioapic *kvl_ioapic_create(struct kvl_vm *vm);	/* registers its MMIO *
 void kvl_ioapic_destroy(struct kvl_ioapic *ioapic);
 /* Drive pin @pin to @level; delivers through kvl_apic_deliver().  Any context. */
 void kvl_ioapic_set_irq(struct kvl_ioapic *ioapic, int pin, int level);
+/* The same, returning KVM's per-chip line status (-1 not sent, 0 coalesced, >0). */
+int kvl_ioapic_set_irq_status(struct kvl_ioapic *ioapic, int pin, int level);
 /* A LAPIC EOI of a level-triggered @vector: clear Remote IRR, re-deliver if still high. */
 void kvl_ioapic_eoi(struct kvl_ioapic *ioapic, int vector);
 void kvl_ioapic_get_state(struct kvl_ioapic *ioapic, struct kvm_ioapic_state *s);

@@ -117,6 +117,33 @@ static void kvl_exit_io(struct kvl_vcpu *vcpu)
 	vcpu->pio_pending = true;
 }
 
+/* A single, non-string IN/OUT that an in-kernel device (iobus.c) claims completes here. */
+static bool kvl_pio_in_kernel(struct kvl_vcpu *vcpu)
+{
+	struct kvl_pio *pio = &vcpu->pio;
+	unsigned long *rax = &vcpu->regs[KVL_RAX];
+	u32 val = 0;
+
+	if (pio->string || pio->rep || pio->count != 1)
+		return false;
+	if (!pio->in) {
+		if (kvl_io_write(vcpu, false, pio->port, pio->size, rax))
+			return false;
+	} else {
+		if (kvl_io_read(vcpu, false, pio->port, pio->size, &val))
+			return false;
+		if (pio->size == 1)
+			*rax = (*rax & ~0xffUL) | (u8)val;
+		else if (pio->size == 2)
+			*rax = (*rax & ~0xffffUL) | (u16)val;
+		else
+			*rax = val;
+	}
+	vcpu->rip = pio->next_rip;
+	kvl_ops->set_interrupt_shadow(vcpu, 0);
+	return true;
+}
+
 static void kvl_internal_error(struct kvl_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
 {
 	struct kvm_run *run = vcpu->run;
@@ -303,6 +330,8 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 					   vcpu->fault_gpa, vcpu->rip);
 			return 0;
 		case KVL_EXIT_IO:
+			if (kvl_pio_in_kernel(vcpu))
+				continue;
 			kvl_exit_io(vcpu);
 			return 0;
 		case KVL_EXIT_HLT:
