@@ -221,6 +221,7 @@ int kvl_signal_msi(struct kvl_vm *vm, struct kvm_msi __user *argp)
 
 	if (copy_from_user(&msi, argp, sizeof(msi)))
 		return -EFAULT;
+	/* The acquire pairs with kvl_create_irqchip()'s release. */
 	if ((msi.flags & ~KVM_MSI_VALID_DEVID) || !smp_load_acquire(&vm->irqchip))
 		return -EINVAL;	/* as kvm_send_userspace_msi() */
 	irq.dest = (msi.address_lo >> 12) & 0xff;

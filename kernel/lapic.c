@@ -20,6 +20,8 @@
 #include <linux/uaccess.h>
 #include <asm/apicdef.h>
 #include <asm/msr-index.h>
+/* smp_send_reschedule() traces through this on 6.3 and later. */
+#include <trace/events/ipi.h>
 #include "kvmlite.h"
 
 #define LAPIC_VERSION		(0x14 | ((KVL_LVT_NR - 1) << 16))	/* as KVM */
@@ -296,6 +298,7 @@ int kvl_apic_ack(struct kvl_vcpu *vcpu)
 
 void kvl_apic_extint_changed(struct kvl_vm *vm)
 {
+	/* Pairs with the release in kvl_create_vcpu(): vcpus[0] is set up. */
 	if (smp_load_acquire(&vm->nr_vcpus))
 		kvl_vcpu_kick(vm->vcpus[0]);
 }
@@ -407,6 +410,7 @@ static void apic_send_ipi(struct kvl_lapic *a, u32 lo, u32 dest)
 		.level = lo & ICR_LEVEL_ASSERT,
 		.dest = dest,
 	};
+	/* Pairs with the release in kvl_create_vcpu(). */
 	int i, n = smp_load_acquire(&vm->nr_vcpus);
 
 	/* Fixed, lowest priority, SMI, NMI, INIT (assert or deassert) and SIPI carry "assert". */

@@ -37,6 +37,12 @@ long kvl_check_extension(struct kvl_vm *vm, long cap)
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
 	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
+	case KVM_CAP_IRQCHIP:
+	case KVM_CAP_PIT2:
+	case KVM_CAP_PIT_STATE2:
+	case KVM_CAP_IRQ_INJECT_STATUS:
+	case KVM_CAP_SIGNAL_MSI:
+	case KVM_CAP_TSC_DEADLINE_TIMER:
 		return 1;
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
