@@ -27,7 +27,9 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -isystem $(KSFT)
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 SELFTESTS := dev_test guest_io_test cpuid_test
-HOST_TESTS := devices/serial_test
+HOST_TESTS := devices/serial_test runner/bzimage_test runner/e820_test
+RUNNER_SRCS := $(wildcard runner/*.c) $(filter-out %_test.c,$(wildcard devices/*.c))
+RUNNER_HDRS := $(wildcard runner/*.h devices/*.h) uapi/linux/kvmlite.h
 PAYLOADS := hello
 
 .PHONY: all deps module module-for userspace selftests runner payloads \
@@ -60,15 +62,16 @@ $(BUILD)/selftests/%: selftests/%.c selftests/kvl_test.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
-runner/kvmlite: runner/main.c devices/serial.c devices/serial.h uapi/linux/kvmlite.h | deps
-	$(CC) $(USER_CFLAGS) -static -o $@ runner/main.c devices/serial.c
+runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) | deps
+	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS)
 
 $(BUILD)/payloads/%.bin: runner/payloads/%.S
 	@mkdir -p $(@D)
 	$(CC) -m32 -c -o $(BUILD)/payloads/$*.o $<
 	ld -m elf_i386 -Ttext=0x1000 -e _start --oformat binary -o $@ $(BUILD)/payloads/$*.o
 
-# Host unit tests: device models under ASan + UBSan.
+# Host unit tests: device models and runner parsers under ASan + UBSan,
+# each linked with the file it tests (selftests/X/Y_test.c tests X/Y.c).
 $(BUILD)/host/%: selftests/%.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(patsubst selftests/%_test.c,%.c,$<)
