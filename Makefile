@@ -5,6 +5,7 @@
 #
 #   make              module (for KDIR), runner, selftests, payloads
 #   make check        host unit tests + AMD and Intel emulated-host selftests
+#                     + a Linux guest booted by the runner (check-runner)
 #   make demo         boot the AMD emulated host and run a guest through the runner
 #   make KDIR=...     build the module against other kernel headers
 #   make C=1 W=1      sparse and extra warnings (both passed to Kbuild)
@@ -33,7 +34,7 @@ RUNNER_HDRS := $(wildcard runner/*.h devices/*.h) uapi/linux/kvmlite.h
 PAYLOADS := hello
 
 .PHONY: all deps module module-for userspace selftests runner payloads \
-	check check-host check-amd check-intel demo clean distclean
+	check check-host check-amd check-intel check-runner demo clean distclean
 
 all: deps module userspace
 
@@ -85,8 +86,11 @@ check-amd: all
 check-intel: all
 	@$(TOP)/scripts/check intel
 
+check-runner: all
+	@$(TOP)/scripts/check runner
+
 check: all
-	@$(TOP)/scripts/check host amd intel
+	@$(TOP)/scripts/check host amd intel runner
 
 demo: all
 	@$(TOP)/scripts/demo
