@@ -141,6 +141,20 @@ static void setup_cpu(struct kvm *kvm, uint64_t entry)
 		die("KVM_SET_REGS: %s", strerror(errno));
 }
 
+void boot_linux__check(const struct kvm_config *cfg)
+{
+	struct bzimage bz;
+	const char *err;
+	size_t len;
+	uint8_t *img = read_file(cfg->kernel, KERNEL_MAX, &len);
+
+	if (bzimage__parse(img, len, &bz, &err) < 0)
+		die("%s: %s", cfg->kernel, err);
+	free(img);
+	if (cfg->initrd && access(cfg->initrd, R_OK) < 0)
+		die("%s: %s", cfg->initrd, strerror(errno));
+}
+
 void boot_linux__load(struct kvm *kvm)
 {
 	const struct kvm_config *cfg = &kvm->cfg;

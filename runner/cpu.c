@@ -34,7 +34,11 @@ static struct kvm_cpuid2 *supported_cpuid(struct kvm *kvm)
 	return cpuid;
 }
 
-/* The supported CPUID, with this vCPU's APIC ID where CPUID reports it. */
+/*
+ * The supported CPUID, with this vCPU's APIC ID where CPUID reports it and
+ * the "running on a hypervisor" bit set, without which Linux does not look
+ * for KVM's leaves (0x40000000: kvmclock, PV EOI, ...).
+ */
 static void set_cpuid(struct kvm_cpu *cpu)
 {
 	struct kvm_cpuid2 *sup = supported_cpuid(cpu->kvm), *c;
@@ -48,8 +52,10 @@ static void set_cpuid(struct kvm_cpu *cpu)
 	for (i = 0; i < c->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
 
-		if (e->function == 1)
+		if (e->function == 1) {
 			e->ebx = (e->ebx & 0x00ffffff) | ((uint32_t)cpu->id << 24);
+			e->ecx |= 1U << 31;	/* hypervisor present */
+		}
 		else if (e->function == 0xb || e->function == 0x1f)
 			e->edx = cpu->id;
 	}

@@ -68,6 +68,7 @@ int kvm__run(struct kvm *kvm);
 /* Boot paths (boot_flat.c, boot_linux.c): load the guest and set vCPU 0. */
 void boot_flat__load(struct kvm *kvm);
 void boot_linux__load(struct kvm *kvm);
+void boot_linux__check(const struct kvm_config *cfg);	/* dies on a bad bzImage */
 
 /* cpu.c */
 void kvm_cpu__init(struct kvm *kvm, int id);

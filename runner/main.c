@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 2 || strcmp(argv[1], "run"))
-		usage_error("%s", argc < 2 ? "missing command (run)" : "unknown command");
+		usage_error("unknown command '%s' (run)", argc < 2 ? "" : argv[1]);
 
 	for (i = 2; i < argc; i++) {
 		const char *opt = argv[i];
@@ -149,6 +149,8 @@ int main(int argc, char **argv)
 	if (!cfg.dev)
 		cfg.dev = access(KVMLITE_DEVICE_PATH, F_OK) == 0 ? KVMLITE_DEVICE_PATH : "/dev/kvm";
 
+	if (cfg.boot == BOOT_LINUX)
+		boot_linux__check(&cfg);	/* a bad image fails before any VM exists */
 	if (kvm__init(&kvm, &cfg) < 0)
 		die("device setup failed");
 	return kvm__run(&kvm);
