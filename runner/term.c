@@ -2,15 +2,15 @@
 /* Console on stdio: raw mode when interactive, Ctrl-A x, an input thread. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "kvm.h"
 #include "term.h"
-
-#define CTRL_A	0x01
 
 static struct termios saved;
 static int raw;
@@ -38,33 +38,40 @@ static void feed(uint8_t byte)
 
 static void *input_thread(void *arg)
 {
-	int escape = 0;
-	uint8_t buf[64];
+	struct escape esc = { 0 };
+	uint8_t buf[64], out[2];
 
 	(void)arg;
 	for (;;) {
 		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf)), i;
+		int k, j;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return NULL;	/* EOF: the guest just gets no more input */
 		for (i = 0; i < n; i++) {
-			if (raw && escape) {
-				escape = 0;
-				if (buf[i] == 'x') {
-					kvm__request_exit(term_kvm, 0, "terminated (Ctrl-A x)");
-					return NULL;
-				}
-				if (buf[i] != CTRL_A)
-					feed(CTRL_A);
-			} else if (raw && buf[i] == CTRL_A) {
-				escape = 1;
+			if (!raw) {
+				feed(buf[i]);
 				continue;
 			}
-			feed(buf[i]);
+			k = escape__feed(&esc, buf[i], out);
+			if (k < 0) {
+				kvm__request_exit(term_kvm, 0, "terminated (Ctrl-A x)");
+				return NULL;
+			}
+			for (j = 0; j < k; j++)
+				feed(out[j]);
 		}
 	}
+}
+
+/* A fatal signal while the terminal is raw: restore it, then die of it. */
+static void restore_and_reraise(int sig)
+{
+	tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 void term__init(struct kvm *kvm, int (*sink)(void *, uint8_t), void *opaque)
@@ -82,6 +89,10 @@ void term__init(struct kvm *kvm, int (*sink)(void *, uint8_t), void *opaque)
 		if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0) {
 			raw = 1;
 			atexit(restore);
+			signal(SIGTERM, restore_and_reraise);
+			signal(SIGHUP, restore_and_reraise);
+			signal(SIGQUIT, restore_and_reraise);
+			signal(SIGINT, restore_and_reraise);
 		}
 	}
 	pthread_attr_init(&attr);
