@@ -73,7 +73,9 @@ $(BUILD)/payloads/%.bin: runner/payloads/%.S
 
 # Host unit tests: device models and runner parsers under ASan + UBSan,
 # each linked with the file it tests (selftests/X/Y_test.c tests X/Y.c).
-$(BUILD)/host/%: selftests/%.c | deps
+tested_src = $(patsubst %_test,%.c,$(1))
+.SECONDEXPANSION:
+$(BUILD)/host/%: selftests/%.c $$(call tested_src,$$*) | deps
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(patsubst selftests/%_test.c,%.c,$<)
 

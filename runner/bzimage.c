@@ -13,6 +13,7 @@
 
 #define HDR_OFF		0x1f1
 #define HDR_MAGIC	0x53726448	/* "HdrS" */
+#define HDR_END_2_12	0x264		/* through init_size, the last field we use */
 
 static int fail(const char **err, const char *msg)
 {
@@ -33,14 +34,19 @@ int bzimage__parse(const uint8_t *img, size_t len, struct bzimage *bz,
 	hdr_end = 0x202 + img[0x201];
 	if (hdr_end > len)
 		return fail(err, "setup header runs past the end of the file");
+	if (hdr_end < 0x208)
+		return fail(err, "setup header too short to hold a version: not a bzImage");
+	/* Only the header's own bytes: fields past its end read as zero. */
 	memset(&h, 0, sizeof(h));
-	memcpy(&h, img + HDR_OFF, sizeof(h) < len - HDR_OFF ? sizeof(h) : len - HDR_OFF);
+	memcpy(&h, img + HDR_OFF, hdr_end - HDR_OFF < sizeof(h) ? hdr_end - HDR_OFF : sizeof(h));
 	if (h.boot_flag != 0xaa55)
 		return fail(err, "no boot sector signature (0xaa55 at 0x1fe)");
 	if (h.header != HDR_MAGIC)
 		return fail(err, "no \"HdrS\" setup header magic at 0x202: not a bzImage");
 	if (h.version < 0x0206)
 		return fail(err, "boot protocol older than 2.06");
+	if (hdr_end < HDR_END_2_12)
+		return fail(err, "setup header shorter than its protocol version's");
 	if (h.version < 0x020c || !(h.xloadflags & XLF_KERNEL_64))
 		return fail(err, "no 64-bit entry point (needs protocol 2.12+ and XLF_KERNEL_64)");
 	if (!(h.loadflags & LOADED_HIGH))

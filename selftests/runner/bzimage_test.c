@@ -210,6 +210,20 @@ TEST(header_end_past_file)
 	free(img);
 }
 
+TEST(header_shorter_than_its_version)
+{
+	uint8_t *img = make_image();
+	struct bzimage bz;
+	const char *err;
+
+	hdr(img)->jump = 0x5eeb;		/* ends at 0x260: no init_size */
+	EXPECT_EQ(-1, parse(img, IMG_SIZE, &bz, &err));
+	EXPECT_NE(NULL, strstr(err, "shorter"));
+	hdr(img)->jump = 0x00eb;		/* ends at 0x202: no magic */
+	EXPECT_EQ(-1, parse(img, IMG_SIZE, &bz, &err));
+	free(img);
+}
+
 /* The kernel the emulated-host test boots, where this machine has it. */
 TEST(debian_kernel)
 {
