@@ -55,9 +55,9 @@ static void set_cpuid(struct kvm_cpu *cpu)
 		if (e->function == 1) {
 			e->ebx = (e->ebx & 0x00ffffff) | ((uint32_t)cpu->id << 24);
 			e->ecx |= 1U << 31;	/* hypervisor present */
-		}
-		else if (e->function == 0xb || e->function == 0x1f)
+		} else if (e->function == 0xb || e->function == 0x1f) {
 			e->edx = cpu->id;
+		}
 	}
 	if (ioctl(cpu->fd, KVM_SET_CPUID2, c) < 0)
 		die("KVM_SET_CPUID2 (vCPU %d): %s", cpu->id, strerror(errno));
@@ -92,6 +92,28 @@ static void handle_io(struct kvm_cpu *cpu)
 	for (i = 0; i < run->io.count; i++, data += run->io.size)
 		io__access(IO_PIO, run->io.port, data, run->io.size,
 			   run->io.direction == KVM_EXIT_IO_OUT);
+}
+
+/* After a fatal exit: where the vCPU was, on stderr. */
+static void dump_state(struct kvm_cpu *cpu)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+
+	if (ioctl(cpu->fd, KVM_GET_REGS, &r) < 0 || ioctl(cpu->fd, KVM_GET_SREGS, &s) < 0)
+		return;
+	fprintf(stderr,
+		"kvmlite: vCPU %d: rip %016llx rsp %016llx rflags %08llx\n"
+		"kvmlite: vCPU %d: rax %016llx rbx %016llx rcx %016llx rdx %016llx\n"
+		"kvmlite: vCPU %d: rsi %016llx rdi %016llx rbp %016llx\n"
+		"kvmlite: vCPU %d: cr0 %llx cr2 %llx cr3 %llx cr4 %llx efer %llx\n"
+		"kvmlite: vCPU %d: cs %04x base %llx l%d db%d, ss %04x, idt %llx/%x, gdt %llx/%x\n",
+		cpu->id, r.rip, r.rsp, r.rflags,
+		cpu->id, r.rax, r.rbx, r.rcx, r.rdx,
+		cpu->id, r.rsi, r.rdi, r.rbp,
+		cpu->id, s.cr0, s.cr2, s.cr3, s.cr4, s.efer,
+		cpu->id, s.cs.selector, s.cs.base, s.cs.l, s.cs.db, s.ss.selector,
+		s.idt.base, s.idt.limit, s.gdt.base, s.gdt.limit);
 }
 
 static int exit_requested(struct kvm *kvm)
@@ -134,6 +156,7 @@ static void *cpu_thread(void *arg)
 			break;
 		case KVM_EXIT_SHUTDOWN:
 			snprintf(msg, sizeof(msg), "vCPU %d: guest shut down (triple fault)", cpu->id);
+			dump_state(cpu);
 			kvm__request_exit(kvm, 1, msg);
 			break;
 		case KVM_EXIT_SYSTEM_EVENT:
@@ -144,11 +167,13 @@ static void *cpu_thread(void *arg)
 		case KVM_EXIT_INTERNAL_ERROR:
 			snprintf(msg, sizeof(msg), "vCPU %d: internal error, suberror %u", cpu->id,
 				 run->internal.suberror);
+			dump_state(cpu);
 			kvm__request_exit(kvm, 1, msg);
 			break;
 		case KVM_EXIT_FAIL_ENTRY:
 			snprintf(msg, sizeof(msg), "vCPU %d: entry failed, reason 0x%llx", cpu->id,
 				 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+			dump_state(cpu);
 			kvm__request_exit(kvm, 1, msg);
 			break;
 		case KVM_EXIT_INTR:
@@ -156,6 +181,7 @@ static void *cpu_thread(void *arg)
 		default:
 			snprintf(msg, sizeof(msg), "vCPU %d: unhandled exit %u", cpu->id,
 				 run->exit_reason);
+			dump_state(cpu);
 			kvm__request_exit(kvm, 1, msg);
 			break;
 		}

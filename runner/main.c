@@ -57,17 +57,29 @@ static uint64_t parse_size(const char *s)
 	if (*end && end[1])
 		goto bad;
 	switch (*end) {
-	case '\0': break;
-	case 'k': case 'K': shift = 10; break;
-	case 'm': case 'M': shift = 20; break;
-	case 'g': case 'G': shift = 30; break;
-	default: goto bad;
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	default:
+		goto bad;
 	}
 	if (v == 0 || v > (1ULL << (40 - shift)) || ((v << shift) & 0xfff))
 		goto bad;
 	return v << shift;
 bad:
-	usage_error("--mem: bad size '%s' (e.g. 512M or 2G: K, M or G, 4 KiB multiple, at most 1T)", s);
+	usage_error("--mem: bad size '%s' (e.g. 512M or 2G: K, M or G suffix, 4 KiB multiple, <= 1T)",
+		    s);
 	return 0;
 }
 
