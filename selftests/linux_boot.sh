@@ -89,12 +89,12 @@ vmrc=$?
 tr -d '\r' < "$log" > "$log.txt"
 
 failed=0
-result() { # result NAME ok?
-	local r=fail
+result() { # result NAME ok? [DEVICE]: the boots ran on Debian's /dev/kvm
+	local r=fail dev=${3:-kvm}
 	[ "$2" = 0 ] && r=pass
 	[ $r = fail ] && failed=1
-	echo "RESULT host runner.linux-$1 $r"
-	[ -n "$results" ] && echo "RESULT host runner.linux-$1 $r" >> "$results"
+	echo "RESULT $dev runner.linux-$1 $r"
+	[ -n "$results" ] && echo "RESULT $dev runner.linux-$1 $r" >> "$results"
 }
 # The marker and the runner's reason must come between the previous
 # boot's exit line and this boot's.
@@ -111,6 +111,6 @@ grep -q '^GUEST-INIT-OK-42 .* cpus=2$' "$out/reboot.txt"; result reboot-smp2-ini
 grep -q '^kvmlite: guest reset the machine (i8042): reboot$' "$out/reboot.txt"; result reboot-via-i8042 $?
 grep -q '^RUNNER-input-EXIT=0$' "$out/input.txt"; result input-exit0 $?
 grep -q '^GUEST-GOT-\[hello from the host\]$' "$out/input.txt"; result input-line-received $?
-[ "$vmrc" = 0 ]; result vmtest-clean $?
+[ "$vmrc" = 0 ]; result vmtest-clean $? host
 grep -h '^RUNNER-.*-WALL=' "$log.txt" || true
 exit $failed
