@@ -11,7 +11,7 @@
 # (2 vCPUs, so the APs come up through the MADT) reboots through the
 # i8042; "input" prints a prompt, reads a line the host writes to the
 # runner's stdin (COM1 receive interrupts) and echoes it before powering
-# off.  Each check prints "RESULT host runner.<name> pass|fail" (to
+# off.  Each check prints "RESULT kvm runner.linux-<name> pass|fail" (to
 # --results too); the status is 1 if any failed.  Wall times of the boots
 # (in the emulated host, from starting the runner to its exit) are printed.
 set -uo pipefail
