@@ -30,19 +30,21 @@ int bzimage__parse(const uint8_t *img, size_t len, struct bzimage *bz,
 	memset(bz, 0, sizeof(*bz));
 	if (!img || len < 0x400)
 		return fail(err, "too short for a boot sector and setup header");
+	/* Signatures first: the boot sector's and the setup header's. */
+	if ((img[0x1fe] | img[0x1ff] << 8) != 0xaa55)
+		return fail(err, "no boot sector signature (0xaa55 at 0x1fe)");
+	if ((uint32_t)(img[0x202] | img[0x203] << 8 | img[0x204] << 16 |
+		       (uint32_t)img[0x205] << 24) != HDR_MAGIC)
+		return fail(err, "no \"HdrS\" setup header magic at 0x202: not a bzImage");
 	/* The header ends at 0x202 + the jump's displacement byte. */
 	hdr_end = 0x202 + img[0x201];
 	if (hdr_end > len)
 		return fail(err, "setup header runs past the end of the file");
 	if (hdr_end < 0x208)
-		return fail(err, "setup header too short to hold a version: not a bzImage");
+		return fail(err, "setup header too short to hold its version");
 	/* Only the header's own bytes: fields past its end read as zero. */
 	memset(&h, 0, sizeof(h));
 	memcpy(&h, img + HDR_OFF, hdr_end - HDR_OFF < sizeof(h) ? hdr_end - HDR_OFF : sizeof(h));
-	if (h.boot_flag != 0xaa55)
-		return fail(err, "no boot sector signature (0xaa55 at 0x1fe)");
-	if (h.header != HDR_MAGIC)
-		return fail(err, "no \"HdrS\" setup header magic at 0x202: not a bzImage");
 	if (h.version < 0x0206)
 		return fail(err, "boot protocol older than 2.06");
 	if (hdr_end < HDR_END_2_12)
