@@ -151,6 +151,10 @@ void boot_linux__check(const struct kvm_config *cfg)
 	if (bzimage__parse(img, len, &bz, &err) < 0)
 		die("%s: %s", cfg->kernel, err);
 	free(img);
+	if (cfg->append && (strlen(cfg->append) > bz.cmdline_size ||
+			    strlen(cfg->append) >= CMDLINE_MAX))
+		die("--append: %zu bytes, this kernel takes at most %u", strlen(cfg->append),
+		    bz.cmdline_size < CMDLINE_MAX ? bz.cmdline_size : CMDLINE_MAX - 1);
 	if (cfg->initrd && access(cfg->initrd, R_OK) < 0)
 		die("%s: %s", cfg->initrd, strerror(errno));
 }

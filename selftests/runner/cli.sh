@@ -49,6 +49,7 @@ if [ -n "$bz" ] && [ -f "$bz" ]; then
 	head -c 4000000 "$bz" > "$tmp/trunc"
 	t truncated-bzimage 1 "truncated" run --kernel "$tmp/trunc"
 	t missing-initrd 1 "No such file" run --kernel "$bz" --initrd "$tmp/none"
+	t append-too-long 1 "--append: 3000 bytes" run --kernel "$bz" --append "$(head -c 3000 /dev/zero | tr '\0' a)"
 	t missing-device 1 "$tmp/nodev" run --dev "$tmp/nodev" --kernel "$bz"
 	t not-a-kvm-device 1 "not a KVM API 12 device" run --dev /dev/null --kernel "$bz"
 else
