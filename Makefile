@@ -5,6 +5,7 @@
 #
 #   make              module (for KDIR), runner, selftests, payloads
 #   make check        host unit tests + AMD and Intel emulated-host selftests
+#                     + a Linux guest booted by the runner (check-runner)
 #   make demo         boot the AMD emulated host and run a guest through the runner
 #   make bench        exit round trips, kvmlite beside kvm-amd, under -icount
 #   make KDIR=...     build the module against other kernel headers
@@ -28,11 +29,13 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -isystem $(KSFT)
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 SELFTESTS := dev_test guest_io_test cpuid_test msr_test vcpu_state_test dirtylog_test lifecycle_test lapic_test irqchip_test
-HOST_TESTS := devices/serial_test
+HOST_TESTS := devices/serial_test runner/bzimage_test runner/e820_test runner/escape_test
+RUNNER_SRCS := $(wildcard runner/*.c) $(filter-out %_test.c,$(wildcard devices/*.c))
+RUNNER_HDRS := $(wildcard runner/*.h devices/*.h) uapi/linux/kvmlite.h
 PAYLOADS := hello
 
 .PHONY: all deps module module-for userspace selftests runner payloads \
-	check check-host check-amd check-intel demo bench clean distclean
+	check check-host check-amd check-intel check-runner demo bench clean distclean
 
 all: deps module userspace
 
@@ -65,16 +68,19 @@ $(BUILD)/selftests/bench_exits: selftests/bench/exits.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
-runner/kvmlite: runner/main.c devices/serial.c devices/serial.h uapi/linux/kvmlite.h | deps
-	$(CC) $(USER_CFLAGS) -static -o $@ runner/main.c devices/serial.c
+runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) | deps
+	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS)
 
 $(BUILD)/payloads/%.bin: runner/payloads/%.S
 	@mkdir -p $(@D)
 	$(CC) -m32 -c -o $(BUILD)/payloads/$*.o $<
 	ld -m elf_i386 -Ttext=0x1000 -e _start --oformat binary -o $@ $(BUILD)/payloads/$*.o
 
-# Host unit tests: device models under ASan + UBSan.
-$(BUILD)/host/%: selftests/%.c | deps
+# Host unit tests: device models and runner parsers under ASan + UBSan,
+# each linked with the file it tests (selftests/X/Y_test.c tests X/Y.c).
+tested_src = $(patsubst %_test,%.c,$(1))
+.SECONDEXPANSION:
+$(BUILD)/host/%: selftests/%.c $$(call tested_src,$$*) | deps
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(patsubst selftests/%_test.c,%.c,$<)
 
@@ -87,8 +93,11 @@ check-amd: all
 check-intel: all
 	@$(TOP)/scripts/check intel
 
+check-runner: all
+	@$(TOP)/scripts/check runner
+
 check: all
-	@$(TOP)/scripts/check host amd intel
+	@$(TOP)/scripts/check host amd intel runner
 
 demo: all
 	@$(TOP)/scripts/demo

@@ -1,226 +1,169 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kvmlite: a small VMM over the KVM ioctl ABI.
+ * kvmlite: a small VMM over the KVM ioctl ABI.  See Documentation/runner.rst.
  *
- *   kvmlite run [--dev PATH] [--mem MB] IMAGE
+ *   kvmlite run --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]
+ *               [--mem SIZE] [--cpus N] [--dev PATH] [--console serial]
+ *   kvmlite run [--dev PATH] [--mem SIZE] [--bios] IMAGE
  *
- * At this stage it runs a flat real-mode image loaded at 0000:1000 with a
- * 16550 UART at 0x3f8 (its output goes to stdout) and an exit port at 0xf4
- * (a byte written there ends the run with that status, as QEMU's
- * isa-debug-exit).  HLT ends the run with status 0.  It works on
- * /dev/kvmlite and on KVM's /dev/kvm alike.
+ * It works on /dev/kvmlite and on KVM's /dev/kvm alike (Linux guests need
+ * an in-kernel irqchip, which kvmlite does not have yet).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include <linux/kvm.h>
 
-#include "../devices/serial.h"
 #include "../uapi/linux/kvmlite.h"
+#include "kvm.h"
 
-#define LOAD_GPA	0x1000
-#define COM1		0x3f8
-#define EXIT_PORT	0xf4
+static const char usage_text[] =
+"usage: kvmlite run --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]\n"
+"                   [--mem SIZE] [--cpus N] [--dev PATH] [--console serial]\n"
+"       kvmlite run [--dev PATH] [--mem SIZE] [--bios] IMAGE\n"
+"\n"
+"  --kernel F      boot a Linux x86-64 bzImage through its 64-bit entry point\n"
+"  --initrd F      initramfs for it\n"
+"  --append S      kernel command line (default \"console=ttyS0\")\n"
+"  --mem SIZE      guest RAM; a number with an optional K, M or G suffix,\n"
+"                  MiB without one (default 512M for Linux, 2M for IMAGE)\n"
+"  --cpus N        vCPUs, 1..64 (default 1)\n"
+"  --dev PATH      KVM device (default /dev/kvmlite if present, else /dev/kvm)\n"
+"  --console serial  the guest's COM1 on stdio (the only console there is);\n"
+"                  on a terminal, Ctrl-A x ends the run\n"
+"  --bios IMAGE    a flat real-mode binary run at 0000:1000 (also: IMAGE alone)\n"
+"\n"
+"The exit status is 0 when the guest powers off (ACPI S5), resets through\n"
+"the keyboard controller (reboot) or halts (IMAGE only), the byte a guest\n"
+"writes to port 0xf4, 1 on a VM error, 2 on bad usage.\n";
 
-static void die(const char *fmt, ...)
+static void usage_error(const char *fmt, const char *arg)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
 	fputs("kvmlite: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(1);
-}
-
-static void usage(void)
-{
-	fputs("usage: kvmlite run [--dev PATH] [--mem MB] IMAGE\n", stderr);
+	fprintf(stderr, fmt, arg);
+	fputs("\nTry 'kvmlite run --help'.\n", stderr);
 	exit(2);
 }
 
-static void stdout_tx(void *opaque, uint8_t b)
+static uint64_t parse_size(const char *s)
 {
-	(void)opaque;
-	putchar(b);
-	if (b == '\n')
-		fflush(stdout);
-}
+	unsigned long long v;
+	unsigned int shift = 20;
+	char *end;
 
-struct vm {
-	int sys, fd, vcpu;
-	struct kvm_run *run;
-	uint8_t *mem;
-	size_t mem_size;
-	struct serial com1;
-};
-
-static void load_image(struct vm *vm, const char *path)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || fstat(fd, &st) < 0)
-		die("%s: %s", path, strerror(errno));
-	if (st.st_size <= 0 || (uint64_t)st.st_size > vm->mem_size - LOAD_GPA ||
-	    st.st_size > 0xf000)
-		die("%s: image must be 1..%u bytes (real mode, one segment)", path, 0xf000);
-	if (read(fd, vm->mem + LOAD_GPA, st.st_size) != st.st_size)
-		die("%s: short read", path);
-	close(fd);
-}
-
-static void setup(struct vm *vm, const char *dev, size_t mb)
-{
-	struct kvm_userspace_memory_region slot = { 0 };
-	struct kvm_sregs sregs;
-	struct kvm_regs regs = { .rip = LOAD_GPA, .rflags = 2, .rsp = 0x1000 };
-	long sz;
-
-	vm->sys = open(dev, O_RDWR | O_CLOEXEC);
-	if (vm->sys < 0)
-		die("%s: %s", dev, strerror(errno));
-	if (ioctl(vm->sys, KVM_GET_API_VERSION, 0) != 12)
-		die("%s: not a KVM API 12 device", dev);
-	vm->fd = ioctl(vm->sys, KVM_CREATE_VM, 0);
-	if (vm->fd < 0)
-		die("KVM_CREATE_VM: %s", strerror(errno));
-
-	vm->mem_size = mb << 20;
-	vm->mem = mmap(NULL, vm->mem_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->mem == MAP_FAILED)
-		die("guest memory: %s", strerror(errno));
-	slot.memory_size = vm->mem_size;
-	slot.userspace_addr = (uintptr_t)vm->mem;
-	if (ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
-		die("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
-
-	vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
-	if (vm->vcpu < 0)
-		die("KVM_CREATE_VCPU: %s", strerror(errno));
-	sz = ioctl(vm->sys, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (sz < (long)sizeof(struct kvm_run))
-		die("KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
-	vm->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu, 0);
-	if (vm->run == MAP_FAILED)
-		die("mmap kvm_run: %s", strerror(errno));
-
-	if (ioctl(vm->vcpu, KVM_GET_SREGS, &sregs) < 0)
-		die("KVM_GET_SREGS: %s", strerror(errno));
-	sregs.cs.base = 0;
-	sregs.cs.selector = 0;
-	if (ioctl(vm->vcpu, KVM_SET_SREGS, &sregs) < 0 ||
-	    ioctl(vm->vcpu, KVM_SET_REGS, &regs) < 0)
-		die("initial registers: %s", strerror(errno));
-	serial__init(&vm->com1, stdout_tx, NULL);
-}
-
-/* Returns -1 to go on, or the exit status of the run. */
-static int handle_io(struct vm *vm)
-{
-	struct kvm_run *run = vm->run;
-	uint8_t *data = (uint8_t *)run + run->io.data_offset;
-	unsigned int i, j;
-
-	for (i = 0; i < run->io.count; i++, data += run->io.size) {
-		uint16_t port = run->io.port;
-
-		for (j = 0; j < run->io.size; j++) {
-			uint16_t p = port + j;
-
-			if (run->io.direction == KVM_EXIT_IO_OUT) {
-				if (p >= COM1 && p < COM1 + 8)
-					serial__write(&vm->com1, p - COM1, data[j]);
-				else if (p == EXIT_PORT)
-					return data[j];
-			} else {
-				data[j] = (p >= COM1 && p < COM1 + 8) ?
-					  serial__read(&vm->com1, p - COM1) : 0xff;
-			}
-		}
+	v = strtoull(s, &end, 10);
+	if (end == s)
+		goto bad;
+	if (*end && end[1])
+		goto bad;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	default:
+		goto bad;
 	}
-	return -1;
-}
-
-static int run_vm(struct vm *vm)
-{
-	for (;;) {
-		int st;
-
-		if (ioctl(vm->vcpu, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			die("KVM_RUN: %s", strerror(errno));
-		}
-		switch (vm->run->exit_reason) {
-		case KVM_EXIT_IO:
-			st = handle_io(vm);
-			if (st >= 0)
-				return st;
-			break;
-		case KVM_EXIT_HLT:
-			return 0;
-		case KVM_EXIT_SHUTDOWN:
-			fprintf(stderr, "kvmlite: guest shut down (triple fault)\n");
-			return 1;
-		case KVM_EXIT_INTERNAL_ERROR:
-			fprintf(stderr, "kvmlite: internal error, suberror %u\n",
-				vm->run->internal.suberror);
-			return 1;
-		case KVM_EXIT_FAIL_ENTRY:
-			fprintf(stderr, "kvmlite: entry failed, reason 0x%llx\n",
-				(unsigned long long)vm->run->fail_entry.hardware_entry_failure_reason);
-			return 1;
-		default:
-			fprintf(stderr, "kvmlite: unhandled exit %u\n", vm->run->exit_reason);
-			return 1;
-		}
-	}
+	if (v == 0 || v > (1ULL << (40 - shift)) || ((v << shift) & 0xfff))
+		goto bad;
+	return v << shift;
+bad:
+	usage_error("--mem: bad size '%s' (e.g. 512M or 2G: K, M or G suffix, 4 KiB multiple, <= 1T)",
+		    s);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	const char *dev = NULL, *image = NULL;
-	size_t mb = 2;
-	struct vm vm;
-	int i, st;
+	struct kvm_config cfg = { .nr_cpus = 1 };
+	static struct kvm kvm;
+	int i;
 
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
 	if (argc < 2 || strcmp(argv[1], "run"))
-		usage();
-	for (i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--dev") && i + 1 < argc) {
-			dev = argv[++i];
-		} else if (!strcmp(argv[i], "--mem") && i + 1 < argc) {
-			char *end;
+		usage_error("unknown command '%s' (run)", argc < 2 ? "" : argv[1]);
 
-			mb = strtoul(argv[++i], &end, 0);
-			if (*end || mb < 1 || mb > 65536)
-				die("--mem: 1..65536 (MiB)");
-		} else if (argv[i][0] != '-' && !image) {
-			image = argv[i];
-		} else {
-			usage();
+	for (i = 2; i < argc; i++) {
+		const char *opt = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(opt, "--help") || !strcmp(opt, "-h")) {
+			fputs(usage_text, stdout);
+			return 0;
+		}
+		if (opt[0] != '-') {
+			if (cfg.image)
+				usage_error("more than one IMAGE ('%s')", opt);
+			cfg.image = opt;
+			continue;
+		}
+		if (strcmp(opt, "--kernel") && strcmp(opt, "--initrd") &&
+		    strcmp(opt, "--append") && strcmp(opt, "--mem") &&
+		    strcmp(opt, "--cpus") && strcmp(opt, "--dev") &&
+		    strcmp(opt, "--console") && strcmp(opt, "--bios"))
+			usage_error("unknown option '%s'", opt);
+		if (!val)
+			usage_error("%s needs a value", opt);
+		i++;
+		if (!strcmp(opt, "--kernel")) {
+			cfg.kernel = val;
+		} else if (!strcmp(opt, "--initrd")) {
+			cfg.initrd = val;
+		} else if (!strcmp(opt, "--append")) {
+			cfg.append = val;
+		} else if (!strcmp(opt, "--mem")) {
+			cfg.ram_size = parse_size(val);
+		} else if (!strcmp(opt, "--cpus")) {
+			char *end;
+			long n = strtol(val, &end, 10);
+
+			if (*end || end == val || n < 1 || n > KVM_MAX_CPUS)
+				usage_error("--cpus: '%s' is not 1..64", val);
+			cfg.nr_cpus = n;
+		} else if (!strcmp(opt, "--dev")) {
+			cfg.dev = val;
+		} else if (!strcmp(opt, "--console")) {
+			if (strcmp(val, "serial"))
+				usage_error("--console: '%s' is not supported (serial)", val);
+		} else if (!strcmp(opt, "--bios")) {
+			if (cfg.image)
+				usage_error("more than one IMAGE ('%s')", val);
+			cfg.image = val;
 		}
 	}
-	if (!image)
-		usage();
-	if (!dev)
-		dev = access(KVMLITE_DEVICE_PATH, F_OK) == 0 ? KVMLITE_DEVICE_PATH : "/dev/kvm";
 
-	memset(&vm, 0, sizeof(vm));
-	setup(&vm, dev, mb);
-	load_image(&vm, image);
-	st = run_vm(&vm);
-	fflush(stdout);
-	return st;
+	if (cfg.kernel && cfg.image)
+		usage_error("%s", "--kernel and a flat IMAGE exclude each other");
+	if (!cfg.kernel && !cfg.image)
+		usage_error("%s", "nothing to run: give --kernel BZIMAGE or an IMAGE");
+	if (!cfg.kernel && (cfg.initrd || cfg.append))
+		usage_error("%s", "--initrd and --append need --kernel");
+	if (cfg.image && cfg.nr_cpus != 1)
+		usage_error("%s", "a flat IMAGE runs on one vCPU");
+	cfg.boot = cfg.kernel ? BOOT_LINUX : BOOT_FLAT;
+	if (!cfg.ram_size)
+		cfg.ram_size = cfg.kernel ? 512ULL << 20 : 2ULL << 20;
+	if (cfg.kernel && cfg.ram_size < (32ULL << 20))
+		usage_error("%s", "--mem: a Linux guest needs at least 32M");
+	if (!cfg.dev)
+		cfg.dev = access(KVMLITE_DEVICE_PATH, F_OK) == 0 ? KVMLITE_DEVICE_PATH : "/dev/kvm";
+
+	if (cfg.boot == BOOT_LINUX)
+		boot_linux__check(&cfg);	/* a bad image fails before any VM exists */
+	if (kvm__init(&kvm, &cfg) < 0)
+		die("device setup failed");
+	return kvm__run(&kvm);
 }

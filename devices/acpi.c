@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Minimal ACPI for Linux guests (ACPI 6.x table layouts): RSDP -> XSDT ->
+ * FADT (+ FACS, DSDT) and MADT, in the reserved BIOS area at 0xe0000.
+ *
+ *  - MADT: one enabled local APIC per vCPU (APIC ID = vCPU id), the
+ *    in-kernel IOAPIC at 0xfec00000 (GSI 0-23), SCI (IRQ 9) level/high,
+ *    LINT1 as NMI.  ISA IRQs map 1:1 to GSIs, as KVM's default routing does.
+ *  - FADT: PM1a event block at 0x600 (4 bytes) and PM1a control at 0x604
+ *    (2 bytes), SCI on IRQ 9, no SMI command port (always in ACPI mode),
+ *    no PM timer, no 8042 (Linux then skips probing one), no VGA.
+ *  - DSDT: only \_S5 = Package {5, 5, 0, 0}.
+ *
+ * Writing SLP_EN with SLP_TYP 5 to PM1a control ends the run with status
+ * 0, as a power-off.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "../runner/device.h"
+#include "../runner/ioport.h"
+#include "../runner/kvm.h"
+#include "acpi.h"
+
+#define XSDT_ADDR	(ACPI_RSDP_ADDR + 0x040)
+#define FADT_ADDR	(ACPI_RSDP_ADDR + 0x100)
+#define FACS_ADDR	(ACPI_RSDP_ADDR + 0x240)
+#define DSDT_ADDR	(ACPI_RSDP_ADDR + 0x300)
+#define MADT_ADDR	(ACPI_RSDP_ADDR + 0x400)
+#define ACPI_AREA_END	(ACPI_RSDP_ADDR + 0x2000)
+
+#define PM1_EVT		0x600
+#define PM1_CNT		0x604
+#define SCI_IRQ		9
+#define SLP_TYP_S5	5
+#define SLP_EN		(1U << 13)
+#define SCI_EN		(1U << 0)
+
+#define IOAPIC_ADDR	0xfec00000U
+#define LAPIC_ADDR	0xfee00000U
+
+static struct kvm *acpi_kvm;
+static pthread_mutex_t pm_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint16_t pm1_sts, pm1_en, pm1_cnt = SCI_EN;
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, v);
+	put16(p + 2, v >> 16);
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, v);
+	put32(p + 4, v >> 32);
+}
+
+static uint8_t checksum(const uint8_t *p, size_t len)
+{
+	uint8_t sum = 0;
+
+	while (len--)
+		sum += *p++;
+	return -sum;
+}
+
+/* Common 36-byte header; the checksum is filled in by finish(). */
+static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
+{
+	memcpy(t, sig, 4);
+	put32(t + 4, len);
+	t[8] = rev;
+	memcpy(t + 10, "KVLITE", 6);
+	memcpy(t + 16, "KVLITEVM", 8);
+	put32(t + 24, 1);
+	memcpy(t + 28, "KVLT", 4);
+	put32(t + 32, 1);
+}
+
+static void finish(uint8_t *t, uint32_t len)
+{
+	t[9] = 0;
+	t[9] = checksum(t, len);
+}
+
+static uint32_t build_madt(uint8_t *t, int nr_cpus)
+{
+	uint32_t off = 44;
+	int i;
+
+	put32(t + 36, LAPIC_ADDR);
+	put32(t + 40, 1);			/* PCAT_COMPAT: there are 8259s too */
+	for (i = 0; i < nr_cpus; i++, off += 8) {
+		t[off] = 0;			/* processor local APIC */
+		t[off + 1] = 8;
+		t[off + 2] = i;			/* ACPI processor UID */
+		t[off + 3] = i;			/* APIC ID */
+		put32(t + off + 4, 1);		/* enabled */
+	}
+	t[off] = 1;				/* I/O APIC */
+	t[off + 1] = 12;
+	t[off + 2] = 0;				/* IOAPIC ID, as KVM's is at reset */
+	put32(t + off + 4, IOAPIC_ADDR);
+	put32(t + off + 8, 0);			/* GSI base */
+	off += 12;
+	t[off] = 2;				/* interrupt source override */
+	t[off + 1] = 10;
+	t[off + 2] = 0;				/* ISA */
+	t[off + 3] = SCI_IRQ;
+	put32(t + off + 4, SCI_IRQ);
+	put16(t + off + 8, 0x000d);		/* active high, level triggered */
+	off += 10;
+	t[off] = 4;				/* local APIC NMI */
+	t[off + 1] = 6;
+	t[off + 2] = 0xff;			/* all processors */
+	put16(t + off + 3, 0);
+	t[off + 5] = 1;				/* LINT1 */
+	off += 6;
+	header(t, "APIC", off, 5);
+	finish(t, off);
+	return off;
+}
+
+static int acpi_build(struct kvm *kvm)
+{
+	static const uint8_t s5[] = {	/* Name (_S5, Package (4) {5, 5, 0, 0}) */
+		0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+		0x0a, SLP_TYP_S5, 0x0a, SLP_TYP_S5, 0x00, 0x00,
+	};
+	uint8_t *a = guest_ptr(kvm, ACPI_RSDP_ADDR, ACPI_AREA_END - ACPI_RSDP_ADDR);
+	uint8_t *rsdp, *xsdt, *fadt, *facs, *dsdt, *madt;
+	uint32_t len;
+
+	if (!a)
+		return -1;
+	memset(a, 0, ACPI_AREA_END - ACPI_RSDP_ADDR);
+	rsdp = a;
+	xsdt = a + (XSDT_ADDR - ACPI_RSDP_ADDR);
+	fadt = a + (FADT_ADDR - ACPI_RSDP_ADDR);
+	facs = a + (FACS_ADDR - ACPI_RSDP_ADDR);
+	dsdt = a + (DSDT_ADDR - ACPI_RSDP_ADDR);
+	madt = a + (MADT_ADDR - ACPI_RSDP_ADDR);
+
+	len = 36 + sizeof(s5);
+	memcpy(dsdt + 36, s5, sizeof(s5));
+	header(dsdt, "DSDT", len, 2);
+	finish(dsdt, len);
+
+	memcpy(facs, "FACS", 4);
+	put32(facs + 4, 64);
+	facs[32] = 2;				/* version */
+
+	len = 276;
+	put32(fadt + 36, FACS_ADDR);
+	put32(fadt + 40, DSDT_ADDR);
+	put16(fadt + 46, SCI_IRQ);
+	put32(fadt + 56, PM1_EVT);
+	put32(fadt + 64, PM1_CNT);
+	fadt[88] = 4;				/* PM1_EVT_LEN */
+	fadt[89] = 2;				/* PM1_CNT_LEN */
+	put16(fadt + 96, 101);			/* no C2 */
+	put16(fadt + 98, 1001);			/* no C3 */
+	put16(fadt + 109, 1 << 2);		/* IAPC_BOOT_ARCH: no VGA (and no 8042) */
+	/* WBINVD, C1, power and sleep buttons as control-method devices (none) */
+	put32(fadt + 112, (1 << 0) | (1 << 2) | (1 << 4) | (1 << 5));
+	fadt[131] = 0;				/* minor revision */
+	put64(fadt + 132, FACS_ADDR);
+	put64(fadt + 140, DSDT_ADDR);
+	header(fadt, "FACP", len, 6);
+	finish(fadt, len);
+
+	len = build_madt(madt, kvm->nr_cpus);
+	if (MADT_ADDR + len > ACPI_AREA_END)
+		return -1;
+
+	len = 36 + 2 * 8;
+	put64(xsdt + 36, FADT_ADDR);
+	put64(xsdt + 44, MADT_ADDR);
+	header(xsdt, "XSDT", len, 1);
+	finish(xsdt, len);
+
+	memcpy(rsdp, "RSD PTR ", 8);
+	memcpy(rsdp + 9, "KVLITE", 6);
+	rsdp[15] = 2;				/* ACPI 2.0+ RSDP */
+	put32(rsdp + 20, 36);
+	put64(rsdp + 24, XSDT_ADDR);
+	rsdp[8] = checksum(rsdp, 20);
+	rsdp[32] = checksum(rsdp, 36);
+	return 0;
+}
+
+static uint16_t get16(const uint8_t *data, uint32_t len)
+{
+	return len >= 2 ? (uint16_t)(data[0] | data[1] << 8) : data[0];
+}
+
+static void reply16(uint8_t *data, uint32_t len, uint16_t v)
+{
+	memset(data, 0, len);
+	data[0] = v;
+	if (len >= 2)
+		data[1] = v >> 8;
+}
+
+/* PM1a_STS (offset 0, write 1 to clear) and PM1a_EN (offset 2). */
+static void pm1_evt_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
+		       bool is_write)
+{
+	(void)opaque;
+	pthread_mutex_lock(&pm_lock);
+	if (off == 0 && is_write)
+		pm1_sts &= ~get16(data, len);
+	else if (off == 0)
+		reply16(data, len, pm1_sts);
+	else if (off == 2 && is_write)
+		pm1_en = get16(data, len);
+	else if (off == 2)
+		reply16(data, len, pm1_en);
+	else if (!is_write)
+		memset(data, 0, len);
+	pthread_mutex_unlock(&pm_lock);
+}
+
+static void pm1_cnt_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
+		       bool is_write)
+{
+	uint16_t v;
+
+	(void)opaque;
+	pthread_mutex_lock(&pm_lock);
+	if (!is_write) {
+		reply16(data, len, off ? pm1_cnt >> 8 : pm1_cnt);
+		pthread_mutex_unlock(&pm_lock);
+		return;
+	}
+	v = off ? (uint16_t)((pm1_cnt & 0xff) | data[0] << 8) :
+		  (len >= 2 ? get16(data, len) : (uint16_t)((pm1_cnt & 0xff00) | data[0]));
+	pm1_cnt = (v & ~SLP_EN) | SCI_EN;
+	pthread_mutex_unlock(&pm_lock);
+	if ((v & SLP_EN) && ((v >> 10) & 7) == SLP_TYP_S5)
+		kvm__request_exit(acpi_kvm, 0, "guest powered off (ACPI S5)");
+}
+
+static int acpi_init(struct kvm *kvm)
+{
+	if (kvm->cfg.boot != BOOT_LINUX)
+		return 0;
+	acpi_kvm = kvm;
+	if (acpi_build(kvm) < 0) {
+		warn("no room for the ACPI tables");
+		return -1;
+	}
+	if (io__register(IO_PIO, PM1_EVT, 4, pm1_evt_io, NULL) < 0 ||
+	    io__register(IO_PIO, PM1_CNT, 2, pm1_cnt_io, NULL) < 0)
+		return -1;
+	return 0;
+}
+device_init(acpi_init);

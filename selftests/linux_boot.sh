@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot Debian's 6.1 kernel with a busybox initramfs through the runner on
+# Debian's /dev/kvm, nested in the AMD emulated host:
+#
+#   selftests/linux_boot.sh [--results FILE]
+#
+# Three boots.  In each the guest's /init prints a marker computed at run
+# time, then: "poweroff" (1 vCPU) powers off through ACPI S5; "reboot"
+# (2 vCPUs, so the APs come up through the MADT) reboots through the
+# i8042; "input" prints a prompt, reads a line the host writes to the
+# runner's stdin (COM1 receive interrupts) and echoes it before powering
+# off.  Each check prints "RESULT kvm runner.linux-<name> pass|fail" (to
+# --results too); the status is 1 if any failed.  Wall times of the boots
+# (in the emulated host, from starting the runner to its exit) are printed.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+results=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--results) results=$2; shift 2 ;;
+	*) echo "linux_boot.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+
+"$top/scripts/deps" || exit 1
+. "$top/build/cache/kernels.env"
+kernel=$top/build/cache/root/boot/vmlinuz-$KVER_6_1
+out=$top/build/linux_boot
+rm -rf "$out"
+mkdir -p "$out/root/bin" "$out/root/proc" "$out/root/dev"
+cp /bin/busybox "$out/root/bin/busybox"
+cat > "$out/root/init" <<'EOS'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+n=$(/bin/busybox grep -c ^processor /proc/cpuinfo)
+echo "GUEST-INIT-OK-$((6 * 7)) kernel=$(/bin/busybox uname -r) cpus=$n"
+case "$(/bin/busybox cat /proc/cmdline)" in
+*kvl.reboot*) /bin/busybox reboot -f ;;
+*kvl.input*)
+	echo "GUEST-READY"
+	read -r line
+	echo "GUEST-GOT-[$line]"
+	/bin/busybox poweroff -f ;;
+*) /bin/busybox poweroff -f ;;
+esac
+EOS
+chmod +x "$out/root/init"
+(cd "$out/root" && find . | cpio -o -H newc --quiet) > "$out/initrd"
+
+# In the emulated host: load Debian's kvm, boot three times, report each.
+cat > "$out/boot.sh" <<'EOS'
+kvm-load || exit 1
+up() { cut -d' ' -f1 /proc/uptime; }
+boot() { # boot MODE CPUS: a run with stdin from /dev/null
+	t0=$(up)
+	kvmlite run --dev /dev/kvm --kernel /guest/vmlinuz --initrd /guest/initrd \
+		--mem 256M --cpus "$2" --append "console=ttyS0 quiet kvl.$1" < /dev/null
+	rc=$?
+	echo "RUNNER-$1-EXIT=$rc"
+	echo "RUNNER-$1-WALL=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
+}
+boot poweroff 1
+boot reboot 2
+# input: feed a line once the guest asks for it
+mkfifo /tmp/in
+t0=$(up)
+kvmlite run --dev /dev/kvm --kernel /guest/vmlinuz --initrd /guest/initrd \
+	--mem 256M --append "console=ttyS0 quiet kvl.input" < /tmp/in > /tmp/out 2>&1 &
+pid=$!
+exec 3> /tmp/in
+i=0
+while ! grep -q GUEST-READY /tmp/out && [ $i -lt 1500 ]; do sleep 0.2; i=$((i + 1)); done
+echo "hello from the host" >&3
+wait $pid
+rc=$?
+exec 3>&-
+cat /tmp/out
+echo "RUNNER-input-EXIT=$rc"
+echo "RUNNER-input-WALL=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
+EOS
+
+log=$out/console.log
+"$top/scripts/vmtest" --cpu amd --mem 2048 --log "$log" \
+	--add "$kernel:/guest/vmlinuz" --add "$out/initrd:/guest/initrd" \
+	--add "$out/boot.sh:/guest/boot.sh" -- sh /guest/boot.sh
+vmrc=$?
+tr -d '\r' < "$log" > "$log.txt"
+
+failed=0
+result() { # result NAME ok? [DEVICE]: the boots ran on Debian's /dev/kvm
+	local r=fail dev=${3:-kvm}
+	[ "$2" = 0 ] && r=pass
+	[ $r = fail ] && failed=1
+	echo "RESULT $dev runner.linux-$1 $r"
+	[ -n "$results" ] && echo "RESULT $dev runner.linux-$1 $r" >> "$results"
+}
+# The marker and the runner's reason must come between the previous
+# boot's exit line and this boot's.
+section() { # the console lines of boot $1
+	awk -v m="$1" '/^RUNNER-.*-WALL=/ { buf = ""; next } { buf = buf $0 "\n" }
+		index($0, "RUNNER-" m "-EXIT=") == 1 { printf "%s", buf; exit }' "$log.txt"
+}
+for m in poweroff reboot input; do section $m > "$out/$m.txt"; done
+grep -q '^RUNNER-poweroff-EXIT=0$' "$out/poweroff.txt"; result poweroff-exit0 $?
+grep -q '^GUEST-INIT-OK-42 .* cpus=1$' "$out/poweroff.txt"; result poweroff-init-marker $?
+grep -q '^kvmlite: guest powered off (ACPI S5)$' "$out/poweroff.txt"; result poweroff-via-acpi $?
+grep -q '^RUNNER-reboot-EXIT=0$' "$out/reboot.txt"; result reboot-exit0 $?
+grep -q '^GUEST-INIT-OK-42 .* cpus=2$' "$out/reboot.txt"; result reboot-smp2-init-marker $?
+grep -q '^kvmlite: guest reset the machine (i8042): reboot$' "$out/reboot.txt"; result reboot-via-i8042 $?
+grep -q '^RUNNER-input-EXIT=0$' "$out/input.txt"; result input-exit0 $?
+grep -q '^GUEST-GOT-\[hello from the host\]$' "$out/input.txt"; result input-line-received $?
+[ "$vmrc" = 0 ]; result vmtest-clean $? host
+grep -h '^RUNNER-.*-WALL=' "$log.txt" || true
+exit $failed

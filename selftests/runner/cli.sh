@@ -1,0 +1,58 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The runner's command line, on this machine (no KVM device needed: every
+# case fails, or prints help, before a VM is created).
+#   selftests/runner/cli.sh RUNNER [BZIMAGE]
+# Prints "RESULT host runner_cli.<case> pass|fail"; status 1 on a failure.
+set -u
+k=$1 bz=${2:-}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+
+t() { # t NAME WANT_RC WANT_STDERR_SUBSTRING ARGS...
+	local name=$1 want=$2 msg=$3 rc r=pass
+	shift 3
+	"$k" "$@" > "$tmp/out" 2> "$tmp/err" < /dev/null
+	rc=$?
+	if [ "$rc" != "$want" ] || ! grep -qF -- "$msg" "$tmp/err"; then
+		r=fail
+		failed=1
+		echo "# $name: rc $rc (want $want), stderr: $(head -c 300 "$tmp/err")"
+	fi
+	echo "RESULT host runner_cli.$name $r"
+}
+
+"$k" --help > "$tmp/help" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -q -- '--kernel BZIMAGE' "$tmp/help"; then r=pass; else r=fail; failed=1; fi
+echo "RESULT host runner_cli.help $r"
+
+t no-command 2 "unknown command" 
+t bad-command 2 "unknown command 'frob'" frob
+t nothing-to-run 2 "nothing to run" run
+t missing-value 2 "--kernel needs a value" run --kernel
+t unknown-option 2 "unknown option '--bogus'" run --bogus
+t bad-mem-suffix 2 "--mem: bad size" run --mem 12Q x.bin
+t bad-mem-zero 2 "--mem: bad size" run --mem 0 x.bin
+t bad-mem-unaligned 2 "--mem: bad size" run --mem 1001K x.bin
+t mem-too-small-for-linux 2 "at least 32M" run --kernel k --mem 16M
+t bad-cpus 2 "--cpus" run --cpus 65 --kernel k
+t bad-console 2 "--console" run --console vga --kernel k
+t kernel-and-image 2 "exclude each other" run --kernel k x.bin
+t initrd-without-kernel 2 "need --kernel" run --initrd i x.bin
+t missing-kernel 1 "No such file" run --kernel "$tmp/none"
+
+head -c 3000 /dev/zero > "$tmp/zeros"
+t not-a-bzimage 1 "0xaa55" run --kernel "$tmp/zeros"
+if [ -n "$bz" ] && [ -f "$bz" ]; then
+	head -c 4000000 "$bz" > "$tmp/trunc"
+	t truncated-bzimage 1 "truncated" run --kernel "$tmp/trunc"
+	t missing-initrd 1 "No such file" run --kernel "$bz" --initrd "$tmp/none"
+	t append-too-long 1 "--append: 3000 bytes" run --kernel "$bz" --append "$(head -c 3000 /dev/zero | tr '\0' a)"
+	t missing-device 1 "$tmp/nodev" run --dev "$tmp/nodev" --kernel "$bz"
+	t not-a-kvm-device 1 "not a KVM API 12 device" run --dev /dev/null --kernel "$bz"
+else
+	echo "RESULT host runner_cli.truncated-bzimage skip"
+fi
+exit $failed
