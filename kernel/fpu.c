@@ -82,11 +82,20 @@ void kvl_fpu_load_guest_xcr0(struct kvl_vcpu *vcpu)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
 }
 
-/* IRQs off, right after the exit: before anything can XSAVE with the host's mask. */
+/*
+ * IRQs off, right after the exit: before anything can XSAVE with the
+ * host's mask.  XCR0 is read back rather than assumed: an emulated host
+ * (QEMU TCG) lets a guest XSETBV through without the intercept, and the
+ * host must not keep the guest's value.
+ */
 void kvl_fpu_put_guest_xcr0(struct kvl_vcpu *vcpu)
 {
-	if (kvl_host_xcr0 && vcpu->xcr0 != kvl_host_xcr0 &&
-	    (kvl_ops->get_cr4(vcpu) & X86_CR4_OSXSAVE))
+	u64 xcr0;
+
+	if (!kvl_host_xcr0 || !(kvl_ops->get_cr4(vcpu) & X86_CR4_OSXSAVE))
+		return;
+	xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	if (xcr0 != kvl_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, kvl_host_xcr0);
 }
 

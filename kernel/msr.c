@@ -183,6 +183,9 @@ int kvl_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data, bool host)
 	case MSR_IA32_LASTINTTOIP:
 	case MSR_AMD64_NB_CFG:
 	case MSR_K8_INT_PENDING_MSG:
+	case MSR_AMD64_SYSCFG:
+	case MSR_K8_TSEG_ADDR:
+	case MSR_K8_TSEG_MASK:
 	case MSR_AMD64_BU_CFG2:
 		*data = 0;	/* read as zero by KVM too */
 		return 0;
