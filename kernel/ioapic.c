@@ -140,7 +140,22 @@ void kvl_ioapic_set_irq(struct kvl_ioapic *ioapic, int pin, int level)
 void kvl_ioapic_eoi(struct kvl_ioapic *ioapic, int vector)
 {
 	unsigned long flags;
+	u32 acked = 0;
 	int pin;
+
+	/*
+	 * First the ack: resampling irqfds lower their line (and tell their
+	 * device) before Remote IRR clears, so a line that went low does not
+	 * fire again (KVM's ack notifiers, in the same order).
+	 */
+	spin_lock_irqsave(&ioapic->lock, flags);
+	for (pin = 0; pin < KVL_IOAPIC_PINS; pin++)
+		if ((ioapic->rte[pin] & RTE_VECTOR) == (u8)vector && (ioapic->rte[pin] & RTE_LEVEL))
+			acked |= BIT(pin);
+	spin_unlock_irqrestore(&ioapic->lock, flags);
+	for (pin = 0; pin < KVL_IOAPIC_PINS; pin++)
+		if (acked & BIT(pin))
+			kvl_irqfd_eoi(ioapic->vm, pin);
 
 	spin_lock_irqsave(&ioapic->lock, flags);
 	for (pin = 0; pin < KVL_IOAPIC_PINS; pin++) {

@@ -14,15 +14,17 @@ int kvl_io_register(struct kvl_vm *vm, struct kvl_io_dev *dev)
 {
 	int i, r = -ENOSPC;
 
-	if (!dev->len || dev->base + dev->len < dev->base)
+	if ((!dev->len && !dev->shared) || dev->base + dev->len < dev->base)
 		return -EINVAL;
 	mutex_lock(&vm->io_lock);
 	for (i = 0; i < KVL_MAX_IO_DEVS; i++) {
 		struct kvl_io_dev *o = rcu_dereference_protected(vm->io_devs[i],
 								 lockdep_is_held(&vm->io_lock));
 
-		if (o && o->mmio == dev->mmio && dev->base < o->base + o->len &&
-		    o->base < dev->base + dev->len) {
+		/* ioeventfds share addresses (different datamatch or length). */
+		if (o && o->mmio == dev->mmio && !(o->shared && dev->shared) &&
+		    dev->base < o->base + max(o->len, 1ULL) &&
+		    o->base < dev->base + max(dev->len, 1ULL)) {
 			r = -EEXIST;
 			break;
 		}
@@ -60,11 +62,15 @@ static int kvl_io_access(struct kvl_vcpu *vcpu, bool mmio, u64 addr, unsigned in
 	for (i = 0; i < KVL_MAX_IO_DEVS; i++) {
 		struct kvl_io_dev *d = rcu_dereference(vm->io_devs[i]);
 
-		if (!d || d->mmio != mmio || addr < d->base || addr + len > d->base + d->len)
+		if (!d || d->mmio != mmio || addr < d->base ||
+		    addr + len > d->base + max(d->len, (u64)len))
 			continue;
 		r = write ? d->ops->write(d, vcpu, addr, len, val)
 			  : d->ops->read(d, vcpu, addr, len, val);
-		break;
+		/* -EOPNOTSUPP: not this device's access after all (an ioeventfd's datamatch). */
+		if (r != -EOPNOTSUPP)
+			break;
+		r = -ENODEV;
 	}
 	rcu_read_unlock();
 	return r;

@@ -11,28 +11,78 @@
 #include <linux/uaccess.h>
 #include "kvmlite.h"
 
+/* An MSI message (address 0xfeeXXXXX, data) as an APIC interrupt. */
+static int kvl_msi_deliver(struct kvl_vm *vm, u32 address_lo, u32 data)
+{
+	struct kvl_apic_irq irq = {
+		.dest = (address_lo >> 12) & 0xff,
+		.logical = address_lo & BIT(2),
+		.vector = data & 0xff,
+		.delivery_mode = (data >> 8) & 7,
+		.level = data & BIT(15),
+	};
+
+	return kvl_apic_deliver(vm, &irq);
+}
+
+static int kvl_route_set(struct kvl_vm *vm, const struct kvm_irq_routing_entry *e, int level)
+{
+	int pin;
+
+	switch (e->type) {
+	case KVM_IRQ_ROUTING_IRQCHIP:
+		if (e->u.irqchip.irqchip == KVM_IRQCHIP_IOAPIC)
+			return kvl_ioapic_set_irq_status(vm->ioapic, e->u.irqchip.pin, level);
+		pin = e->u.irqchip.pin;
+		if (e->u.irqchip.irqchip == KVM_IRQCHIP_PIC_SLAVE)
+			pin += 8;
+		return kvl_pic_set_irq_status(vm->pic, pin, level);
+	case KVM_IRQ_ROUTING_MSI:
+		/* A message, not a line: only the rising edge sends it. */
+		return level ? kvl_msi_deliver(vm, e->u.msi.address_lo, e->u.msi.data) : -1;
+	default:
+		return -1;
+	}
+}
+
 /*
- * Drive GSI @gsi on every chip it is routed to.  *@status gets what KVM's
- * kvm_set_irq() returns: the sum of the chips' non-negative answers, or
- * -1 if none had one (no route, or masked everywhere).
+ * Drive GSI @gsi on every route it has (KVM's default until
+ * KVM_SET_GSI_ROUTING).  *@status gets what KVM's kvm_set_irq() returns:
+ * the sum of the routes' non-negative answers, or -1 if none had one (no
+ * route, or masked everywhere).  Any context.
  */
 static int kvl_irq_set(struct kvl_vm *vm, u32 gsi, int level, int *status)
 {
+	struct kvl_irq_routing *rt;
 	int r, ret = -1;
+	u32 i;
 
 	/* Pairs with the release in kvl_create_irqchip(): the chips are set up. */
 	if (!smp_load_acquire(&vm->irqchip))
 		return -ENXIO;
-	if (gsi < 16) {
-		r = kvl_pic_set_irq_status(vm->pic, gsi, level);
-		if (r >= 0)
-			ret = r;
+	rcu_read_lock();
+	rt = rcu_dereference(vm->routing);
+	if (rt) {
+		for (i = 0; i < rt->nr; i++) {
+			if (rt->e[i].gsi != gsi)
+				continue;
+			r = kvl_route_set(vm, &rt->e[i], level);
+			if (r >= 0)
+				ret = r + (ret < 0 ? 0 : ret);
+		}
+	} else {
+		if (gsi < 16) {
+			r = kvl_pic_set_irq_status(vm->pic, gsi, level);
+			if (r >= 0)
+				ret = r;
+		}
+		if (gsi < KVL_IOAPIC_PINS) {
+			r = kvl_ioapic_set_irq_status(vm->ioapic, gsi, level);
+			if (r >= 0)
+				ret = r + (ret < 0 ? 0 : ret);
+		}
 	}
-	if (gsi < KVL_IOAPIC_PINS) {
-		r = kvl_ioapic_set_irq_status(vm->ioapic, gsi, level);
-		if (r >= 0)
-			ret = r + (ret < 0 ? 0 : ret);
-	}
+	rcu_read_unlock();
 	*status = ret;
 	return 0;
 }
@@ -41,9 +91,62 @@ int kvl_irq_line(struct kvl_vm *vm, u32 gsi, int level)
 {
 	int status;
 
-	if (gsi >= KVL_IOAPIC_PINS)
+	if (gsi >= KVL_MAX_IRQ_ROUTES)
 		return -EINVAL;
 	return kvl_irq_set(vm, gsi, level, &status);
+}
+
+/* KVM_SET_GSI_ROUTING: replace the whole table, checked as KVM checks it. */
+static int kvl_set_gsi_routing(struct kvl_vm *vm, struct kvm_irq_routing __user *argp)
+{
+	struct kvl_irq_routing *rt, *old;
+	struct kvm_irq_routing h;
+	u32 i;
+
+	if (copy_from_user(&h, argp, sizeof(h)))
+		return -EFAULT;
+	/* The acquire pairs with kvl_create_irqchip()'s release. */
+	if (!smp_load_acquire(&vm->irqchip) || h.nr >= KVL_MAX_IRQ_ROUTES || h.flags)
+		return -EINVAL;
+	rt = kvzalloc(struct_size(rt, e, h.nr), GFP_KERNEL_ACCOUNT);
+	if (!rt)
+		return -ENOMEM;
+	rt->nr = h.nr;
+	if (h.nr && copy_from_user(rt->e, argp->entries, array_size(h.nr, sizeof(rt->e[0])))) {
+		kvfree(rt);
+		return -EFAULT;
+	}
+	for (i = 0; i < h.nr; i++) {
+		const struct kvm_irq_routing_entry *e = &rt->e[i];
+		bool ok;
+
+		switch (e->type) {
+		case KVM_IRQ_ROUTING_IRQCHIP:
+			ok = !e->flags &&
+			     ((e->u.irqchip.irqchip == KVM_IRQCHIP_IOAPIC &&
+			       e->u.irqchip.pin < KVL_IOAPIC_PINS) ||
+			      (e->u.irqchip.irqchip <= KVM_IRQCHIP_PIC_SLAVE &&
+			       e->u.irqchip.pin < 8));
+			break;
+		case KVM_IRQ_ROUTING_MSI:
+			ok = !(e->flags & ~KVM_MSI_VALID_DEVID);
+			break;
+		default:
+			ok = false;
+			break;
+		}
+		if (!ok || e->gsi >= KVL_MAX_IRQ_ROUTES) {
+			kvfree(rt);
+			return -EINVAL;
+		}
+	}
+	mutex_lock(&vm->irq_lock);
+	old = rcu_dereference_protected(vm->routing, lockdep_is_held(&vm->irq_lock));
+	rcu_assign_pointer(vm->routing, rt);
+	mutex_unlock(&vm->irq_lock);
+	synchronize_rcu();
+	kvfree(old);
+	return 0;
 }
 
 static int kvl_create_irqchip(struct kvl_vm *vm)
@@ -199,6 +302,8 @@ long kvl_irq_vm_ioctl(struct kvl_vm *vm, unsigned int ioctl, void __user *argp)
 		return kvl_get_irqchip(vm, argp, false);
 	case KVM_SET_IRQCHIP:
 		return kvl_get_irqchip(vm, argp, true);
+	case KVM_SET_GSI_ROUTING:
+		return kvl_set_gsi_routing(vm, argp);
 	case KVM_CREATE_PIT2:
 		return kvl_create_pit(vm, argp);
 	case KVM_GET_PIT2:
@@ -216,7 +321,6 @@ long kvl_irq_vm_ioctl(struct kvl_vm *vm, unsigned int ioctl, void __user *argp)
  */
 int kvl_signal_msi(struct kvl_vm *vm, struct kvm_msi __user *argp)
 {
-	struct kvl_apic_irq irq = {};
 	struct kvm_msi msi;
 
 	if (copy_from_user(&msi, argp, sizeof(msi)))
@@ -224,19 +328,16 @@ int kvl_signal_msi(struct kvl_vm *vm, struct kvm_msi __user *argp)
 	/* The acquire pairs with kvl_create_irqchip()'s release. */
 	if ((msi.flags & ~KVM_MSI_VALID_DEVID) || !smp_load_acquire(&vm->irqchip))
 		return -EINVAL;	/* as kvm_send_userspace_msi() */
-	irq.dest = (msi.address_lo >> 12) & 0xff;
-	irq.logical = msi.address_lo & BIT(2);
-	irq.vector = msi.data & 0xff;
-	irq.delivery_mode = (msi.data >> 8) & 7;
-	irq.level = msi.data & BIT(15);
-	return kvl_apic_deliver(vm, &irq);
+	return kvl_msi_deliver(vm, msi.address_lo, msi.data);
 }
 
 /* VM teardown: no vCPU runs any more. */
 void kvl_irq_vm_destroy(struct kvl_vm *vm)
 {
+	kvl_eventfd_vm_destroy(vm);
 	if (vm->irqchip)
 		kvl_io_unregister(vm, &vm->apic_mmio);
+	kvfree(rcu_access_pointer(vm->routing));
 	if (vm->pit)
 		kvl_pit_destroy(vm->pit);
 	if (vm->ioapic)

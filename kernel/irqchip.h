@@ -35,8 +35,9 @@ struct kvl_io_ops {
 struct kvl_io_dev {
 	const struct kvl_io_ops *ops;
 	u64 base;
-	u64 len;
+	u64 len;		/* 0: an ioeventfd for any length at @base */
 	bool mmio;
+	bool shared;		/* may overlap other shared devices (ioeventfds) */
 };
 
 int kvl_io_register(struct kvl_vm *vm, struct kvl_io_dev *dev);
@@ -94,6 +95,22 @@ int kvl_pit_set_state(struct kvl_pit *pit, const struct kvm_pit_state2 *s);
 
 /* Raise or lower GSI @gsi through the VM's routing (PIC and/or IOAPIC, or MSI). */
 int kvl_irq_line(struct kvl_vm *vm, u32 gsi, int level);
+
+#define KVL_MAX_IRQ_ROUTES	4096	/* KVM's KVM_MAX_IRQ_ROUTES */
+
+/* KVM_SET_GSI_ROUTING's table, RCU-protected; NULL is KVM's default routing. */
+struct kvl_irq_routing {
+	u32 nr;
+	struct kvm_irq_routing_entry e[];
+};
+
+/* ---- eventfd.c: irqfd and ioeventfd ---- */
+
+long kvl_eventfd_vm_ioctl(struct kvl_vm *vm, unsigned int ioctl, void __user *argp);
+void kvl_eventfd_vm_destroy(struct kvl_vm *vm);
+/* A level interrupt on IOAPIC pin @gsi was EOI'd: resampling irqfds lower it. */
+void kvl_irqfd_eoi(struct kvl_vm *vm, u32 gsi);
+extern struct workqueue_struct *kvl_irqfd_wq;
 
 /* ---- lapic.c ---- */
 

@@ -28,7 +28,7 @@
 #define KVL_MAX_SLOT_PAGES	BIT(31)
 #define KVL_PIO_PAGE		1	/* page offset of the PIO data in the run mmap */
 #define KVL_RUN_PAGES		2
-#define KVL_MAX_IO_DEVS		16	/* in-kernel PIO/MMIO devices per VM */
+#define KVL_MAX_IO_DEVS		256	/* in-kernel PIO/MMIO devices (and ioeventfds) per VM */
 
 struct kvl_vm;
 struct kvl_vcpu;
@@ -140,6 +140,10 @@ struct kvl_vm {
 	struct kvl_ioapic *ioapic;
 	struct kvl_pit *pit;
 	struct kvl_io_dev apic_mmio;
+	struct kvl_irq_routing __rcu *routing;
+	spinlock_t irqfd_lock;		/* irqfds; taken from eventfd wake-ups */
+	struct list_head irqfds;
+	struct list_head ioeventfds;	/* under io_lock */
 
 	void *arch;			/* backend's per-VM data */
 };

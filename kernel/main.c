@@ -180,9 +180,14 @@ static int __init kvl_init(void)
 	r = kvl_fpu_init();
 	if (r)
 		return r;
+	kvl_irqfd_wq = alloc_workqueue("kvmlite-irqfd", 0, 0);
+	if (!kvl_irqfd_wq)
+		return -ENOMEM;
 	r = kvl_ops->init();
-	if (r)
+	if (r) {
+		destroy_workqueue(kvl_irqfd_wq);
 		return r;
+	}
 
 	r = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "kvmlite:online",
 				      kvl_cpu_online, kvl_cpu_offline);
@@ -210,6 +215,7 @@ err_hp:
 	cpuhp_remove_state_nocalls(kvl_hp_state);
 err_backend:
 	kvl_ops->exit();
+	destroy_workqueue(kvl_irqfd_wq);
 	return r;
 }
 
@@ -221,6 +227,7 @@ static void __exit kvl_exit(void)
 	cpuhp_remove_state_nocalls(kvl_hp_state);
 	WARN_ON_ONCE(kvl_hw_users);
 	kvl_ops->exit();
+	destroy_workqueue(kvl_irqfd_wq);
 }
 
 module_init(kvl_init);

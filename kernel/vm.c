@@ -43,7 +43,13 @@ long kvl_check_extension(struct kvl_vm *vm, long cap)
 	case KVM_CAP_IRQ_INJECT_STATUS:
 	case KVM_CAP_SIGNAL_MSI:
 	case KVM_CAP_TSC_DEADLINE_TIMER:
+	case KVM_CAP_IRQFD:
+	case KVM_CAP_IRQFD_RESAMPLE:
+	case KVM_CAP_IOEVENTFD:
+	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
 		return 1;
+	case KVM_CAP_IRQ_ROUTING:
+		return KVL_MAX_IRQ_ROUTES;
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
 	case KVM_CAP_NR_VCPUS:
@@ -461,6 +467,11 @@ static long kvl_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 		return kvl_irq_vm_ioctl(vm, ioctl, argp);
 	case KVM_SIGNAL_MSI:
 		return kvl_signal_msi(vm, argp);
+	case KVM_SET_GSI_ROUTING:
+		return kvl_irq_vm_ioctl(vm, ioctl, argp);
+	case KVM_IRQFD:
+	case KVM_IOEVENTFD:
+		return kvl_eventfd_vm_ioctl(vm, ioctl, argp);
 	case KVM_GET_CLOCK:
 		return kvl_vm_get_clock(vm, argp);
 	case KVM_SET_CLOCK:
@@ -504,6 +515,9 @@ int kvl_create_vm(unsigned long type)
 	mutex_init(&vm->lock);
 	mutex_init(&vm->io_lock);
 	mutex_init(&vm->irq_lock);
+	spin_lock_init(&vm->irqfd_lock);
+	INIT_LIST_HEAD(&vm->irqfds);
+	INIT_LIST_HEAD(&vm->ioeventfds);
 	spin_lock_init(&vm->mmu_lock);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
