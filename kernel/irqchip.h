@@ -42,6 +42,7 @@ struct kvl_io_dev {
 
 int kvl_io_register(struct kvl_vm *vm, struct kvl_io_dev *dev);
 void kvl_io_unregister(struct kvl_vm *vm, struct kvl_io_dev *dev);
+void kvl_io_bus_destroy(struct kvl_vm *vm);
 /* 0 if an in-kernel device took the access, -ENODEV if userspace must. */
 int kvl_io_read(struct kvl_vcpu *vcpu, bool mmio, u64 addr, unsigned int len, void *val);
 int kvl_io_write(struct kvl_vcpu *vcpu, bool mmio, u64 addr, unsigned int len, const void *val);

@@ -133,7 +133,7 @@ struct kvl_vm {
 
 	/* In-kernel devices (irqchip.h). */
 	struct mutex io_lock;
-	struct kvl_io_dev __rcu *io_devs[KVL_MAX_IO_DEVS];
+	struct kvl_io_bus __rcu *io_bus;
 	struct mutex irq_lock;		/* irqchip and PIT creation */
 	bool irqchip;			/* KVM_CREATE_IRQCHIP done */
 	struct kvl_pic *pic;

@@ -717,6 +717,9 @@ void kvl_apic_reset(struct kvl_vcpu *vcpu)
 	apic_set(a, APIC_SPIV, 0xff);
 	for (i = 0; i < KVL_LVT_NR; i++)
 		apic_set(a, APIC_LVTT + 0x10 * i, LVT_MASKED);
+	/* As KVM (its LINT0_REENABLED quirk): the BSP takes the PIC's ExtINT from reset. */
+	if (!vcpu->id)
+		apic_set(a, APIC_LVT0, KVL_APIC_DM_EXTINT << 8);
 	a->hw_enabled = true;
 	a->x2apic = false;
 	vcpu->msrs.apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |

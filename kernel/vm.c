@@ -398,6 +398,7 @@ static void kvl_vm_free(struct kvl_vm *vm)
 	for (i = 0; i < vm->nr_vcpus; i++)
 		kvl_vcpu_free(vm->vcpus[i]);
 	kvl_irq_vm_destroy(vm);
+	kvl_io_bus_destroy(vm);
 	for (i = 0; i < KVL_USER_MEM_SLOTS; i++)
 		kvfree(vm->slots[i].dirty_bitmap);
 	mmu_notifier_unregister(&vm->mn, vm->mm);

@@ -203,8 +203,9 @@ TEST(irqfd_routes_and_resample)
 		struct kvm_irq_routing h;
 		struct kvm_irq_routing_entry e[2];
 	} rt = { .h.nr = 2 };
-	struct kvm_irqfd fd45 = { .gsi = 5 }, fd46 = { .gsi = 30 };
-	struct kvm_irqfd fd47 = { .gsi = 6, .flags = KVM_IRQFD_FLAG_RESAMPLE };
+	/* GSIs past 15: IOAPIC only (the PIC would see 0-15 too). */
+	struct kvm_irqfd fd45 = { .gsi = 20 }, fd46 = { .gsi = 30 };
+	struct kvm_irqfd fd47 = { .gsi = 21, .flags = KVM_IRQFD_FLAG_RESAMPLE };
 	int e45 = eventfd(0, 0), e46 = eventfd(0, 0), e47 = eventfd(0, 0);
 	int r47 = eventfd(0, EFD_NONBLOCK);
 	struct irq_vm v;
@@ -212,17 +213,17 @@ TEST(irqfd_routes_and_resample)
 	uint64_t cnt;
 
 	ASSERT_EQ(0, irq_vm_create(&v));
-	/* Pin 5: edge, vector 0x45; pin 6: level, vector 0x47; both to APIC 0. */
+	/* Pin 20: edge, vector 0x45; pin 21: level, vector 0x47; both to APIC 0. */
 	ASSERT_EQ(0, ioctl(v.vm, KVM_GET_IRQCHIP, &chip));
-	chip.chip.ioapic.redirtbl[5].bits = 0x45;
-	chip.chip.ioapic.redirtbl[6].bits = 0x47 | (1 << 15);
+	chip.chip.ioapic.redirtbl[20].bits = 0x45;
+	chip.chip.ioapic.redirtbl[21].bits = 0x47 | (1 << 15);
 	ASSERT_EQ(0, ioctl(v.vm, KVM_SET_IRQCHIP, &chip));
 
-	/* Routing: GSIs 5 and 6 to the IOAPIC, GSI 30 an MSI for vector 0x46. */
+	/* Routing: GSIs 20 and 21 to the IOAPIC, GSI 30 an MSI for vector 0x46. */
 	rt.e[0] = (struct kvm_irq_routing_entry){ .gsi = 30, .type = KVM_IRQ_ROUTING_MSI,
 		.u.msi = { .address_lo = 0xfee00000, .data = 0x46 } };
-	rt.e[1] = (struct kvm_irq_routing_entry){ .gsi = 6, .type = KVM_IRQ_ROUTING_IRQCHIP,
-		.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = 6 } };
+	rt.e[1] = (struct kvm_irq_routing_entry){ .gsi = 21, .type = KVM_IRQ_ROUTING_IRQCHIP,
+		.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = 21 } };
 	{
 		struct {
 			struct kvm_irq_routing h;
@@ -231,13 +232,13 @@ TEST(irqfd_routes_and_resample)
 
 		full.e[0] = rt.e[0];
 		full.e[1] = rt.e[1];
-		full.e[2] = (struct kvm_irq_routing_entry){ .gsi = 5,
+		full.e[2] = (struct kvm_irq_routing_entry){ .gsi = 20,
 			.type = KVM_IRQ_ROUTING_IRQCHIP,
-			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = 5 } };
+			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = 20 } };
 		full.e[2].u.irqchip.pin = 24;		/* no such pin */
 		EXPECT_EQ(-1, ioctl(v.vm, KVM_SET_GSI_ROUTING, &full));
 		EXPECT_EQ(EINVAL, errno);
-		full.e[2].u.irqchip.pin = 5;
+		full.e[2].u.irqchip.pin = 20;
 		full.e[2].type = 99;
 		EXPECT_EQ(-1, ioctl(v.vm, KVM_SET_GSI_ROUTING, &full));
 		EXPECT_EQ(EINVAL, errno);

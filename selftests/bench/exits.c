@@ -17,7 +17,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <linux/kvm.h>
 
 #define MEM_SIZE	0x200000
@@ -60,22 +63,111 @@ asm(".pushsection .rodata\n"
     "	jnz 1b\n"
     "	out %al, $0xf0\n"
     "	hlt\n"
+    /*
+     * APIC loops (x2APIC, set up by b_apic_setup first): self-IPI and
+     * timer, each iteration interrupted once; the handler counts in EDI.
+     */
+    "b_apic_setup:\n"
+    "	mov $0x1b, %ecx\n"
+    "	rdmsr\n"
+    "	or $0xc00, %eax\n"
+    "	wrmsr\n"
+    "	mov $0x80f, %ecx\n"
+    "	mov $0x1ff, %eax\n"
+    "	xor %edx, %edx\n"
+    "	wrmsr\n"
+    "	mov $0x83e, %ecx\n"		/* timer divide by 1 */
+    "	mov $0xb, %eax\n"
+    "	wrmsr\n"
+    "	mov $0x832, %ecx\n"		/* LVT timer: one-shot, vector 0x41 */
+    "	mov $0x41, %eax\n"
+    "	wrmsr\n"
+    "	ret\n"
+    "b_selfipi:\n"
+    "	mov $0x7000, %sp\n"
+    "	call b_apic_setup\n"
+    "	xor %edx, %edx\n"
+    "1:	xor %edi, %edi\n"
+    "	mov $0x83f, %ecx\n"
+    "	mov $0x41, %eax\n"
+    "	sti\n"
+    "	wrmsr\n"
+    "2:	test %edi, %edi\n"
+    "	jz 2b\n"
+    "	dec %esi\n"
+    "	jnz 1b\n"
+    "	out %al, $0xf0\n"
+    "	hlt\n"
+    "b_timer:\n"
+    "	mov $0x7000, %sp\n"
+    "	call b_apic_setup\n"
+    "	xor %edx, %edx\n"
+    "1:	xor %edi, %edi\n"
+    "	mov $0x838, %ecx\n"		/* TMICT: 1000 ns */
+    "	mov $1000, %eax\n"
+    "	wrmsr\n"
+    "2:	cli\n"
+    "	test %edi, %edi\n"
+    "	jnz 3f\n"
+    "	sti\n"
+    "	hlt\n"
+    "	jmp 2b\n"
+    "3:	sti\n"
+    "	dec %esi\n"
+    "	jnz 1b\n"
+    "	out %al, $0xf0\n"
+    "	hlt\n"
+    /* irqfd: halt until the host's eventfd write arrives, then tell it */
+    "b_irqfd:\n"
+    "	mov $0x7000, %sp\n"
+    "	call b_apic_setup\n"
+    "1:	xor %edi, %edi\n"
+    "	out %al, $0x81\n"		/* ready: the host writes the eventfd */
+    "2:	cli\n"
+    "	test %edi, %edi\n"
+    "	jnz 3f\n"
+    "	sti\n"
+    "	hlt\n"
+    "	jmp 2b\n"
+    "3:	sti\n"
+    "	dec %esi\n"
+    "	jnz 1b\n"
+    "	out %al, $0xf0\n"
+    "	hlt\n"
+    "b_isr:\n"
+    "	inc %edi\n"
+    "	push %ecx\n"
+    "	push %eax\n"
+    "	push %edx\n"
+    "	mov $0x80b, %ecx\n"		/* EOI */
+    "	xor %eax, %eax\n"
+    "	xor %edx, %edx\n"
+    "	wrmsr\n"
+    "	pop %edx\n"
+    "	pop %eax\n"
+    "	pop %ecx\n"
+    "	iret\n"
     "b_end:\n"
     ".code64\n"
     ".popsection\n");
-extern const unsigned char b_pio[], b_cpuid[], b_rdmsr[], b_touch[], b_end[];
+extern const unsigned char b_pio[], b_cpuid[], b_rdmsr[], b_touch[], b_end[],
+	b_selfipi[], b_timer[], b_irqfd[], b_isr[];
 
 struct bench {
 	const char *name;
 	const unsigned char *code;
 	unsigned int iters;
+	bool irqchip;		/* in-kernel irqchip, x2APIC in the guest's CPUID */
 };
 
 static const struct bench benches[] = {
-	{ "pio_exit_to_user", b_pio, 2000 },
-	{ "cpuid_in_kernel", b_cpuid, 5000 },
-	{ "rdmsr_in_kernel", b_rdmsr, 5000 },
-	{ "page_first_touch", b_touch, 400 },
+	{ "pio_exit_to_user", b_pio, 2000, false },
+	{ "cpuid_in_kernel", b_cpuid, 5000, false },
+	{ "rdmsr_in_kernel", b_rdmsr, 5000, false },
+	{ "page_first_touch", b_touch, 400, false },
+	{ "self_ipi_interrupt", b_selfipi, 2000, true },
+	{ "apic_timer_interrupt", b_timer, 1000, true },
+	{ "irqfd_to_guest", b_irqfd, 1000, true },
 };
 
 static long long now_ns(void)
@@ -92,6 +184,34 @@ static void die(const char *what)
 	exit(1);
 }
 
+/*
+ * x2APIC for the guest (the supported CPUID), vector 0x41 on b_isr, and an
+ * irqfd on GSI 20 routed by the IOAPIC to vector 0x41, edge, APIC 0.
+ */
+static void irq_setup(int sys, int vm, int vcpu, unsigned char *mem, int *efd)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 100 * sizeof(c->entries[0]));
+	struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+	struct kvm_irqfd fd = { .gsi = 20 };	/* IOAPIC only: GSIs 0-15 also reach the PIC */
+	uint16_t *ivt = (uint16_t *)mem;
+
+	c->nent = 100;
+	if (!c || ioctl(sys, KVM_GET_SUPPORTED_CPUID, c) || ioctl(vcpu, KVM_SET_CPUID2, c))
+		die("CPUID");
+	free(c);
+	ivt[0x41 * 2] = CODE_GPA + (b_isr - b_pio);
+	ivt[0x41 * 2 + 1] = 0;
+	if (ioctl(vm, KVM_GET_IRQCHIP, &chip))
+		die("KVM_GET_IRQCHIP");
+	chip.chip.ioapic.redirtbl[20].bits = 0x41;
+	if (ioctl(vm, KVM_SET_IRQCHIP, &chip))
+		die("KVM_SET_IRQCHIP");
+	*efd = eventfd(0, 0);
+	fd.fd = *efd;
+	if (*efd < 0 || ioctl(vm, KVM_IRQFD, &fd))
+		die("KVM_IRQFD");
+}
+
 /* One fresh VM per loop, so page faults are first touches. Returns ns/iteration. */
 static double run_one(const char *dev, const struct bench *b)
 {
@@ -103,6 +223,7 @@ static double run_one(const char *dev, const struct bench *b)
 	int sys, vm, vcpu;
 	long long t0, t1;
 	unsigned int exits = 0;
+	int efd = -1;
 
 	sys = open(dev, O_RDWR | O_CLOEXEC);
 	if (sys < 0)
@@ -117,9 +238,13 @@ static double run_one(const char *dev, const struct bench *b)
 	slot.userspace_addr = (unsigned long)mem;
 	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot))
 		die("KVM_SET_USER_MEMORY_REGION");
+	if (b->irqchip && ioctl(vm, KVM_CREATE_IRQCHIP, 0))
+		die("KVM_CREATE_IRQCHIP");
 	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
 	if (vcpu < 0)
 		die("KVM_CREATE_VCPU");
+	if (b->irqchip)
+		irq_setup(sys, vm, vcpu, mem, &efd);
 	run = mmap(NULL, ioctl(sys, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE,
 		   MAP_SHARED, vcpu, 0);
 	if (run == MAP_FAILED)
@@ -140,9 +265,18 @@ static double run_one(const char *dev, const struct bench *b)
 			exits++;
 			continue;
 		}
+		if (run->exit_reason == KVM_EXIT_IO && run->io.port == 0x81) {
+			uint64_t one = 1;
+
+			/* The guest halts next; the write wakes it through the irqfd. */
+			if (write(efd, &one, 8) != 8)
+				die("eventfd write");
+			continue;
+		}
 		if (run->exit_reason == KVM_EXIT_IO && run->io.port == 0xf0)
 			break;
-		fprintf(stderr, "bench: %s: unexpected exit %u\n", b->name, run->exit_reason);
+		fprintf(stderr, "bench: %s: unexpected exit %u (port %#x)\n", b->name,
+			run->exit_reason, run->io.port);
 		exit(1);
 	}
 	t1 = now_ns();
@@ -151,6 +285,8 @@ static double run_one(const char *dev, const struct bench *b)
 		exit(1);
 	}
 	munmap(run, 4096);
+	if (efd >= 0)
+		close(efd);
 	close(vcpu);
 	close(vm);
 	close(sys);
