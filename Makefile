@@ -27,7 +27,7 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -isystem $(KSFT)
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 SELFTESTS := dev_test guest_io_test cpuid_test
-HOST_TESTS := devices/serial_test
+HOST_TESTS := devices/serial_test kernel/emulate_test
 PAYLOADS := hello
 
 .PHONY: all deps module module-for userspace selftests runner payloads \
@@ -72,6 +72,10 @@ $(BUILD)/payloads/%.bin: runner/payloads/%.S
 $(BUILD)/host/%: selftests/%.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(patsubst selftests/%_test.c,%.c,$<)
+
+# kernel/ pure code (the instruction emulator) built for the host: a type shim.
+$(BUILD)/host/kernel/emulate_test: USER_CFLAGS += -I$(TOP)/selftests/kernel/include
+$(BUILD)/host/kernel/emulate_test: kernel/emulate.c kernel/emulate.h
 
 check-host: $(addprefix $(BUILD)/host/,$(HOST_TESTS))
 	@$(TOP)/scripts/check host
