@@ -26,7 +26,7 @@ CC := gcc
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -isystem $(KSFT)
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-SELFTESTS := dev_test guest_io_test cpuid_test
+SELFTESTS := dev_test guest_io_test cpuid_test mmio_test
 HOST_TESTS := devices/serial_test kernel/emulate_test
 PAYLOADS := hello
 

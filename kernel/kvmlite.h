@@ -26,6 +26,7 @@
 
 struct kvl_vm;
 struct kvl_vcpu;
+struct kvl_emu_io;
 
 /* Indices into kvl_vcpu::regs, in the order the entry stubs expect. */
 enum kvl_reg {
@@ -45,6 +46,7 @@ enum kvl_exit {
 	KVL_EXIT_HLT,
 	KVL_EXIT_INTR,		/* host interrupt or signal check */
 	KVL_EXIT_GPA_FAULT,	/* vcpu->fault_gpa has no nested translation yet */
+	KVL_EXIT_EMULATE,	/* the instruction at rip needs the emulator (INS/OUTS) */
 };
 
 struct kvl_backend {
@@ -70,6 +72,12 @@ struct kvl_backend {
 
 	void (*get_sregs)(struct kvl_vcpu *vcpu, struct kvm_sregs *sregs);
 	int (*set_sregs)(struct kvl_vcpu *vcpu, const struct kvm_sregs *sregs);
+
+	/* For the instruction emulator (mmio.c). */
+	u8 (*get_cpl)(struct kvl_vcpu *vcpu);
+	/* Deliver @vector on the next entry; @cr2 is the #PF address. */
+	void (*inject_exception)(struct kvl_vcpu *vcpu, u8 vector, bool has_err, u32 err,
+				 u64 cr2);
 };
 
 extern const struct kvl_backend kvl_svm_backend;
@@ -126,8 +134,10 @@ struct kvl_vcpu {
 	unsigned long rip, rsp, rflags;	/* synced by the backend around entry */
 	u64 fault_gpa;
 	bool fault_write;
+	bool fault_vectoring;		/* the fault hit delivering an event */
 	struct kvl_pio pio;
 	bool pio_pending;
+	struct kvl_emu_io *eio;		/* mmio.c: emulated MMIO and string I/O */
 
 	int cpu;			/* last host CPU it ran on, or -1 */
 	int mode;			/* KVL_OUTSIDE_GUEST / KVL_IN_GUEST */
@@ -160,6 +170,12 @@ int kvl_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
 int kvl_set_cpuid2(struct kvl_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 int kvl_get_cpuid2(struct kvl_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 void kvl_emulate_cpuid(struct kvl_vcpu *vcpu);
+
+/* mmio.c: each returns 0 to re-enter the guest, 1 when vcpu->run holds an exit */
+int kvl_emu_vcpu_init(struct kvl_vcpu *vcpu);
+void kvl_emu_vcpu_free(struct kvl_vcpu *vcpu);
+int kvl_emulate(struct kvl_vcpu *vcpu, u64 gpa);
+int kvl_emu_complete(struct kvl_vcpu *vcpu);
 
 /* vcpu.c */
 int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id);

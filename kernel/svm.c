@@ -400,6 +400,21 @@ static void svm_inject_exception(struct svm_vcpu *svm, u8 vector, bool has_err, 
 	svm->vmcb->control.event_inj_err = err;
 }
 
+static u8 svm_get_cpl(struct kvl_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->save.cpl;
+}
+
+static void svm_queue_exception(struct kvl_vcpu *vcpu, u8 vector, bool has_err, u32 err,
+				u64 cr2)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	if (vector == PF_VECTOR)
+		svm->vmcb->save.cr2 = cr2;
+	svm_inject_exception(svm, vector, has_err, err);
+}
+
 static void svm_fill_internal_error(struct kvl_vcpu *vcpu, u64 code)
 {
 	struct kvm_run *run = vcpu->run;
@@ -416,16 +431,9 @@ static int svm_exit_ioio(struct kvl_vcpu *vcpu, struct vmcb_control_area *c)
 	u32 info = c->exit_info_1;
 	struct kvl_pio *pio = &vcpu->pio;
 
-	if (info & (SVM_IOIO_STR_MASK | SVM_IOIO_REP_MASK)) {
-		/* ins/outs need the instruction emulator, which is not there yet. */
-		struct kvm_run *run = vcpu->run;
-
-		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-		run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-		run->internal.ndata = 1;
-		run->internal.data[0] = info;
-		return KVL_EXIT_USER;
-	}
+	/* INS/OUTS: the emulator decodes them (no decode assists here). */
+	if (info & (SVM_IOIO_STR_MASK | SVM_IOIO_REP_MASK))
+		return KVL_EXIT_EMULATE;
 	pio->port = info >> 16;
 	pio->in = info & SVM_IOIO_TYPE_MASK;
 	/* SZ8, SZ16, SZ32 are one-hot bits 4..6: shifted down they are 1, 2, 4. */
@@ -460,6 +468,7 @@ static int svm_handle_exit(struct kvl_vcpu *vcpu)
 	case SVM_EXIT_NPF:
 		vcpu->fault_gpa = c->exit_info_2;
 		vcpu->fault_write = c->exit_info_1 & BIT(1);
+		vcpu->fault_vectoring = c->exit_int_info & SVM_EXITINTINFO_VALID;
 		return KVL_EXIT_GPA_FAULT;
 	case SVM_EXIT_SHUTDOWN:
 		/* The VMCB is undefined after a shutdown intercept: start over. */
@@ -560,6 +569,11 @@ static int svm_vcpu_run(struct kvl_vcpu *vcpu)
 	vcpu->rip = vmcb->save.rip;
 	vcpu->rflags = vmcb->save.rflags;
 	vmcb->control.event_inj = 0;
+	/* An event whose delivery the exit cut short is delivered again (APM 15.7.2). */
+	if (vmcb->control.exit_int_info & SVM_EXITINTINFO_VALID) {
+		vmcb->control.event_inj = vmcb->control.exit_int_info;
+		vmcb->control.event_inj_err = vmcb->control.exit_int_info_err;
+	}
 
 	return svm_handle_exit(vcpu);
 }
@@ -580,4 +594,6 @@ const struct kvl_backend kvl_svm_backend = {
 	.vcpu_run	= svm_vcpu_run,
 	.get_sregs	= svm_get_sregs,
 	.set_sregs	= svm_set_sregs,
+	.get_cpl	= svm_get_cpl,
+	.inject_exception = svm_queue_exception,
 };

@@ -116,17 +116,6 @@ static void kvl_exit_io(struct kvl_vcpu *vcpu)
 	vcpu->pio_pending = true;
 }
 
-static void kvl_internal_error(struct kvl_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
-{
-	struct kvm_run *run = vcpu->run;
-
-	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = suberror;
-	run->internal.ndata = 2;
-	run->internal.data[0] = d0;
-	run->internal.data[1] = d1;
-}
-
 static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -135,6 +124,9 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 	if (vcpu->pio_pending)
 		kvl_complete_pio(vcpu);
 	run->flags = 0;
+	/* An emulated MMIO read or string IN takes its data and runs again. */
+	if (kvl_emu_complete(vcpu))
+		return 0;
 	if (kvl_immediate_exit(run))
 		return -EINTR;
 
@@ -172,10 +164,22 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 				continue;
 			if (r < 0)
 				return r;	/* the slot's memory is gone: -EFAULT, as KVM */
-			/* MMIO: instruction emulation is not there yet. */
-			kvl_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
-					   vcpu->fault_gpa, vcpu->rip);
-			return 0;
+			/* MMIO, or a write to a read-only slot. */
+			if (vcpu->fault_vectoring) {
+				/* Not the instruction at RIP: KVM gives up too. */
+				run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+				run->internal.suberror = KVM_INTERNAL_ERROR_DELIVERY_EV;
+				run->internal.ndata = 1;
+				run->internal.data[0] = vcpu->fault_gpa;
+				return 0;
+			}
+			if (kvl_emulate(vcpu, vcpu->fault_gpa))
+				return 0;
+			continue;
+		case KVL_EXIT_EMULATE:
+			if (kvl_emulate(vcpu, 0))
+				return 0;
+			continue;
 		case KVL_EXIT_IO:
 			kvl_exit_io(vcpu);
 			return 0;
@@ -311,6 +315,7 @@ static const struct file_operations kvl_vcpu_fops = {
 void kvl_vcpu_free(struct kvl_vcpu *vcpu)
 {
 	kvl_ops->vcpu_destroy(vcpu);
+	kvl_emu_vcpu_free(vcpu);
 	kvfree(vcpu->cpuid);
 	free_pages((unsigned long)vcpu->run, get_order(KVL_RUN_PAGES * PAGE_SIZE));
 	kfree(vcpu);
@@ -342,9 +347,12 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 	vcpu->rip = 0xfff0;
 	vcpu->regs[KVL_RDX] = 0x600;	/* reset EDX: family 6 signature, as KVM */
 
-	r = kvl_ops->vcpu_create(vcpu);
+	r = kvl_emu_vcpu_init(vcpu);
 	if (r)
 		goto err_run;
+	r = kvl_ops->vcpu_create(vcpu);
+	if (r)
+		goto err_emu;
 
 	mutex_lock(&vm->lock);
 	if (vm->nr_vcpus >= KVL_MAX_VCPUS) {
@@ -373,6 +381,8 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 err_unlock:
 	mutex_unlock(&vm->lock);
 	kvl_ops->vcpu_destroy(vcpu);
+err_emu:
+	kvl_emu_vcpu_free(vcpu);
 err_run:
 	free_pages((unsigned long)vcpu->run, get_order(KVL_RUN_PAGES * PAGE_SIZE));
 err_vcpu:
