@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -118,8 +119,9 @@ static inline int kvl_vm_set_mode(struct kvl_rm_vm *v, int mode)
 		.s = 1, .g = 1, .db = 1,
 	};
 	uint64_t *gdt = (uint64_t *)(v->mem + KVL_GDT_GPA);
+	struct kvm_cpuid2 *cpuid;
 	struct kvm_sregs sregs;
-	int i;
+	int i, r;
 
 	if (mode == KVL_MODE_REAL)
 		return 0;
@@ -127,6 +129,17 @@ static inline int kvl_vm_set_mode(struct kvl_rm_vm *v, int mode)
 		errno = EINVAL;
 		return -1;
 	}
+	/* KVM checks CR4 and EFER against the guest's CPUID: give it all there is. */
+	cpuid = calloc(1, sizeof(*cpuid) + 256 * sizeof(cpuid->entries[0]));
+	if (!cpuid)
+		return -1;
+	cpuid->nent = 256;
+	r = ioctl(v->sys, KVM_GET_SUPPORTED_CPUID, cpuid);
+	if (!r)
+		r = ioctl(v->vcpu, KVM_SET_CPUID2, cpuid);
+	free(cpuid);
+	if (r)
+		return -1;
 	if (ioctl(v->vcpu, KVM_GET_SREGS, &sregs))
 		return -1;
 	gdt[0] = 0;
