@@ -29,6 +29,7 @@ long kvl_check_extension(struct kvl_vm *vm, long cap)
 	case KVM_CAP_SET_TSS_ADDR:
 	case KVM_CAP_SYNC_MMU:
 	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_READONLY_MEM:	/* writes exit as KVM_EXIT_MMIO (mmio.c) */
 		return 1;
 	case KVM_CAP_NR_VCPUS:
 	case KVM_CAP_MAX_VCPUS:
@@ -178,7 +179,7 @@ static int kvl_set_memory_region(struct kvl_vm *vm,
 
 	if (mem->flags & ~(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY))
 		return -EINVAL;
-	if (mem->flags & (KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY))
+	if (mem->flags & KVM_MEM_LOG_DIRTY_PAGES)
 		return -EINVAL;	/* not yet: see Documentation/api.rst */
 	if (as_id >= KVL_ADDRESS_SPACES || id >= KVL_USER_MEM_SLOTS)
 		return -EINVAL;

@@ -59,6 +59,7 @@ GUEST(p_outsl, ".code32", "outsl");
 GUEST(l_rep_insb, ".code64", "rep insb");
 GUEST(p_rep_insw_mmio, ".code32", "rep insw");
 GUEST(l_rep_movsb_pf, ".code64", "rep movsb");
+GUEST(l_readonly, ".code64", "mov (%rbx), %rax\n\tmov %rcx, 8(%rbx)\n\tmov 8(%rbx), %rdx");
 /* #PF handler: CR2 to RAX, the error code to RDX. */
 GUEST(l_pf_handler, ".code64", "mov %cr2, %rax\n\tpop %rdx");
 
@@ -684,6 +685,52 @@ TEST(page_fault_from_emulator)
 	EXPECT_EQ(4, regs.rcx);
 	EXPECT_EQ(MMIO, regs.rsi);
 	EXPECT_EQ(unmapped, regs.rdi);
+	kvl_rm_vm_destroy(&v);
+}
+
+/*
+ * A KVM_MEM_READONLY slot: reads see its memory, writes exit as MMIO
+ * writes and leave it alone.
+ */
+TEST(readonly_slot)
+{
+	const uint64_t ro_gpa = 0x100000;
+	struct kvm_userspace_memory_region slot = {
+		.slot = 1, .flags = KVM_MEM_READONLY, .guest_phys_addr = ro_gpa,
+		.memory_size = 0x1000,
+	};
+	uint64_t *ro, val = 0x0123456789abcdefULL;
+	struct kvl_rm_vm v;
+	struct kvm_regs regs;
+	struct kvm_run *run;
+
+	VM_SETUP(&v, KVL_MODE_LONG, l_readonly);
+	run = v.run;
+	ASSERT_EQ(1, ioctl(v.sys, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM));
+	ro = mmap(NULL, 0x1000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	ro[0] = 0x1122334455667788ULL;
+	ro[1] = 0x99;
+	slot.userspace_addr = (uintptr_t)ro;
+	ASSERT_EQ(0, ioctl(v.vm, KVM_SET_USER_MEMORY_REGION, &slot)) TH_LOG("%s", strerror(errno));
+	set_regs(_metadata, &v, val, 0, 0, 0, 0);
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_REGS, &regs));
+	regs.rbx = ro_gpa;
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_SET_REGS, &regs));
+
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_MMIO, run->exit_reason) TH_LOG("%s", exit_name(run));
+	EXPECT_EQ(ro_gpa + 8, run->mmio.phys_addr);
+	EXPECT_EQ(8, run->mmio.len);
+	EXPECT_EQ(1, run->mmio.is_write);
+	EXPECT_EQ(0, memcmp(run->mmio.data, &val, 8));
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_HLT, run->exit_reason) TH_LOG("%s", exit_name(run));
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0x1122334455667788ULL, regs.rax);
+	EXPECT_EQ(0x99, regs.rdx);		/* the write did not land */
+	EXPECT_EQ(0x99, ro[1]);
+	munmap(ro, 0x1000);
 	kvl_rm_vm_destroy(&v);
 }
 
