@@ -60,6 +60,8 @@ GUEST(l_rep_insb, ".code64", "rep insb");
 GUEST(p_rep_insw_mmio, ".code32", "rep insw");
 GUEST(l_rep_movsb_pf, ".code64", "rep movsb");
 GUEST(l_readonly, ".code64", "mov (%rbx), %rax\n\tmov %rcx, 8(%rbx)\n\tmov 8(%rbx), %rdx");
+GUEST(p_paged, ".code32", "mov %eax, (%ebx)\n\tmov 4(%ebx), %ecx");
+GUEST(l_paged, ".code64", "mov %eax, (%rbx)\n\tmov 4(%rbx), %ecx");
 /* #PF handler: CR2 to RAX, the error code to RDX. */
 GUEST(l_pf_handler, ".code64", "mov %cr2, %rax\n\tpop %rdx");
 
@@ -732,6 +734,102 @@ TEST(readonly_slot)
 	EXPECT_EQ(0x99, ro[1]);
 	munmap(ro, 0x1000);
 	kvl_rm_vm_destroy(&v);
+}
+
+/*
+ * The emulator's own page walk: a linear address mapped by a 4K page to an
+ * MMIO GPA elsewhere, under 32-bit paging (code in a PSE 4M page), PAE
+ * (code in a 2M page) and 4-level paging.
+ */
+enum { PG_32, PG_PAE, PG_LONG };
+
+static void paged_mmio(struct __test_metadata *_metadata, int paging)
+{
+	const uint64_t gpa = 0xe0000000, la = paging == PG_LONG ? 0x7f0000001000ULL : 0xd0001000;
+	uint64_t val = 0x600dcafe;
+	struct kvl_rm_vm v;
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	struct kvm_run *run;
+	uint8_t *m;
+
+	if (paging == PG_LONG)
+		VM_SETUP(&v, KVL_MODE_LONG, l_paged);
+	else
+		VM_SETUP(&v, KVL_MODE_PROT32, p_paged);
+	run = v.run;
+	m = v.mem;
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_SREGS, &sregs));
+	if (paging == PG_32) {
+		uint32_t *pd = (uint32_t *)(m + 0x10000), *pt = (uint32_t *)(m + 0x11000);
+
+		memset(pd, 0, 0x2000);
+		pd[0] = 0x83;				/* 4M identity, PS */
+		pd[la >> 22] = 0x11000 | 3;
+		pt[(la >> 12) & 1023] = gpa | 3;
+		sregs.cr4 = 0x10;			/* PSE */
+	} else if (paging == PG_PAE) {
+		uint64_t *pdpt = (uint64_t *)(m + 0x10000), *pd0 = (uint64_t *)(m + 0x11000);
+		uint64_t *pd = (uint64_t *)(m + 0x12000), *pt = (uint64_t *)(m + 0x13000);
+
+		memset(pdpt, 0, 0x4000);
+		pdpt[0] = 0x11000 | 1;
+		pdpt[la >> 30] = 0x12000 | 1;
+		pd0[0] = 0x83;				/* 2M identity, PS */
+		pd[(la >> 21) & 511] = 0x13000 | 3;
+		pt[(la >> 12) & 511] = gpa | 3;
+		sregs.cr4 = 0x20;			/* PAE */
+	} else {
+		uint64_t *pml4 = (uint64_t *)(m + KVL_PT_GPA), *pdpt = (uint64_t *)(m + 0x16000);
+		uint64_t *pd = (uint64_t *)(m + 0x17000), *pt = (uint64_t *)(m + 0x18000);
+
+		memset(pdpt, 0, 0x3000);
+		pml4[(la >> 39) & 511] = 0x16000 | 3;
+		pdpt[(la >> 30) & 511] = 0x17000 | 3;
+		pd[(la >> 21) & 511] = 0x18000 | 3;
+		pt[(la >> 12) & 511] = gpa | 3;
+	}
+	sregs.cr3 = 0x10000;
+	sregs.cr0 |= 0x80000000;
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_SET_SREGS, &sregs)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_REGS, &regs));
+	regs.rax = val;
+	regs.rbx = la + 0x10;
+	regs.rcx = 0;
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_SET_REGS, &regs));
+
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_MMIO, run->exit_reason) TH_LOG("%s", exit_name(run));
+	EXPECT_EQ(gpa + 0x10, run->mmio.phys_addr);
+	EXPECT_EQ(4, run->mmio.len);
+	EXPECT_EQ(1, run->mmio.is_write);
+	EXPECT_EQ(0, memcmp(run->mmio.data, &val, 4));
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_MMIO, run->exit_reason) TH_LOG("%s", exit_name(run));
+	EXPECT_EQ(gpa + 0x14, run->mmio.phys_addr);
+	EXPECT_EQ(4, run->mmio.len);
+	EXPECT_EQ(0, run->mmio.is_write);
+	memcpy(run->mmio.data, "\x44\x33\x22\x11", 4);
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_HLT, run->exit_reason) TH_LOG("%s", exit_name(run));
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0x11223344, regs.rcx);
+	kvl_rm_vm_destroy(&v);
+}
+
+TEST(paged_32bit_4k)
+{
+	paged_mmio(_metadata, PG_32);
+}
+
+TEST(paged_pae_4k)
+{
+	paged_mmio(_metadata, PG_PAE);
+}
+
+TEST(paged_long_4k)
+{
+	paged_mmio(_metadata, PG_LONG);
 }
 
 KVL_TEST_MAIN
