@@ -176,6 +176,7 @@ int kvl_emu_vcpu_init(struct kvl_vcpu *vcpu);
 void kvl_emu_vcpu_free(struct kvl_vcpu *vcpu);
 int kvl_emulate(struct kvl_vcpu *vcpu, u64 gpa);
 int kvl_emu_complete(struct kvl_vcpu *vcpu);
+void kvl_emu_translate(struct kvl_vcpu *vcpu, struct kvm_translation *tr);
 
 /* vcpu.c */
 int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id);

@@ -407,6 +407,23 @@ int kvl_emulate(struct kvl_vcpu *vcpu, u64 gpa)
 	return kvl_emu_run(vcpu, gpa);
 }
 
+/* KVM_TRANSLATE: a supervisor read walk of the guest's page tables, as KVM. */
+void kvl_emu_translate(struct kvl_vcpu *vcpu, struct kvm_translation *tr)
+{
+	struct kvl_emu_io *eio = vcpu->eio;
+	u64 gpa = tr->linear_address;
+	int r = KVL_EMU_OK;
+
+	kvl_emu_load(vcpu, eio);
+	if (eio->e.pg.cr0 & X86_CR0_PG)
+		r = kvl_gwalk(&eio->e.pg, tr->linear_address, 0, kvl_emu_read_pte, eio,
+			      &gpa, &eio->e.exc);
+	tr->physical_address = r ? ~0ULL : gpa;
+	tr->valid = !r;
+	tr->writeable = 1;
+	tr->usermode = 0;
+}
+
 /* On KVM_RUN: finish what the last exit asked userspace for. */
 int kvl_emu_complete(struct kvl_vcpu *vcpu)
 {

@@ -284,6 +284,17 @@ static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 	case KVM_SET_CPUID2:
 		r = kvl_set_cpuid2(vcpu, argp);
 		break;
+	case KVM_TRANSLATE: {
+		struct kvm_translation tr;
+
+		if (copy_from_user(&tr, argp, sizeof(tr))) {
+			r = -EFAULT;
+			break;
+		}
+		kvl_emu_translate(vcpu, &tr);
+		r = copy_to_user(argp, &tr, sizeof(tr)) ? -EFAULT : 0;
+		break;
+	}
 	case KVM_GET_CPUID2:
 		r = kvl_get_cpuid2(vcpu, argp);
 		break;

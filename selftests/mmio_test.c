@@ -817,6 +817,50 @@ static void paged_mmio(struct __test_metadata *_metadata, int paging)
 	kvl_rm_vm_destroy(&v);
 }
 
+/* KVM_TRANSLATE walks the same tables. */
+TEST(translate)
+{
+	const uint64_t la = 0x7f0000001000ULL;
+	struct kvm_translation tr;
+	struct kvl_rm_vm v;
+	uint64_t *pml4, *pdpt, *pd, *pt;
+
+	VM_SETUP(&v, KVL_MODE_REAL, l_paged);
+	memset(&tr, 0, sizeof(tr));
+	tr.linear_address = 0x12345;
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_TRANSLATE, &tr)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(1, tr.valid);
+	EXPECT_EQ(0x12345, tr.physical_address);
+	kvl_rm_vm_destroy(&v);
+
+	VM_SETUP(&v, KVL_MODE_LONG, l_paged);
+	pml4 = (uint64_t *)(v.mem + KVL_PT_GPA);
+	pdpt = (uint64_t *)(v.mem + 0x16000);
+	pd = (uint64_t *)(v.mem + 0x17000);
+	pt = (uint64_t *)(v.mem + 0x18000);
+	memset(pdpt, 0, 0x3000);
+	pml4[(la >> 39) & 511] = 0x16000 | 3;
+	pdpt[(la >> 30) & 511] = 0x17000 | 3;
+	pd[(la >> 21) & 511] = 0x18000 | 3;
+	pt[(la >> 12) & 511] = 0xe0000000 | 3;
+
+	tr.linear_address = la + 0x234;
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_TRANSLATE, &tr));
+	EXPECT_EQ(1, tr.valid);
+	EXPECT_EQ(0xe0000234, tr.physical_address);
+	tr.linear_address = 0x3fe12345;		/* the identity map's 2M pages */
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_TRANSLATE, &tr));
+	EXPECT_EQ(1, tr.valid);
+	EXPECT_EQ(0x3fe12345, tr.physical_address);
+	tr.linear_address = la + 0x1000;	/* no PTE */
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_TRANSLATE, &tr));
+	EXPECT_EQ(0, tr.valid);
+	tr.linear_address = 0x8000000000ULL;	/* no PML4 entry */
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_TRANSLATE, &tr));
+	EXPECT_EQ(0, tr.valid);
+	kvl_rm_vm_destroy(&v);
+}
+
 TEST(paged_32bit_4k)
 {
 	paged_mmio(_metadata, PG_32);
