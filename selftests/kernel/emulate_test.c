@@ -263,6 +263,21 @@ static const struct emu_case cases[] = {
 	  .seg_base = { [KVL_SEG_DS] = 0x1000 },
 	  .naccs = 1, .accs = { { MMIO_LA, 4, true, 7 } } },
 
+	{ "rex_w_beats_66", 8, C("\x66\x48\x89\x03"),
+	  .in = { { KVL_GPR_RAX, 0x1122334455667788ULL }, { KVL_GPR_RBX, MMIO_LA } },
+	  .naccs = 1, .accs = { { MMIO_LA, 8, true, 0x1122334455667788ULL } } },
+	{ "rex_before_66_is_dropped", 8, C("\x48\x66\x89\x03"),
+	  .in = { { KVL_GPR_RAX, 0x1122334455667788ULL }, { KVL_GPR_RBX, MMIO_LA } },
+	  .naccs = 1, .accs = { { MMIO_LA, 2, true, 0x7788 } } },
+	{ "movsb_fs_source", 8, C("\x64\xa4"),
+	  .in = { { KVL_GPR_RSI, 0x20 }, { KVL_GPR_RDI, MMIO_LA + 0x40 } },
+	  .seg_base = { [KVL_SEG_FS] = MMIO_LA, [KVL_SEG_ES] = 0x1000 }, .data = 0x3c,
+	  .naccs = 2, .accs = { { MMIO_LA + 0x20, 1, false, 0x3c },
+				{ MMIO_LA + 0x40, 1, true, 0x3c } },
+	  .out = { { KVL_GPR_RSI, 0x21 }, { KVL_GPR_RDI, MMIO_LA + 0x41 } } },
+	{ "grp1_82_unhandled64", 8, C("\x82\x03\x01"),
+	  .in = { { KVL_GPR_RBX, MMIO_LA } }, .result = KVL_EMU_UNHANDLED },
+
 	/* 32-bit code. */
 	{ "moffs32_byte", 4, C("\xa0\x10\x00\x00\xd0"), .data = 0x42,
 	  .in = { { KVL_GPR_RAX, 0xffffffff } },
