@@ -495,6 +495,9 @@ static void set_regs(struct __test_metadata *_metadata, struct kvl_rm_vm *v,
 			TH_LOG("%s: %s", what, strerror(errno));		\
 	} while (0)
 
+/* More than one kvmlite batch (1 KiB); KVM exits per byte, so not many more. */
+#define OUTS_BYTES 1100
+
 TEST(rep_outsb_long)
 {
 	struct io_run *r = calloc(1, sizeof(*r));
@@ -504,19 +507,19 @@ TEST(rep_outsb_long)
 
 	ASSERT_NE(NULL, r);
 	VM_SETUP(&v, KVL_MODE_LONG, l_rep_outsb);
-	for (i = 0; i < 3000; i++)
+	for (i = 0; i < OUTS_BYTES; i++)
 		v.mem[0x20000 + i] = i * 7;
-	set_regs(_metadata, &v, 3000, 0x3f8, 0x20000, 0, 0);
+	set_regs(_metadata, &v, OUTS_BYTES, 0x3f8, 0x20000, 0, 0);
 	r->port = 0x3f8;
 	r->size = 1;
 	run_io(_metadata, &v, r);
-	ASSERT_EQ(3000, r->nout);
-	EXPECT_EQ(0, memcmp(r->out, v.mem + 0x20000, 3000));
+	ASSERT_EQ(OUTS_BYTES, r->nout);
+	EXPECT_EQ(0, memcmp(r->out, v.mem + 0x20000, OUTS_BYTES));
 	ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_REGS, &regs));
 	EXPECT_EQ(0, regs.rcx);
-	EXPECT_EQ(0x20000 + 3000, regs.rsi);
+	EXPECT_EQ(0x20000 + OUTS_BYTES, regs.rsi);
 	EXPECT_EQ(CODE_GPA + (l_rep_outsb_end - l_rep_outsb_begin), regs.rip);
-	TH_LOG("3000 bytes in %d exits", r->exits);
+	TH_LOG("%d bytes in %d exits", OUTS_BYTES, r->exits);
 	kvl_rm_vm_destroy(&v);
 	free(r);
 }
