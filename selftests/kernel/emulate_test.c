@@ -587,6 +587,138 @@ TEST_F(emu, alu_matches_cpu)
 	TH_LOG("%u ALU cases checked against the CPU", checked);
 }
 
+/*
+ * Random bytes, registers and op answers: the emulator must neither crash
+ * nor trip ASan/UBSan, must commit nothing unless it succeeds, and must
+ * never take more than 15 bytes or an access wider than 8.
+ */
+struct fuzz {
+	u64 seed;
+	u8 code[32];
+	int steps_ok;
+};
+
+static u64 fuzz_rand(struct fuzz *f)
+{
+	f->seed ^= f->seed << 13;
+	f->seed ^= f->seed >> 7;
+	f->seed ^= f->seed << 17;
+	return f->seed;
+}
+
+static int fuzz_answer(struct fuzz *f)
+{
+	u64 r = fuzz_rand(f) & 15;
+
+	return r < 12 ? KVL_EMU_OK : (int)(r - 11) % 4;
+}
+
+static int fz_fetch(struct kvl_emu *e, u64 la, void *buf, unsigned int len)
+{
+	struct fuzz *f = e->ctx;
+
+	if (len > 15 || la < CODE_LA || la + len > CODE_LA + 15)
+		return KVL_EMU_UNHANDLED;
+	memcpy(buf, f->code + (la - CODE_LA), len);
+	return KVL_EMU_OK;
+}
+
+static int fz_mem(struct kvl_emu *e, u64 la, void *buf, unsigned int len, bool write)
+{
+	struct fuzz *f = e->ctx;
+	int r = fuzz_answer(f);
+	u64 v;
+
+	(void)la;
+	if (len < 1 || len > 8)
+		abort();
+	if (r == KVL_EMU_EXCEPTION) {
+		e->exc.vector = KVL_EMU_PF;
+		e->exc.has_err = true;
+	}
+	if (!r && !write) {
+		v = fuzz_rand(f);
+		memcpy(buf, &v, len);
+	}
+	return r;
+}
+
+static int fz_read(struct kvl_emu *e, u64 la, void *buf, unsigned int len)
+{
+	return fz_mem(e, la, buf, len, false);
+}
+
+static int fz_write(struct kvl_emu *e, u64 la, const void *buf, unsigned int len)
+{
+	return fz_mem(e, la, (void *)buf, len, true);
+}
+
+static int fz_in(struct kvl_emu *e, u16 port, unsigned int size, u64 count, void *val)
+{
+	(void)port;
+	(void)count;
+	if (size != 1 && size != 2 && size != 4)
+		abort();
+	return fz_mem(e, 0, val, size, false);
+}
+
+static int fz_out(struct kvl_emu *e, u16 port, unsigned int size, const void *val)
+{
+	(void)port;
+	if (size != 1 && size != 2 && size != 4)
+		abort();
+	return fz_mem(e, 0, (void *)val, size, true);
+}
+
+static const struct kvl_emu_ops fuzz_ops = {
+	.fetch = fz_fetch, .read = fz_read, .write = fz_write,
+	.pio_in = fz_in, .pio_out = fz_out,
+};
+
+TEST(fuzz)
+{
+	static const u8 interesting[] = {
+		0x66, 0x67, 0xf2, 0xf3, 0xf0, 0x26, 0x64, 0x48, 0x4f, 0x40, 0x0f,
+		0x88, 0x89, 0x8a, 0x8b, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xaa,
+		0xab, 0xac, 0xad, 0x6c, 0x6d, 0x6e, 0x6f, 0x80, 0x81, 0x83, 0x84,
+		0x85, 0x86, 0x87, 0xc6, 0xc7, 0xf6, 0xf7, 0xfe, 0xff, 0x63, 0xb6,
+		0xbf, 0x01, 0x3b, 0x04, 0x05, 0x25, 0x05, 0x04, 0x44, 0x84, 0x24,
+	};
+	struct fuzz f = { .seed = 0x9e3779b97f4a7c15ULL };
+	struct kvl_emu e, before;
+	int i, j, r, ok = 0;
+
+	for (i = 0; i < 1000000; i++) {
+		memset(&e, 0, sizeof(e));
+		for (j = 0; j < 15; j++) {
+			u64 x = fuzz_rand(&f);
+
+			f.code[j] = (x & 1) ? (u8)(x >> 8) :
+				    interesting[(x >> 8) % sizeof(interesting)];
+		}
+		for (j = 0; j < KVL_EMU_NR_GPRS; j++)
+			e.gpr[j] = (fuzz_rand(&f) & 1) ? fuzz_rand(&f) : fuzz_rand(&f) & 0xff;
+		e.rflags = 2 | (fuzz_rand(&f) & 0xcd5);
+		e.mode = (u8[]){ 2, 4, 8 }[fuzz_rand(&f) % 3];
+		e.rip = CODE_LA;
+		e.ctx = &f;
+		before = e;
+		r = kvl_emu_step(&e, &fuzz_ops);
+		ASSERT_LE(0, r);
+		ASSERT_GE(KVL_EMU_UNHANDLED, r);
+		if (r != KVL_EMU_OK) {
+			ASSERT_EQ(0, memcmp(before.gpr, e.gpr, sizeof(e.gpr)));
+			ASSERT_EQ(before.rip, e.rip);
+			ASSERT_EQ(before.rflags, e.rflags);
+			continue;
+		}
+		ASSERT_GE(15, e.insn_len);
+		ASSERT_LE(1, e.insn_len);
+		ok++;
+	}
+	TH_LOG("%d of 1000000 random instructions executed", ok);
+}
+
 /* Page walker: tables built in a fake guest-physical memory. */
 static int read_pte(void *ctx, u64 gpa, unsigned int size, u64 *pte)
 {
