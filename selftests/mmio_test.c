@@ -59,7 +59,7 @@ GUEST(p_outsl, ".code32", "outsl");
 GUEST(l_rep_insb, ".code64", "rep insb");
 GUEST(p_rep_insw_mmio, ".code32", "rep insw");
 GUEST(l_rep_movsb_pf, ".code64", "rep movsb");
-GUEST(l_readonly, ".code64", "mov (%rbx), %rax\n\tmov %rcx, 8(%rbx)\n\tmov 8(%rbx), %rdx");
+GUEST(l_readonly, ".code64", "mov %rcx, 8(%rbx)\n\tmov (%rbx), %rax\n\tmov 8(%rbx), %rdx");
 GUEST(p_paged, ".code32", "mov %eax, (%ebx)\n\tmov 4(%ebx), %ecx");
 GUEST(l_paged, ".code64", "mov %eax, (%rbx)\n\tmov 4(%rbx), %ecx");
 /* #PF handler: CR2 to RAX, the error code to RDX. */
@@ -695,7 +695,9 @@ TEST(page_fault_from_emulator)
 
 /*
  * A KVM_MEM_READONLY slot: reads see its memory, writes exit as MMIO
- * writes and leave it alone.
+ * writes and leave it alone.  The write comes first: Debian's KVM 6.1 in
+ * the emulated AMD host freezes the whole host, within a few runs, when
+ * the guest writes to a read-only slot page it has already read.
  */
 TEST(readonly_slot)
 {
@@ -817,6 +819,39 @@ static void paged_mmio(struct __test_metadata *_metadata, int paging)
 	ASSERT_EQ(KVM_EXIT_HLT, run->exit_reason) TH_LOG("%s", exit_name(run));
 	ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_REGS, &regs));
 	EXPECT_EQ(0x11223344, regs.rcx);
+	kvl_rm_vm_destroy(&v);
+}
+
+/*
+ * KVM_RUN with immediate_exit completes the MMIO read (the register gets
+ * the data, RIP moves on) and returns EINTR without running the guest.
+ */
+TEST(immediate_exit_completes_read)
+{
+	struct kvl_rm_vm v;
+	struct kvm_regs regs;
+	struct kvm_run *run;
+
+	VM_SETUP(&v, KVL_MODE_LONG, l_movzx);
+	run = v.run;
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_REGS, &regs));
+	regs.rbx = MMIO;
+	regs.rsi = 0;
+	regs.rcx = ~0ULL;
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_SET_REGS, &regs));
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_MMIO, run->exit_reason) TH_LOG("%s", exit_name(run));
+	EXPECT_EQ(MMIO + 8, run->mmio.phys_addr);
+	run->mmio.data[0] = 0xa5;
+	run->immediate_exit = 1;
+	EXPECT_EQ(-1, ioctl(v.vcpu, KVM_RUN, 0));
+	EXPECT_EQ(EINTR, errno);
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_REGS, &regs));
+	EXPECT_EQ(0xa5, regs.rcx);
+	EXPECT_EQ(CODE_GPA + (l_movzx_end - l_movzx_begin) - 1, regs.rip);	/* at the HLT */
+	run->immediate_exit = 0;
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_RUN, 0));
+	EXPECT_EQ(KVM_EXIT_HLT, run->exit_reason) TH_LOG("%s", exit_name(run));
 	kvl_rm_vm_destroy(&v);
 }
 
