@@ -28,8 +28,8 @@ CC := gcc
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -isystem $(KSFT)
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-SELFTESTS := dev_test guest_io_test cpuid_test msr_test vcpu_state_test dirtylog_test lifecycle_test lapic_test irqchip_test eventfd_test
-HOST_TESTS := devices/serial_test runner/bzimage_test runner/e820_test runner/escape_test
+SELFTESTS := dev_test guest_io_test cpuid_test msr_test vcpu_state_test dirtylog_test lifecycle_test lapic_test irqchip_test eventfd_test mmio_test
+HOST_TESTS := devices/serial_test runner/bzimage_test runner/e820_test runner/escape_test kernel/emulate_test
 RUNNER_SRCS := $(wildcard runner/*.c) $(filter-out %_test.c,$(wildcard devices/*.c))
 RUNNER_HDRS := $(wildcard runner/*.h devices/*.h) uapi/linux/kvmlite.h
 PAYLOADS := hello
@@ -83,6 +83,10 @@ tested_src = $(patsubst %_test,%.c,$(1))
 $(BUILD)/host/%: selftests/%.c $$(call tested_src,$$*) | deps
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(patsubst selftests/%_test.c,%.c,$<)
+
+# kernel/ pure code (the instruction emulator) built for the host: a type shim.
+$(BUILD)/host/kernel/emulate_test: USER_CFLAGS += -I$(TOP)/selftests/kernel/include
+$(BUILD)/host/kernel/emulate_test: kernel/emulate.c kernel/emulate.h
 
 check-host: $(addprefix $(BUILD)/host/,$(HOST_TESTS))
 	@$(TOP)/scripts/check host

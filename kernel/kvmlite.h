@@ -32,6 +32,7 @@
 
 struct kvl_vm;
 struct kvl_vcpu;
+struct kvl_emu_io;
 
 /* Indices into kvl_vcpu::regs, in the order the entry stubs expect. */
 enum kvl_reg {
@@ -51,6 +52,7 @@ enum kvl_exit {
 	KVL_EXIT_HLT,
 	KVL_EXIT_INTR,		/* host interrupt or signal check */
 	KVL_EXIT_GPA_FAULT,	/* vcpu->fault_gpa has no nested translation yet */
+	KVL_EXIT_EMULATE,	/* the instruction at rip needs the emulator (INS/OUTS) */
 };
 
 struct kvl_backend {
@@ -97,6 +99,8 @@ struct kvl_backend {
 	void (*set_irq_window)(struct kvl_vcpu *vcpu, bool on);
 	/* INIT: the architectural INIT state of everything but the LAPIC. */
 	void (*vcpu_reset)(struct kvl_vcpu *vcpu);
+	/* The #PF address, for an exception the instruction emulator queues. */
+	void (*set_cr2)(struct kvl_vcpu *vcpu, u64 cr2);
 };
 
 extern const struct kvl_backend kvl_svm_backend;
@@ -203,8 +207,10 @@ struct kvl_vcpu {
 	unsigned long rip, rsp, rflags;	/* synced by the backend around entry */
 	u64 fault_gpa;
 	bool fault_write;
+	bool fault_vectoring;		/* the fault hit delivering an event */
 	struct kvl_pio pio;
 	bool pio_pending;
+	struct kvl_emu_io *eio;		/* mmio.c: emulated MMIO and string I/O */
 
 	int cpu;			/* last host CPU it ran on, or -1 */
 	int mode;			/* KVL_OUTSIDE_GUEST / KVL_IN_GUEST */
@@ -318,6 +324,13 @@ void kvl_vcpu_kick(struct kvl_vcpu *vcpu);
 int kvl_signal_msi(struct kvl_vm *vm, struct kvm_msi __user *argp);
 long kvl_irq_vm_ioctl(struct kvl_vm *vm, unsigned int ioctl, void __user *argp);
 void kvl_irq_vm_destroy(struct kvl_vm *vm);
+
+/* mmio.c: each returns 0 to re-enter the guest, 1 when vcpu->run holds an exit */
+int kvl_emu_vcpu_init(struct kvl_vcpu *vcpu);
+void kvl_emu_vcpu_free(struct kvl_vcpu *vcpu);
+int kvl_emulate(struct kvl_vcpu *vcpu, u64 gpa);
+int kvl_emu_complete(struct kvl_vcpu *vcpu);
+void kvl_emu_translate(struct kvl_vcpu *vcpu, struct kvm_translation *tr);
 
 /* vcpu.c */
 void kvl_queue_exception(struct kvl_vcpu *vcpu, u8 vector, bool has_err, u32 err);

@@ -698,6 +698,11 @@ static void svm_complete_event(struct kvl_vcpu *vcpu, struct svm_vcpu *svm)
 	}
 }
 
+static void svm_set_cr2(struct kvl_vcpu *vcpu, u64 cr2)
+{
+	to_svm(vcpu)->vmcb->save.cr2 = cr2;
+}
+
 static void svm_fill_internal_error(struct kvl_vcpu *vcpu, u64 code)
 {
 	struct kvm_run *run = vcpu->run;
@@ -714,16 +719,9 @@ static int svm_exit_ioio(struct kvl_vcpu *vcpu, struct vmcb_control_area *c)
 	u32 info = c->exit_info_1;
 	struct kvl_pio *pio = &vcpu->pio;
 
-	if (info & (SVM_IOIO_STR_MASK | SVM_IOIO_REP_MASK)) {
-		/* ins/outs need the instruction emulator, which is not there yet. */
-		struct kvm_run *run = vcpu->run;
-
-		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-		run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-		run->internal.ndata = 1;
-		run->internal.data[0] = info;
-		return KVL_EXIT_USER;
-	}
+	/* INS/OUTS: the emulator decodes them (no decode assists here). */
+	if (info & (SVM_IOIO_STR_MASK | SVM_IOIO_REP_MASK))
+		return KVL_EXIT_EMULATE;
 	pio->port = info >> 16;
 	pio->in = info & SVM_IOIO_TYPE_MASK;
 	/* SZ8, SZ16, SZ32 are one-hot bits 4..6: shifted down they are 1, 2, 4. */
@@ -786,6 +784,7 @@ static int svm_handle_exit(struct kvl_vcpu *vcpu)
 	case SVM_EXIT_NPF:
 		vcpu->fault_gpa = c->exit_info_2;
 		vcpu->fault_write = c->exit_info_1 & BIT(1);
+		vcpu->fault_vectoring = c->exit_int_info & SVM_EXITINTINFO_VALID;
 		return KVL_EXIT_GPA_FAULT;
 	case SVM_EXIT_SHUTDOWN:
 		/* The VMCB is undefined after a shutdown intercept: start over. */
@@ -930,4 +929,5 @@ const struct kvl_backend kvl_svm_backend = {
 	.set_dr67	= svm_set_dr67,
 	.set_irq_window	= svm_set_irq_window,
 	.vcpu_reset	= svm_vcpu_reset,
+	.set_cr2	= svm_set_cr2,
 };

@@ -325,10 +325,20 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 				continue;
 			if (r < 0)
 				return r;	/* the slot's memory is gone: -EFAULT, as KVM */
-			/* MMIO: instruction emulation is not there yet. */
-			kvl_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION,
-					   vcpu->fault_gpa, vcpu->rip);
-			return 0;
+			/* MMIO, or a write to a read-only slot. */
+			if (vcpu->fault_vectoring) {
+				/* Not the instruction at RIP: KVM gives up too. */
+				kvl_internal_error(vcpu, KVM_INTERNAL_ERROR_DELIVERY_EV,
+						   vcpu->fault_gpa, vcpu->rip);
+				return 0;
+			}
+			if (kvl_emulate(vcpu, vcpu->fault_gpa))
+				return 0;
+			continue;
+		case KVL_EXIT_EMULATE:
+			if (kvl_emulate(vcpu, 0))
+				return 0;
+			continue;
 		case KVL_EXIT_IO:
 			if (kvl_pio_in_kernel(vcpu))
 				continue;
@@ -359,6 +369,9 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 	if (vcpu->pio_pending)
 		kvl_complete_pio(vcpu);
 	run->flags = 0;
+	/* An emulated MMIO read or string IN takes its data and runs again. */
+	if (kvl_emu_complete(vcpu))
+		return 0;
 	if (kvl_immediate_exit(run))
 		return -EINTR;
 
@@ -638,6 +651,17 @@ static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 	case KVM_SET_CPUID2:
 		r = kvl_set_cpuid2(vcpu, argp);
 		break;
+	case KVM_TRANSLATE: {
+		struct kvm_translation tr;
+
+		if (copy_from_user(&tr, argp, sizeof(tr))) {
+			r = -EFAULT;
+			break;
+		}
+		kvl_emu_translate(vcpu, &tr);
+		r = copy_to_user(argp, &tr, sizeof(tr)) ? -EFAULT : 0;
+		break;
+	}
 	case KVM_GET_CPUID2:
 		r = kvl_get_cpuid2(vcpu, argp);
 		break;
@@ -712,6 +736,7 @@ void kvl_vcpu_free(struct kvl_vcpu *vcpu)
 	kvl_apic_destroy(vcpu);
 	kvl_ops->vcpu_destroy(vcpu);
 	kvl_vcpu_fpu_destroy(vcpu);
+	kvl_emu_vcpu_free(vcpu);
 	kvfree(vcpu->cpuid);
 	free_pages((unsigned long)vcpu->run, get_order(KVL_RUN_PAGES * PAGE_SIZE));
 	kfree(vcpu);
@@ -746,9 +771,12 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 	init_waitqueue_head(&vcpu->wq);
 	kvl_msrs_reset(vcpu);
 
-	r = kvl_vcpu_fpu_create(vcpu);
+	r = kvl_emu_vcpu_init(vcpu);
 	if (r)
 		goto err_run;
+	r = kvl_vcpu_fpu_create(vcpu);
+	if (r)
+		goto err_emu;
 	r = kvl_ops->vcpu_create(vcpu);
 	if (r)
 		goto err_fpu;
@@ -793,6 +821,8 @@ err_backend:
 	kvl_ops->vcpu_destroy(vcpu);
 err_fpu:
 	kvl_vcpu_fpu_destroy(vcpu);
+err_emu:
+	kvl_emu_vcpu_free(vcpu);
 err_run:
 	free_pages((unsigned long)vcpu->run, get_order(KVL_RUN_PAGES * PAGE_SIZE));
 err_vcpu:

@@ -47,6 +47,7 @@ long kvl_check_extension(struct kvl_vm *vm, long cap)
 	case KVM_CAP_IRQFD_RESAMPLE:
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
+	case KVM_CAP_READONLY_MEM:	/* writes exit as KVM_EXIT_MMIO (mmio.c) */
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return KVL_MAX_IRQ_ROUTES;
@@ -269,8 +270,6 @@ static int kvl_set_memory_region(struct kvl_vm *vm,
 
 	if (mem->flags & ~(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY))
 		return -EINVAL;
-	if (mem->flags & KVM_MEM_READONLY)
-		return -EINVAL;	/* not yet: see Documentation/api.rst */
 	if (as_id >= KVL_ADDRESS_SPACES || id >= KVL_USER_MEM_SLOTS)
 		return -EINVAL;
 	if ((mem->memory_size & (PAGE_SIZE - 1)) ||

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -94,6 +95,77 @@ static inline int kvl_rm_vm_create(struct kvl_rm_vm *v, size_t mem_size, uint64_
 	if (ioctl(v->vcpu, KVM_SET_SREGS, &sregs) || ioctl(v->vcpu, KVM_SET_REGS, &regs))
 		return -1;
 	return 0;
+}
+
+/*
+ * Flat 32-bit protected mode or 64-bit long mode for a kvl_rm_vm's vCPU.
+ * A GDT at KVL_GDT_GPA (code 0x08, data 0x10).  Long mode identity-maps the
+ * low 4 GiB with 2M pages: PML4 at KVL_PT_GPA, then the PDPT and four PDs
+ * (KVL_PT_BYTES in all).  Guest memory must cover both.
+ */
+enum { KVL_MODE_REAL, KVL_MODE_PROT32, KVL_MODE_LONG };
+#define KVL_GDT_GPA	0x9000
+#define KVL_PT_GPA	0x10000
+#define KVL_PT_BYTES	0x6000
+
+static inline int kvl_vm_set_mode(struct kvl_rm_vm *v, int mode)
+{
+	struct kvm_segment code = {
+		.limit = 0xffffffff, .selector = 0x8, .type = 0xb, .present = 1,
+		.s = 1, .g = 1, .db = mode != KVL_MODE_LONG, .l = mode == KVL_MODE_LONG,
+	};
+	struct kvm_segment data = {
+		.limit = 0xffffffff, .selector = 0x10, .type = 0x3, .present = 1,
+		.s = 1, .g = 1, .db = 1,
+	};
+	uint64_t *gdt = (uint64_t *)(v->mem + KVL_GDT_GPA);
+	struct kvm_cpuid2 *cpuid;
+	struct kvm_sregs sregs;
+	int i, r;
+
+	if (mode == KVL_MODE_REAL)
+		return 0;
+	if (v->mem_size < KVL_PT_GPA + KVL_PT_BYTES) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* KVM checks CR4 and EFER against the guest's CPUID: give it all there is. */
+	cpuid = calloc(1, sizeof(*cpuid) + 256 * sizeof(cpuid->entries[0]));
+	if (!cpuid)
+		return -1;
+	cpuid->nent = 256;
+	r = ioctl(v->sys, KVM_GET_SUPPORTED_CPUID, cpuid);
+	if (!r)
+		r = ioctl(v->vcpu, KVM_SET_CPUID2, cpuid);
+	free(cpuid);
+	if (r)
+		return -1;
+	if (ioctl(v->vcpu, KVM_GET_SREGS, &sregs))
+		return -1;
+	gdt[0] = 0;
+	gdt[1] = mode == KVL_MODE_LONG ? 0x00af9b000000ffffULL : 0x00cf9b000000ffffULL;
+	gdt[2] = 0x00cf93000000ffffULL;
+	sregs.gdt.base = KVL_GDT_GPA;
+	sregs.gdt.limit = 3 * 8 - 1;
+	sregs.cs = code;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+	sregs.cr0 = 0x11;			/* PE | ET */
+	if (mode == KVL_MODE_LONG) {
+		uint64_t *pml4 = (uint64_t *)(v->mem + KVL_PT_GPA);
+		uint64_t *pdpt = pml4 + 512, *pd = pml4 + 1024;
+
+		memset(pml4, 0, KVL_PT_BYTES);
+		pml4[0] = (KVL_PT_GPA + 0x1000) | 3;
+		for (i = 0; i < 4; i++)
+			pdpt[i] = (KVL_PT_GPA + 0x2000 + i * 0x1000) | 3;
+		for (i = 0; i < 4 * 512; i++)
+			pd[i] = ((uint64_t)i << 21) | 0x83;	/* P | RW | PS */
+		sregs.cr3 = KVL_PT_GPA;
+		sregs.cr4 = 0x20;		/* PAE */
+		sregs.efer = 0x500;		/* LME | LMA */
+		sregs.cr0 |= 0x80000000;	/* PG */
+	}
+	return ioctl(v->vcpu, KVM_SET_SREGS, &sregs);
 }
 
 static inline void kvl_rm_vm_destroy(struct kvl_rm_vm *v)

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kvmlite: MMIO and string port I/O through the instruction emulator.
+ *
+ * A nested page fault on guest-physical memory that no memslot backs (or a
+ * write to a read-only slot), and an INS/OUTS exit, come here.  The
+ * instruction at RIP is fetched through the guest's page tables and run by
+ * kernel/emulate.c with the ops below: RAM is the memslots' user memory,
+ * everything else becomes a KVM_EXIT_MMIO or KVM_EXIT_IO.  As in KVM, an
+ * access that needs data from userspace (an MMIO read, an IN) exits first
+ * and the instruction runs again on the next KVM_RUN with the data served
+ * from a one-entry buffer; writes and OUTs exit after the instruction.
+ * REP OUTS and REP INS move up to KVL_EMU_PIO_BYTES per exit.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/processor-flags.h>
+#include "kvmlite.h"
+#include "emulate.h"
+#include "irqchip.h"
+
+#define KVL_EMU_PIO_BYTES	1024	/* as KVM's emulator */
+#define KVL_EMU_MAX_STEPS	4096	/* REP iterations batched in one exit */
+
+/*
+ * What the next KVM_RUN completes: data for the instruction, or (CONTINUE)
+ * nothing but the rest of a REP INS whose data is already here.
+ */
+enum { EIO_NONE, EIO_MMIO_READ, EIO_PIO_IN, EIO_CONTINUE };
+
+struct kvl_emu_io {
+	struct kvl_vcpu *vcpu;
+	struct kvl_emu e;
+	struct kvm_sregs sregs;
+	u8 pending;		/* EIO_*: what the last exit waits on */
+
+	/* MMIO: this step's read request and write, and a completed read. */
+	bool rd_req, wr;
+	u64 rd_gpa, wr_gpa, done_gpa;
+	u8 rd_len, wr_len, done_len;
+	bool done;
+	u8 wr_data[8], done_data[8];
+
+	/* Port I/O: an IN request; IN data being consumed; OUT data batched. */
+	bool in_req;
+	u16 in_port, out_port;
+	u8 in_size, out_size;
+	u32 in_req_count, in_count, in_pos, out_count;
+	u8 in_data[KVL_EMU_PIO_BYTES];
+	u8 out_data[KVL_EMU_PIO_BYTES];
+};
+
+/* Indices of vcpu->regs in x86 encoding order (RSP lives in vcpu->rsp). */
+static const s8 kvl_gpr_map[KVL_EMU_NR_GPRS] = {
+	KVL_RAX, KVL_RCX, KVL_RDX, KVL_RBX, -1, KVL_RBP, KVL_RSI, KVL_RDI,
+	KVL_R8, KVL_R9, KVL_R10, KVL_R11, KVL_R12, KVL_R13, KVL_R14, KVL_R15,
+};
+
+int kvl_emu_vcpu_init(struct kvl_vcpu *vcpu)
+{
+	vcpu->eio = kzalloc(sizeof(*vcpu->eio), GFP_KERNEL_ACCOUNT);
+	if (!vcpu->eio)
+		return -ENOMEM;
+	vcpu->eio->vcpu = vcpu;
+	return 0;
+}
+
+void kvl_emu_vcpu_free(struct kvl_vcpu *vcpu)
+{
+	kfree(vcpu->eio);
+	vcpu->eio = NULL;
+}
+
+/* Host address of @gpa when RAM backs it (writable RAM if @write), else 0. */
+static unsigned long kvl_gpa_to_hva(struct kvl_vm *vm, u64 gpa, bool write)
+{
+	struct kvl_memslot *slot;
+	unsigned long hva = 0;
+
+	mutex_lock(&vm->lock);
+	slot = kvl_gfn_to_slot(vm, gpa >> PAGE_SHIFT);
+	if (slot && !(write && (slot->flags & KVM_MEM_READONLY)))
+		hva = slot->userspace_addr + (gpa - (slot->base_gfn << PAGE_SHIFT));
+	mutex_unlock(&vm->lock);
+	return hva;
+}
+
+static int kvl_emu_read_pte(void *ctx, u64 gpa, unsigned int size, u64 *pte)
+{
+	struct kvl_emu_io *eio = ctx;
+	unsigned long hva = kvl_gpa_to_hva(eio->vcpu->vm, gpa, false);
+
+	/* Page tables in MMIO space: KVM gives up on those too. */
+	if (!hva)
+		return KVL_EMU_UNHANDLED;
+	*pte = 0;
+	if (copy_from_user(pte, (void __user *)hva, size))
+		return KVL_EMU_UNHANDLED;
+	return KVL_EMU_OK;
+}
+
+static int kvl_emu_access(struct kvl_emu *e, u64 la, void *buf, unsigned int len,
+			  unsigned int acc)
+{
+	struct kvl_emu_io *eio = e->ctx;
+	bool write = acc & KVL_ACC_WRITE;
+	unsigned int part[2], i, n;
+	unsigned long hva[2];
+	u64 gpa[2];
+	int r;
+
+	if (e->cpl == 3)
+		acc |= KVL_ACC_USER;
+	part[0] = min_t(unsigned int, len, PAGE_SIZE - (la & ~PAGE_MASK));
+	part[1] = len - part[0];
+	n = part[1] ? 2 : 1;
+	for (i = 0; i < n; i++) {
+		r = kvl_gwalk(&e->pg, la + (i ? part[0] : 0), acc, kvl_emu_read_pte, eio,
+			      &gpa[i], &e->exc);
+		if (r)
+			return r;
+		hva[i] = kvl_gpa_to_hva(eio->vcpu->vm, gpa[i], write);
+	}
+
+	if (hva[0] && (n == 1 || hva[1])) {
+		for (i = 0; i < n; i++) {
+			void *p = (u8 *)buf + (i ? part[0] : 0);
+
+			if (write)
+				r = copy_to_user((void __user *)hva[i], p, part[i]);
+			else
+				r = copy_from_user(p, (void __user *)hva[i], part[i]);
+			if (r)
+				return KVL_EMU_UNHANDLED;
+		}
+		return KVL_EMU_OK;
+	}
+
+	/* MMIO: one fragment of at most 8 bytes, never code. */
+	if (n != 1 || len > 8 || (acc & KVL_ACC_FETCH))
+		return KVL_EMU_UNHANDLED;
+	/* A device in the kernel (the LAPIC) answers at once. */
+	if (write ? !kvl_io_write(eio->vcpu, true, gpa[0], len, buf) :
+		    !kvl_io_read(eio->vcpu, true, gpa[0], len, buf))
+		return KVL_EMU_OK;
+	if (eio->out_count)
+		return KVL_EMU_USER;	/* flush the batched OUTs first */
+	if (write) {
+		if (eio->wr)
+			return KVL_EMU_UNHANDLED;
+		eio->wr = true;
+		eio->wr_gpa = gpa[0];
+		eio->wr_len = len;
+		memcpy(eio->wr_data, buf, len);
+		return KVL_EMU_OK;
+	}
+	if (eio->done && eio->done_gpa == gpa[0] && eio->done_len == len) {
+		memcpy(buf, eio->done_data, len);
+		eio->done = false;
+		return KVL_EMU_OK;
+	}
+	if (eio->rd_req || eio->wr)
+		return KVL_EMU_UNHANDLED;
+	eio->rd_req = true;
+	eio->rd_gpa = gpa[0];
+	eio->rd_len = len;
+	return KVL_EMU_USER;
+}
+
+static int kvl_emu_fetch(struct kvl_emu *e, u64 la, void *buf, unsigned int len)
+{
+	return kvl_emu_access(e, la, buf, len, KVL_ACC_FETCH);
+}
+
+static int kvl_emu_read(struct kvl_emu *e, u64 la, void *buf, unsigned int len)
+{
+	return kvl_emu_access(e, la, buf, len, 0);
+}
+
+static int kvl_emu_write(struct kvl_emu *e, u64 la, const void *buf, unsigned int len)
+{
+	return kvl_emu_access(e, la, (void *)buf, len, KVL_ACC_WRITE);
+}
+
+static int kvl_emu_pio_in(struct kvl_emu *e, u16 port, unsigned int size, u64 count, void *val)
+{
+	struct kvl_emu_io *eio = e->ctx;
+	u64 off, room;
+
+	if (!eio->in_count && !kvl_io_read(eio->vcpu, false, port, size, val))
+		return KVL_EMU_OK;
+	if (eio->out_count || eio->wr)
+		return KVL_EMU_USER;
+	if (eio->in_pos < eio->in_count && eio->in_port == port && eio->in_size == size) {
+		memcpy(val, eio->in_data + eio->in_pos * size, size);
+		eio->in_pos++;
+		return KVL_EMU_OK;
+	}
+	/* Ask for what fits the buffer and the rest of the destination page. */
+	off = e->gpr[KVL_GPR_RDI] & ~PAGE_MASK;
+	room = (e->rflags & X86_EFLAGS_DF) ? off / size + 1 : (PAGE_SIZE - off) / size;
+	count = min3(count, room, (u64)(KVL_EMU_PIO_BYTES / size));
+	eio->in_req = true;
+	eio->in_port = port;
+	eio->in_size = size;
+	eio->in_req_count = max_t(u64, count, 1);
+	eio->in_count = 0;
+	eio->in_pos = 0;
+	return KVL_EMU_USER;
+}
+
+static int kvl_emu_pio_out(struct kvl_emu *e, u16 port, unsigned int size, const void *val)
+{
+	struct kvl_emu_io *eio = e->ctx;
+
+	if (!eio->out_count && !kvl_io_write(eio->vcpu, false, port, size, val))
+		return KVL_EMU_OK;
+	if (eio->out_count && (port != eio->out_port || size != eio->out_size ||
+			       (eio->out_count + 1) * size > KVL_EMU_PIO_BYTES))
+		return KVL_EMU_USER;
+	memcpy(eio->out_data + eio->out_count * size, val, size);
+	eio->out_port = port;
+	eio->out_size = size;
+	eio->out_count++;
+	return KVL_EMU_OK;
+}
+
+static const struct kvl_emu_ops kvl_emu_core_ops = {
+	.fetch		= kvl_emu_fetch,
+	.read		= kvl_emu_read,
+	.write		= kvl_emu_write,
+	.pio_in		= kvl_emu_pio_in,
+	.pio_out	= kvl_emu_pio_out,
+};
+
+static void kvl_emu_load(struct kvl_vcpu *vcpu, struct kvl_emu_io *eio)
+{
+	struct kvm_sregs *sr = &eio->sregs;
+	struct kvl_emu *e = &eio->e;
+	int i;
+
+	kvl_ops->get_sregs(vcpu, sr);
+	for (i = 0; i < KVL_EMU_NR_GPRS; i++)
+		e->gpr[i] = kvl_gpr_map[i] < 0 ? vcpu->rsp : vcpu->regs[kvl_gpr_map[i]];
+	e->rip = vcpu->rip;
+	e->rflags = vcpu->rflags;
+	e->seg_base[KVL_SEG_ES] = sr->es.base;
+	e->seg_base[KVL_SEG_CS] = sr->cs.base;
+	e->seg_base[KVL_SEG_SS] = sr->ss.base;
+	e->seg_base[KVL_SEG_DS] = sr->ds.base;
+	e->seg_base[KVL_SEG_FS] = sr->fs.base;
+	e->seg_base[KVL_SEG_GS] = sr->gs.base;
+	e->pg.cr0 = sr->cr0;
+	e->pg.cr3 = sr->cr3;
+	e->pg.cr4 = sr->cr4;
+	e->pg.efer = sr->efer;
+	e->pg.rflags = vcpu->rflags;
+	if (!(sr->cr0 & X86_CR0_PE)) {
+		e->mode = 2;
+		e->cpl = 0;
+	} else if (vcpu->rflags & X86_EFLAGS_VM) {
+		e->mode = 2;
+		e->cpl = 3;
+	} else {
+		if ((sr->efer & EFER_LMA) && sr->cs.l)
+			e->mode = 8;
+		else
+			e->mode = sr->cs.db ? 4 : 2;
+		e->cpl = kvl_ops->get_cpl(vcpu);
+	}
+	e->ctx = eio;
+}
+
+static void kvl_emu_store(struct kvl_vcpu *vcpu, const struct kvl_emu *e)
+{
+	int i;
+
+	for (i = 0; i < KVL_EMU_NR_GPRS; i++) {
+		if (kvl_gpr_map[i] < 0)
+			vcpu->rsp = e->gpr[i];
+		else
+			vcpu->regs[kvl_gpr_map[i]] = e->gpr[i];
+	}
+	vcpu->rip = e->rip;
+	vcpu->rflags = e->rflags;
+}
+
+static void kvl_emu_exit_mmio(struct kvl_vcpu *vcpu, u64 gpa, u8 len, bool write,
+			      const u8 *data)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = gpa;
+	run->mmio.len = len;
+	run->mmio.is_write = write;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (write)
+		memcpy(run->mmio.data, data, len);
+}
+
+static void kvl_emu_exit_io(struct kvl_vcpu *vcpu, bool in, u16 port, u8 size, u32 count)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = size;
+	run->io.port = port;
+	run->io.count = count;
+	run->io.data_offset = KVL_PIO_PAGE * PAGE_SIZE;
+}
+
+static int kvl_emu_flush_out(struct kvl_vcpu *vcpu, struct kvl_emu_io *eio)
+{
+	kvl_emu_exit_io(vcpu, false, eio->out_port, eio->out_size, eio->out_count);
+	memcpy((u8 *)vcpu->run + KVL_PIO_PAGE * PAGE_SIZE, eio->out_data,
+	       eio->out_count * eio->out_size);
+	eio->out_count = 0;
+	return 1;
+}
+
+static int kvl_emu_failed(struct kvl_vcpu *vcpu, u64 gpa)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->internal.ndata = 2;
+	run->internal.data[0] = gpa;
+	run->internal.data[1] = vcpu->rip;
+	return 1;
+}
+
+/*
+ * Emulate from RIP: after an exit (@gpa the faulting address, or 0 for
+ * string I/O), or again on KVM_RUN with the data userspace supplied.
+ * Returns 0 to re-enter the guest, 1 when vcpu->run holds an exit.
+ */
+static int kvl_emu_run(struct kvl_vcpu *vcpu, u64 gpa)
+{
+	struct kvl_emu_io *eio = vcpu->eio;
+	struct kvl_emu *e = &eio->e;
+	u64 start_rip;
+	int r, n;
+
+	kvl_emu_load(vcpu, eio);
+	start_rip = e->rip;
+	eio->out_count = 0;
+	for (n = 0; ; n++) {
+		eio->rd_req = false;
+		eio->wr = false;
+		eio->in_req = false;
+		r = kvl_emu_step(e, &kvl_emu_core_ops);
+		switch (r) {
+		case KVL_EMU_OK:
+			kvl_emu_store(vcpu, e);
+			if (eio->wr) {
+				kvl_emu_exit_mmio(vcpu, eio->wr_gpa, eio->wr_len, true,
+						  eio->wr_data);
+				if (e->rip == start_rip && eio->in_pos < eio->in_count)
+					eio->pending = EIO_CONTINUE;
+				return 1;
+			}
+			/* More of a REP INS/OUTS: go on with the batch. */
+			if (e->rip == start_rip && (eio->out_count || eio->in_count) &&
+			    n < KVL_EMU_MAX_STEPS)
+				continue;
+			if (eio->out_count)
+				return kvl_emu_flush_out(vcpu, eio);
+			return 0;
+		case KVL_EMU_USER:
+			if (eio->out_count)
+				return kvl_emu_flush_out(vcpu, eio);
+			if (eio->rd_req) {
+				kvl_emu_exit_mmio(vcpu, eio->rd_gpa, eio->rd_len, false, NULL);
+				eio->done_gpa = eio->rd_gpa;
+				eio->done_len = eio->rd_len;
+				eio->pending = EIO_MMIO_READ;
+				return 1;
+			}
+			if (eio->in_req) {
+				kvl_emu_exit_io(vcpu, true, eio->in_port, eio->in_size,
+						eio->in_req_count);
+				eio->pending = EIO_PIO_IN;
+				return 1;
+			}
+			return kvl_emu_failed(vcpu, gpa);
+		case KVL_EMU_EXCEPTION:
+			/* Earlier iterations of the batch are done: report them first. */
+			if (eio->out_count)
+				return kvl_emu_flush_out(vcpu, eio);
+			if (e->exc.vector == KVL_EMU_PF)
+				kvl_ops->set_cr2(vcpu, e->exc.cr2);
+			kvl_queue_exception(vcpu, e->exc.vector, e->exc.has_err, e->exc.err);
+			return 0;
+		default:
+			if (eio->out_count)
+				return kvl_emu_flush_out(vcpu, eio);
+			return kvl_emu_failed(vcpu, gpa);
+		}
+	}
+}
+
+int kvl_emulate(struct kvl_vcpu *vcpu, u64 gpa)
+{
+	struct kvl_emu_io *eio = vcpu->eio;
+
+	eio->pending = EIO_NONE;
+	eio->done = false;
+	eio->in_count = 0;
+	eio->in_pos = 0;
+	return kvl_emu_run(vcpu, gpa);
+}
+
+/* KVM_TRANSLATE: a supervisor read walk of the guest's page tables, as KVM. */
+void kvl_emu_translate(struct kvl_vcpu *vcpu, struct kvm_translation *tr)
+{
+	struct kvl_emu_io *eio = vcpu->eio;
+	u64 gpa = tr->linear_address;
+	int r = KVL_EMU_OK;
+
+	kvl_emu_load(vcpu, eio);
+	if (eio->e.pg.cr0 & X86_CR0_PG)
+		r = kvl_gwalk(&eio->e.pg, tr->linear_address, 0, kvl_emu_read_pte, eio,
+			      &gpa, &eio->e.exc);
+	tr->physical_address = r ? ~0ULL : gpa;
+	tr->valid = !r;
+	tr->writeable = 1;
+	tr->usermode = 0;
+}
+
+/* On KVM_RUN: finish what the last exit asked userspace for. */
+int kvl_emu_complete(struct kvl_vcpu *vcpu)
+{
+	struct kvl_emu_io *eio = vcpu->eio;
+	struct kvm_run *run = vcpu->run;
+	u32 bytes;
+
+	switch (eio->pending) {
+	case EIO_MMIO_READ:
+		memcpy(eio->done_data, run->mmio.data, eio->done_len);
+		eio->done = true;
+		eio->in_count = 0;
+		break;
+	case EIO_PIO_IN:
+		bytes = eio->in_req_count * eio->in_size;
+		memcpy(eio->in_data, (u8 *)run + KVL_PIO_PAGE * PAGE_SIZE, bytes);
+		eio->in_count = eio->in_req_count;
+		eio->in_pos = 0;
+		eio->done = false;
+		break;
+	case EIO_CONTINUE:
+		eio->done = false;
+		break;
+	default:
+		return 0;
+	}
+	eio->pending = EIO_NONE;
+	return kvl_emu_run(vcpu, eio->done ? eio->done_gpa : 0);
+}
