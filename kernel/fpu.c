@@ -95,6 +95,9 @@ void kvl_fpu_put_guest_xcr0(struct kvl_vcpu *vcpu)
 	if (!kvl_host_xcr0 || !(kvl_ops->get_cr4(vcpu) & X86_CR4_OSXSAVE))
 		return;
 	xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	/* What the CPU holds is the guest's, even if its XSETBV never exited. */
+	if (xcr0 & XFEATURE_MASK_FP)
+		vcpu->xcr0 = xcr0;
 	if (xcr0 != kvl_host_xcr0)
 		xsetbv(XCR_XFEATURE_ENABLED_MASK, kvl_host_xcr0);
 }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Boot Debian's 6.1 kernel with a busybox initramfs through the runner on
-# Debian's /dev/kvm, nested in the AMD emulated host:
+# /dev/kvmlite and then on Debian's /dev/kvm, nested in the AMD emulated host:
 #
 #   selftests/linux_boot.sh [--results FILE]
 #
@@ -49,48 +49,50 @@ EOS
 chmod +x "$out/root/init"
 (cd "$out/root" && find . | cpio -o -H newc --quiet) > "$out/initrd"
 
-# In the emulated host: load Debian's kvm, boot three times, report each.
+# In the emulated host: three boots on kvmlite, then Debian's kvm, each reported.
 cat > "$out/boot.sh" <<'EOS'
-kvm-load || exit 1
 up() { cut -d' ' -f1 /proc/uptime; }
 boot() { # boot MODE CPUS: a run with stdin from /dev/null
 	t0=$(up)
-	kvmlite run --dev /dev/kvm --kernel /guest/vmlinuz --initrd /guest/initrd \
+	timeout 240 kvmlite run --dev /dev/$dev --kernel /guest/vmlinuz --initrd /guest/initrd \
 		--mem 256M --cpus "$2" --append "console=ttyS0 quiet kvl.$1" < /dev/null
 	rc=$?
-	echo "RUNNER-$1-EXIT=$rc"
-	echo "RUNNER-$1-WALL=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
+	echo "RUNNER-$dev-$1-EXIT=$rc"
+	echo "RUNNER-$dev-$1-WALL=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
 }
-boot poweroff 1
-boot reboot 2
-# input: feed a line once the guest asks for it
-mkfifo /tmp/in
-t0=$(up)
-kvmlite run --dev /dev/kvm --kernel /guest/vmlinuz --initrd /guest/initrd \
-	--mem 256M --append "console=ttyS0 quiet kvl.input" < /tmp/in > /tmp/out 2>&1 &
-pid=$!
-exec 3> /tmp/in
-i=0
-while ! grep -q GUEST-READY /tmp/out && [ $i -lt 1500 ]; do sleep 0.2; i=$((i + 1)); done
-echo "hello from the host" >&3
-wait $pid
-rc=$?
-exec 3>&-
-cat /tmp/out
-echo "RUNNER-input-EXIT=$rc"
-echo "RUNNER-input-WALL=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
+for dev in kvmlite kvm; do
+	[ $dev = kvm ] && { kvm-load || exit 1; }
+	boot poweroff 1
+	boot reboot 2
+	# input: feed a line once the guest asks for it
+	rm -f /tmp/in; mkfifo /tmp/in
+	t0=$(up)
+	timeout 240 kvmlite run --dev /dev/$dev --kernel /guest/vmlinuz --initrd /guest/initrd \
+		--mem 256M --append "console=ttyS0 quiet kvl.input" < /tmp/in > /tmp/out 2>&1 &
+	pid=$!
+	exec 3> /tmp/in
+	i=0
+	while ! grep -q GUEST-READY /tmp/out && [ $i -lt 1200 ]; do sleep 0.2; i=$((i + 1)); done
+	echo "hello from the host" >&3
+	wait $pid
+	rc=$?
+	exec 3>&-
+	cat /tmp/out
+	echo "RUNNER-$dev-input-EXIT=$rc"
+	echo "RUNNER-$dev-input-WALL=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
+done
 EOS
 
 log=$out/console.log
-"$top/scripts/vmtest" --cpu amd --mem 2048 --log "$log" \
+"$top/scripts/vmtest" --cpu amd --mem 2048 --timeout 900 --log "$log" \
 	--add "$kernel:/guest/vmlinuz" --add "$out/initrd:/guest/initrd" \
 	--add "$out/boot.sh:/guest/boot.sh" -- sh /guest/boot.sh
 vmrc=$?
 tr -d '\r' < "$log" > "$log.txt"
 
 failed=0
-result() { # result NAME ok? [DEVICE]: the boots ran on Debian's /dev/kvm
-	local r=fail dev=${3:-kvm}
+result() { # result NAME ok? DEVICE
+	local r=fail dev=$3
 	[ "$2" = 0 ] && r=pass
 	[ $r = fail ] && failed=1
 	echo "RESULT $dev runner.linux-$1 $r"
@@ -102,15 +104,18 @@ section() { # the console lines of boot $1
 	awk -v m="$1" '/^RUNNER-.*-WALL=/ { buf = ""; next } { buf = buf $0 "\n" }
 		index($0, "RUNNER-" m "-EXIT=") == 1 { printf "%s", buf; exit }' "$log.txt"
 }
-for m in poweroff reboot input; do section $m > "$out/$m.txt"; done
-grep -q '^RUNNER-poweroff-EXIT=0$' "$out/poweroff.txt"; result poweroff-exit0 $?
-grep -q '^GUEST-INIT-OK-42 .* cpus=1$' "$out/poweroff.txt"; result poweroff-init-marker $?
-grep -q '^kvmlite: guest powered off (ACPI S5)$' "$out/poweroff.txt"; result poweroff-via-acpi $?
-grep -q '^RUNNER-reboot-EXIT=0$' "$out/reboot.txt"; result reboot-exit0 $?
-grep -q '^GUEST-INIT-OK-42 .* cpus=2$' "$out/reboot.txt"; result reboot-smp2-init-marker $?
-grep -q '^kvmlite: guest reset the machine (i8042): reboot$' "$out/reboot.txt"; result reboot-via-i8042 $?
-grep -q '^RUNNER-input-EXIT=0$' "$out/input.txt"; result input-exit0 $?
-grep -q '^GUEST-GOT-\[hello from the host\]$' "$out/input.txt"; result input-line-received $?
+for d in kvmlite kvm; do
+	for m in poweroff reboot input; do section $d-$m > "$out/$d-$m.txt"; done
+	f=$out/$d
+	grep -q "^RUNNER-$d-poweroff-EXIT=0$" "$f-poweroff.txt"; result poweroff-exit0 $? $d
+	grep -q '^GUEST-INIT-OK-42 .* cpus=1$' "$f-poweroff.txt"; result poweroff-init-marker $? $d
+	grep -q '^kvmlite: guest powered off (ACPI S5)$' "$f-poweroff.txt"; result poweroff-via-acpi $? $d
+	grep -q "^RUNNER-$d-reboot-EXIT=0$" "$f-reboot.txt"; result reboot-exit0 $? $d
+	grep -q '^GUEST-INIT-OK-42 .* cpus=2$' "$f-reboot.txt"; result reboot-smp2-init-marker $? $d
+	grep -q '^kvmlite: guest reset the machine (i8042): reboot$' "$f-reboot.txt"; result reboot-via-i8042 $? $d
+	grep -q "^RUNNER-$d-input-EXIT=0$" "$f-input.txt"; result input-exit0 $? $d
+	grep -q '^GUEST-GOT-\[hello from the host\]$' "$f-input.txt"; result input-line-received $? $d
+done
 [ "$vmrc" = 0 ]; result vmtest-clean $? host
 grep -h '^RUNNER-.*-WALL=' "$log.txt" || true
 exit $failed
