@@ -5,6 +5,7 @@
 #
 #   make              module (for KDIR), runner, selftests, payloads
 #   make check        host unit tests + AMD and Intel emulated-host selftests
+#   make check-compat the kernel's own KVM selftests on kvmlite and on kvm-amd
 #   make demo         boot the AMD emulated host and run a guest through the runner
 #   make KDIR=...     build the module against other kernel headers
 #   make C=1 W=1      sparse and extra warnings (both passed to Kbuild)
@@ -31,7 +32,8 @@ HOST_TESTS := devices/serial_test
 PAYLOADS := hello
 
 .PHONY: all deps module module-for userspace selftests runner payloads \
-	check check-host check-amd check-intel demo clean distclean
+	check check-host check-amd check-intel demo clean distclean \
+	compat check-compat
 
 all: deps module userspace
 
@@ -85,13 +87,20 @@ check-intel: all
 check: all
 	@$(TOP)/scripts/check host amd intel
 
+# Upstream KVM selftests (selftests/compat/tests.txt), unmodified, static.
+compat: deps
+	@$(TOP)/selftests/compat/build.sh
+
+check-compat: all compat
+	@$(TOP)/scripts/compat
+
 demo: all
 	@$(TOP)/scripts/demo
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
 	rm -rf $(BUILD)/mod $(BUILD)/selftests $(BUILD)/host $(BUILD)/payloads \
-		$(BUILD)/vmtest $(BUILD)/results runner/kvmlite
+		$(BUILD)/vmtest $(BUILD)/results $(BUILD)/compat runner/kvmlite
 
 distclean: clean
 	rm -rf $(BUILD)

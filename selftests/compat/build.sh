@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the upstream KVM selftests listed in selftests/compat/tests.txt from
+# Debian's linux-source-6.1 (extracted by scripts/deps), unmodified, as static
+# binaries.  uapi headers: the system's /usr/include (linux-libc-dev 6.1).
+# Output: build/compat/bin/<test> (stripped), tests.txt and run.sh beside them:
+# the directory scripts/compat copies to /compat in the emulated host.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+ksft=$top/build/cache/linux-source-6.1/tools/testing/selftests/kvm
+out=$top/build/compat
+list=$top/selftests/compat/tests.txt
+
+"$top/scripts/deps"
+[ -f "$ksft/Makefile" ] || { echo "compat: no $ksft" >&2; exit 1; }
+
+tests=$(sed -e 's/#.*//' "$list" | awk 'NF { print $1 }')
+# The upstream Makefile (lib.mk) with everything pointed at build/compat;
+# the source tree stays untouched.  Debian's 6.1.y backports need two
+# definitions its selftest library lacks: ksft_compat.h supplies them.
+make -s -C "$ksft" -j"$(nproc)" OUTPUT="$out/obj" \
+	LINUX_HDR_PATH=/usr/include/ KHDR_INCLUDES= \
+	EXTRA_CFLAGS="-include $top/selftests/compat/ksft_compat.h" \
+	LDFLAGS="-static -pthread -no-pie" \
+	TEST_GEN_PROGS_x86_64="$tests" TEST_GEN_PROGS_EXTENDED_x86_64= \
+	2> >(grep -v 'statically linked applications requires at runtime' >&2)
+
+mkdir -p "$out/bin"
+for t in $tests; do
+	b=$out/bin/$(basename "$t")
+	if [ ! -e "$b" ] || [ "$out/obj/$t" -nt "$b" ]; then
+		strip -o "$b" "$out/obj/$t"
+	fi
+done
+cp "$list" "$top/selftests/compat/run.sh" "$out/bin/"
