@@ -34,4 +34,20 @@ for t in $tests; do
 		strip -o "$b" "$out/obj/$t"
 	fi
 done
-cp "$list" "$top/selftests/compat/run.sh" "$out/bin/"
+cp "$list" "$top/selftests/compat/run.sh" "$top/selftests/compat/ioctls.awk" "$out/bin/"
+
+# For scripts/compat --trace: Debian's strace with its shared libraries and
+# loader, run in the emulated host as trace/ld.so --library-path trace ...
+tr=$out/bin/trace
+if [ ! -x "$tr/strace" ] || [ /usr/bin/strace -nt "$tr/strace" ]; then
+	rm -rf "$tr"
+	mkdir -p "$tr"
+	cp /usr/bin/strace "$tr/strace"
+	ldd /usr/bin/strace | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' |
+	while read -r l; do
+		case "$l" in
+		*ld-linux*) cp -L "$l" "$tr/ld.so" ;;
+		*) cp -L "$l" "$tr/" ;;
+		esac
+	done
+fi

@@ -3,14 +3,21 @@
 #
 # Inside the emulated host: run the upstream KVM selftests in /compat against
 # one KVM implementation, reached as /dev/kvm as they expect.
-#   run.sh kvmlite   insmod /kvmlite.ko kvm_alias=1 (10:232 is kvmlite's)
-#   run.sh kvm       Debian's kvm + kvm-amd (kvm-load)
+#   run.sh kvmlite [TEST...]   insmod /kvmlite.ko kvm_alias=1 (10:232 is kvmlite's)
+#   run.sh kvm [TEST...]       Debian's kvm + kvm-amd (kvm-load)
+# With TEST names, only those lines of tests.txt run.  --trace (first
+# argument) runs each test under strace and adds, per test, IOCTL and CAP
+# lines (ioctls.awk) to the results channel.
 # Per test, on the results channel (/dev/ttyS1):
 #   RESULT <device> <test> pass|fail|skip
 # (exit 0 pass, 4 = KSFT_SKIP skip, anything else or the timeout: fail).
 # A test still running at its timeout gets SIGKILL; one that does not die
 # (stuck in the kernel) is left behind and the run goes on.
+trace=0
+[ "$1" = --trace ] && { trace=1; shift; }
 dev=$1
+shift
+only=" $* "
 res=/dev/ttyS1
 [ -c "$res" ] || res=/dev/null
 dir=/compat
@@ -33,10 +40,18 @@ ulimit -n 4096 2>/dev/null
 sed -e 's/#.*//' "$dir/tests.txt" | while read -r path limit args; do
 	[ -n "$path" ] || continue
 	t=${path##*/}
+	[ "$only" = "  " ] || case "$only" in *" $t "*) ;; *) continue ;; esac
 	echo "=== compat $t $args on $dev (timeout ${limit}s)"
 	start=$(date +%s)
+	if [ $trace = 1 ]; then
+		set -- "$dir/trace/ld.so" --library-path "$dir/trace" "$dir/trace/strace" \
+			-f -qq -e trace=ioctl -e signal=none -o /tmp/trace
+	else
+		set --
+	fi
+	rm -f /tmp/trace
 	# shellcheck disable=SC2086
-	"$dir/$t" $args > /tmp/out 2>&1 < /dev/null &
+	"$@" "$dir/$t" $args > /tmp/out 2>&1 < /dev/null &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null &&
 	      [ $(( $(date +%s) - start )) -lt "$limit" ]; do
@@ -70,6 +85,7 @@ sed -e 's/#.*//' "$dir/tests.txt" | while read -r path limit args; do
 	esac
 	echo "=== compat $t: $st (exit $rc${note:+, $note}) in ${took}s"
 	echo "RESULT $dev $t $st" > "$res"
+	[ -f /tmp/trace ] && awk -v dev="$dev" -v t="$t" -f "$dir/ioctls.awk" /tmp/trace > "$res"
 	echo "COMPAT-TIME $dev $t ${took}s rc=$rc${note:+ $note}" > "$res"
 done
 exit 0
