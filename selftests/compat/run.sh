@@ -5,7 +5,8 @@
 # one KVM implementation, reached as /dev/kvm as they expect.
 #   run.sh kvmlite [TEST...]   insmod /kvmlite.ko kvm_alias=1 (10:232 is kvmlite's)
 #   run.sh kvm [TEST...]       Debian's kvm + kvm-amd (kvm-load)
-# With TEST names, only those lines of tests.txt run.  --trace (first
+# With TEST names (a binary's name or <name>@<label>), only those lines of
+# tests.txt run.  --trace (first
 # argument) runs each test under strace and adds, per test, IOCTL and CAP
 # lines (ioctls.awk) to the results channel.
 # Per test, on the results channel (/dev/ttyS1):
@@ -40,7 +41,8 @@ ulimit -n 4096 2>/dev/null
 sed -e 's/#.*//' "$dir/tests.txt" | while read -r path limit args; do
 	[ -n "$path" ] || continue
 	t=${path##*/}
-	[ "$only" = "  " ] || case "$only" in *" $t "*) ;; *) continue ;; esac
+	bin=${t%%@*}
+	[ "$only" = "  " ] || case "$only" in *" $t "* | *" $bin "*) ;; *) continue ;; esac
 	echo "=== compat $t $args on $dev (timeout ${limit}s)"
 	start=$(date +%s)
 	if [ $trace = 1 ]; then
@@ -50,8 +52,10 @@ sed -e 's/#.*//' "$dir/tests.txt" | while read -r path limit args; do
 		set --
 	fi
 	rm -f /tmp/trace
+	# Straight to the console, a tty: line-buffered, so a test killed at
+	# its timeout has still shown how far it got.
 	# shellcheck disable=SC2086
-	"$@" "$dir/$t" $args > /tmp/out 2>&1 < /dev/null &
+	"$@" "$dir/$bin" $args < /dev/null &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null &&
 	      [ $(( $(date +%s) - start )) -lt "$limit" ]; do
@@ -77,7 +81,6 @@ sed -e 's/#.*//' "$dir/tests.txt" | while read -r path limit args; do
 		rc=$?
 	fi
 	took=$(( $(date +%s) - start ))
-	cat /tmp/out
 	case "$rc" in
 	0) st=pass ;;
 	4) st=skip ;;
