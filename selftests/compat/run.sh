@@ -39,7 +39,7 @@ mkdir -p /dev/shm
 grep -q ' /dev/shm ' /proc/mounts || mount -t tmpfs shm /dev/shm
 ulimit -n 4096 2>/dev/null
 sed -e 's/#.*//' "$dir/tests.txt" | while read -r path limit args; do
-	[ -n "$path" ] || continue
+	case "$path" in "" | "["*) continue ;; esac
 	t=${path##*/}
 	bin=${t%%@*}
 	[ "$only" = "  " ] || case "$only" in *" $t "* | *" $bin "*) ;; *) continue ;; esac
