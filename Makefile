@@ -6,6 +6,7 @@
 #   make              module (for KDIR), runner, selftests, payloads
 #   make check        host unit tests + AMD and Intel emulated-host selftests
 #                     + a Linux guest booted by the runner (check-runner)
+#   make check-compat the kernel's own KVM selftests on kvmlite and on kvm-amd
 #   make demo         boot the AMD emulated host and run a guest through the runner
 #   make bench        exit round trips, kvmlite beside kvm-amd, under -icount
 #   make KDIR=...     build the module against other kernel headers
@@ -35,7 +36,8 @@ RUNNER_HDRS := $(wildcard runner/*.h devices/*.h) uapi/linux/kvmlite.h
 PAYLOADS := hello
 
 .PHONY: all deps module module-for userspace selftests runner payloads \
-	check check-host check-amd check-intel check-runner demo bench clean distclean
+	check check-host check-amd check-intel check-runner demo bench clean distclean \
+	compat check-compat
 
 all: deps module userspace
 
@@ -103,6 +105,13 @@ check-runner: all
 check: all
 	@$(TOP)/scripts/check host amd intel runner
 
+# Upstream KVM selftests (selftests/compat/tests.txt), unmodified, static.
+compat: deps
+	@$(TOP)/selftests/compat/build.sh
+
+check-compat: all compat
+	@$(TOP)/scripts/compat
+
 demo: all
 	@$(TOP)/scripts/demo
 
@@ -112,7 +121,7 @@ bench: all
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
 	rm -rf $(BUILD)/mod $(BUILD)/selftests $(BUILD)/host $(BUILD)/payloads \
-		$(BUILD)/vmtest $(BUILD)/results runner/kvmlite
+		$(BUILD)/vmtest $(BUILD)/results $(BUILD)/compat runner/kvmlite
 
 distclean: clean
 	rm -rf $(BUILD)
