@@ -6,6 +6,7 @@
 #   make              module (for KDIR), runner, selftests, payloads
 #   make check        host unit tests + AMD and Intel emulated-host selftests
 #                     + a Linux guest booted by the runner (check-runner)
+#                     + the kernel's own KVM selftests (check-compat)
 #   make check-compat the kernel's own KVM selftests on kvmlite and on kvm-amd
 #   make demo         boot the AMD emulated host and run a guest through the runner
 #   make bench        exit round trips, kvmlite beside kvm-amd, under -icount
@@ -102,8 +103,8 @@ check-intel: all
 check-runner: all
 	@$(TOP)/scripts/check runner
 
-check: all
-	@$(TOP)/scripts/check host amd intel runner
+check: all compat
+	@$(TOP)/scripts/check host amd intel runner compat
 
 # Upstream KVM selftests (selftests/compat/tests.txt), unmodified, static.
 compat: deps

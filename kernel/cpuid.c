@@ -34,6 +34,7 @@
 #define L1_ECX_AVX		BIT(28)
 #define L1_ECX_HYPERVISOR	BIT(31)
 #define L7_EBX_AVX2		BIT(5)
+#define L1_EDX_APIC		BIT(9)
 /* Leaf 1 EDX: everything but DS(21), ACPI(22), TM(29), PBE(31). */
 #define L1_EDX_OK	(~(BIT(21) | BIT(22) | BIT(29) | BIT(31)))
 /* Leaf 7.0 EBX: FSGSBASE, BMI1, SMEP, BMI2, ERMS, ADX, SMAP, CLFLUSHOPT, CLWB, SHA */
@@ -218,6 +219,55 @@ int kvl_get_supported_cpuid(struct kvm_cpuid2 __user *argp)
 	return n < 0 ? n : 0;
 }
 
+static struct kvm_cpuid_entry2 *kvl_cpuid_lookup(struct kvm_cpuid_entry2 *t, u32 n,
+						 u32 fn, u32 idx)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		struct kvm_cpuid_entry2 *x = &t[i];
+
+		if (x->function == fn &&
+		    (!(x->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || x->index == idx))
+			return x;
+	}
+	return NULL;
+}
+
+static struct kvm_cpuid_entry2 *kvl_cpuid_find(struct kvl_vcpu *vcpu, u32 fn, u32 idx)
+{
+	return kvl_cpuid_lookup(vcpu->cpuid, vcpu->cpuid_nent, fn, idx);
+}
+
+/*
+ * The bits KVM keeps current in the table itself (kvm_update_cpuid_runtime):
+ * OSXSAVE follows CR4, APIC follows IA32_APIC_BASE.EN, and leaf 0xD's size
+ * follows XCR0.
+ */
+static void kvl_cpuid_runtime_bits(struct kvl_vcpu *vcpu, struct kvm_cpuid_entry2 *t, u32 n)
+{
+	struct kvm_cpuid_entry2 *e;
+
+	e = kvl_cpuid_lookup(t, n, 1, 0);
+	if (e) {
+		e->ecx &= ~L1_ECX_OSXSAVE;
+		if (kvl_ops->get_cr4(vcpu) & X86_CR4_OSXSAVE)
+			e->ecx |= L1_ECX_OSXSAVE;
+		e->edx &= ~L1_EDX_APIC;
+		if (vcpu->msrs.apic_base & MSR_IA32_APICBASE_ENABLE)
+			e->edx |= L1_EDX_APIC;
+	}
+	e = kvl_cpuid_lookup(t, n, 0xd, 0);
+	if (e)
+		e->ebx = kvl_xstate_size(vcpu->xcr0);
+}
+
+/* Called when CR4, XCR0 or the APIC base change, and before the table is read. */
+void kvl_cpuid_update_runtime(struct kvl_vcpu *vcpu)
+{
+	kvl_cpuid_runtime_bits(vcpu, vcpu->cpuid, vcpu->cpuid_nent);
+}
+
 int kvl_set_cpuid2(struct kvl_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 {
 	struct kvm_cpuid_entry2 *e = NULL;
@@ -232,9 +282,33 @@ int kvl_set_cpuid2(struct kvl_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 		if (IS_ERR(e))
 			return PTR_ERR(e);
 	}
+	/*
+	 * As KVM: once the vCPU has run, its model is fixed; the same table
+	 * (dynamic bits aside) is accepted and anything else is EINVAL.
+	 */
+	if (vcpu->ran) {
+		int r = 0;
+		u32 i;
+
+		kvl_cpuid_runtime_bits(vcpu, e, c.nent);
+		kvl_cpuid_update_runtime(vcpu);
+		if (c.nent != vcpu->cpuid_nent)
+			r = -EINVAL;
+		for (i = 0; !r && i < c.nent; i++) {
+			const struct kvm_cpuid_entry2 *a = &e[i], *b = &vcpu->cpuid[i];
+
+			if (a->function != b->function || a->index != b->index ||
+			    a->flags != b->flags || a->eax != b->eax || a->ebx != b->ebx ||
+			    a->ecx != b->ecx || a->edx != b->edx)
+				r = -EINVAL;
+		}
+		kvfree(e);
+		return r;
+	}
 	kvfree(vcpu->cpuid);
 	vcpu->cpuid = e;
 	vcpu->cpuid_nent = c.nent;
+	kvl_cpuid_update_runtime(vcpu);
 	return 0;
 }
 
@@ -246,41 +320,65 @@ int kvl_get_cpuid2(struct kvl_vcpu *vcpu, struct kvm_cpuid2 __user *argp)
 		return -EFAULT;
 	if (c.nent < vcpu->cpuid_nent)
 		return -E2BIG;
+	kvl_cpuid_update_runtime(vcpu);
 	/* As KVM: the entries are copied out, nent is left as the caller set it. */
 	if (copy_to_user(argp->entries, vcpu->cpuid, vcpu->cpuid_nent * sizeof(*vcpu->cpuid)))
 		return -EFAULT;
 	return 0;
 }
 
+/* CR4 bits are reserved unless the guest's CPUID has their feature (KVM's check). */
+bool kvl_cr4_valid(struct kvl_vcpu *vcpu, u64 cr4)
+{
+	struct kvm_cpuid_entry2 sup[2];
+	const struct kvm_cpuid_entry2 *l1, *l7;
+	int n = 0;
+
+	/* Before KVM_SET_CPUID2, as KVM: what we support at all. */
+	if (!vcpu->cpuid_nent) {
+		kvl_cpuid_add(sup, &n, 2, 1, 0, false);
+		kvl_cpuid_add(sup, &n, 2, 7, 0, true);
+		l1 = &sup[0];
+		l7 = &sup[1];
+	} else {
+		l1 = kvl_cpuid_find(vcpu, 1, 0);
+		l7 = kvl_cpuid_find(vcpu, 7, 0);
+	}
+	u32 ecx1 = l1 ? l1->ecx : 0, ebx7 = l7 ? l7->ebx : 0, ecx7 = l7 ? l7->ecx : 0;
+	u64 ok = X86_CR4_VME | X86_CR4_PVI | X86_CR4_TSD | X86_CR4_DE | X86_CR4_PSE |
+		 X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | X86_CR4_OSFXSR |
+		 X86_CR4_OSXMMEXCPT;
+
+	if (ecx1 & BIT(17))
+		ok |= X86_CR4_PCIDE;
+	if (ecx1 & L1_ECX_XSAVE)
+		ok |= X86_CR4_OSXSAVE;
+	if (ebx7 & BIT(0))
+		ok |= X86_CR4_FSGSBASE;
+	if (ebx7 & BIT(7))
+		ok |= X86_CR4_SMEP;
+	if (ebx7 & BIT(20))
+		ok |= X86_CR4_SMAP;
+	if (ecx7 & BIT(2))
+		ok |= X86_CR4_UMIP;
+	/* Nothing here offers VMX, SMX, LA57, PKE, CET or PKS. */
+	return !(cr4 & ~ok);
+}
+
 /* The guest ran CPUID (two bytes, 0F A2): answer from its table. */
 void kvl_emulate_cpuid(struct kvl_vcpu *vcpu)
 {
 	u32 fn = vcpu->regs[KVL_RAX], idx = vcpu->regs[KVL_RCX];
-	const struct kvm_cpuid_entry2 *hit = NULL;
-	u32 i;
+	const struct kvm_cpuid_entry2 *hit;
 
-	for (i = 0; i < vcpu->cpuid_nent; i++) {
-		const struct kvm_cpuid_entry2 *x = &vcpu->cpuid[i];
-
-		if (x->function == fn &&
-		    (!(x->flags & KVM_CPUID_FLAG_SIGNIFCANT_INDEX) || x->index == idx)) {
-			hit = x;
-			break;
-		}
-	}
+	/* CR4 can change without an exit: bring the dynamic bits up to date. */
+	kvl_cpuid_update_runtime(vcpu);
+	hit = kvl_cpuid_find(vcpu, fn, idx);
 	/* A leaf the table lacks reads as zeros (AMD's behaviour for unknown leaves). */
 	vcpu->regs[KVL_RAX] = hit ? hit->eax : 0;
 	vcpu->regs[KVL_RBX] = hit ? hit->ebx : 0;
 	vcpu->regs[KVL_RCX] = hit ? hit->ecx : 0;
 	vcpu->regs[KVL_RDX] = hit ? hit->edx : 0;
-	/* The dynamic bits, as KVM keeps them: OSXSAVE and the XSAVE size for XCR0. */
-	if (hit && fn == 1) {
-		vcpu->regs[KVL_RCX] &= ~(unsigned long)L1_ECX_OSXSAVE;
-		if (kvl_ops->get_cr4(vcpu) & X86_CR4_OSXSAVE)
-			vcpu->regs[KVL_RCX] |= L1_ECX_OSXSAVE;
-	} else if (hit && fn == 0xd && (idx == 0 || idx == 1) && hit->ebx) {
-		vcpu->regs[KVL_RBX] = kvl_xstate_size(vcpu->xcr0);
-	}
 	kvl_skip_instruction(vcpu, 2);
 }
 

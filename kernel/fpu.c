@@ -124,6 +124,7 @@ static int kvl_set_xcr0(struct kvl_vcpu *vcpu, u64 xcr0)
 	if ((xcr0 & XFEATURE_MASK_YMM) && !(xcr0 & XFEATURE_MASK_SSE))
 		return 1;
 	vcpu->xcr0 = xcr0;
+	kvl_cpuid_update_runtime(vcpu);
 	return 0;
 }
 

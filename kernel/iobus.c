@@ -98,6 +98,8 @@ static int kvl_io_access(struct kvl_vcpu *vcpu, bool mmio, u64 addr, unsigned in
 	struct kvl_io_bus *bus;
 	int i, r = -ENODEV;
 
+	if (mmio && kvl_apic_mmio_hit(vcpu, addr))
+		return kvl_apic_mmio_access(vcpu, addr, len, val, write);
 	rcu_read_lock();
 	bus = rcu_dereference(vcpu->vm->io_bus);
 	for (i = 0; bus && i < bus->nr; i++) {

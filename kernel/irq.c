@@ -177,14 +177,6 @@ static int kvl_create_irqchip(struct kvl_vm *vm)
 		vm->pic = NULL;
 		goto out;
 	}
-	r = kvl_apic_register_mmio(vm);
-	if (r) {
-		kvl_ioapic_destroy(vm->ioapic);
-		kvl_pic_destroy(vm->pic);
-		vm->ioapic = NULL;
-		vm->pic = NULL;
-		goto out;
-	}
 	/* Publish the chips before the flag: pairs with the acquires below. */
 	smp_store_release(&vm->irqchip, true);
 out:
@@ -335,8 +327,6 @@ int kvl_signal_msi(struct kvl_vm *vm, struct kvm_msi __user *argp)
 void kvl_irq_vm_destroy(struct kvl_vm *vm)
 {
 	kvl_eventfd_vm_destroy(vm);
-	if (vm->irqchip)
-		kvl_io_unregister(vm, &vm->apic_mmio);
 	kvfree(rcu_access_pointer(vm->routing));
 	if (vm->pit)
 		kvl_pit_destroy(vm->pit);

@@ -143,7 +143,7 @@ struct kvl_vm {
 	struct kvl_pic *pic;
 	struct kvl_ioapic *ioapic;
 	struct kvl_pit *pit;
-	struct kvl_io_dev apic_mmio;
+	unsigned long nr_mmu_pages;	/* KVM_SET_NR_MMU_PAGES: kept, not enforced */
 	struct kvl_irq_routing __rcu *routing;
 	spinlock_t irqfd_lock;		/* irqfds; taken from eventfd wake-ups */
 	struct list_head irqfds;
@@ -219,6 +219,7 @@ struct kvl_vcpu {
 
 	struct kvm_cpuid_entry2 *cpuid;	/* KVM_SET_CPUID2's table */
 	u32 cpuid_nent;
+	bool ran;			/* has entered the guest: CPUID is fixed */
 
 	struct kvl_event event;		/* being delivered (injected) */
 	struct kvl_event pending_exc;	/* queued exception, not yet delivered */
@@ -274,6 +275,8 @@ int kvl_get_cpuid2(struct kvl_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 void kvl_emulate_cpuid(struct kvl_vcpu *vcpu);
 int kvl_guest_maxphyaddr(struct kvl_vcpu *vcpu);
 bool kvl_guest_has_x2apic(struct kvl_vcpu *vcpu);
+bool kvl_cr4_valid(struct kvl_vcpu *vcpu, u64 cr4);
+void kvl_cpuid_update_runtime(struct kvl_vcpu *vcpu);
 
 /* kvmclock.c */
 int kvl_kvmclock_set_system_time(struct kvl_vcpu *vcpu, u64 data, bool host);
@@ -285,6 +288,7 @@ u64 kvl_vm_clock_ns(struct kvl_vm *vm);
 
 /* msr.c */
 int kvl_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data, bool host);
+bool kvl_apic_base_ok(struct kvl_vcpu *vcpu, u64 val);
 int kvl_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host);
 void kvl_emulate_rdmsr(struct kvl_vcpu *vcpu);
 void kvl_emulate_wrmsr(struct kvl_vcpu *vcpu);
@@ -307,7 +311,8 @@ struct kvl_lapic;
 int kvl_apic_create(struct kvl_vcpu *vcpu);
 void kvl_apic_destroy(struct kvl_vcpu *vcpu);
 void kvl_apic_reset(struct kvl_vcpu *vcpu);
-int kvl_apic_register_mmio(struct kvl_vm *vm);
+bool kvl_apic_mmio_hit(struct kvl_vcpu *vcpu, u64 gpa);
+int kvl_apic_mmio_access(struct kvl_vcpu *vcpu, u64 gpa, unsigned int len, void *val, bool write);
 bool kvl_apic_has_interrupt(struct kvl_vcpu *vcpu);
 int kvl_apic_ack(struct kvl_vcpu *vcpu);
 bool kvl_apic_msr(u32 msr);

@@ -606,11 +606,6 @@ static int apic_mmio_write(struct kvl_io_dev *dev, struct kvl_vcpu *vcpu, u64 ad
 	return 0;
 }
 
-static const struct kvl_io_ops apic_mmio_ops = {
-	.read = apic_mmio_read,
-	.write = apic_mmio_write,
-};
-
 /* ---- x2APIC MSRs, IA32_APIC_BASE, TSC deadline: called from msr.c ---- */
 
 int kvl_apic_get_msr(struct kvl_vcpu *vcpu, u32 msr, u64 *data)
@@ -670,12 +665,9 @@ int kvl_apic_set_base(struct kvl_vcpu *vcpu, u64 val, bool host)
 
 	if (x2 && !kvl_guest_has_x2apic(vcpu))
 		return 1;
-	if (!host && ((x2 && !en) || (a->x2apic && en && !x2) ||
-		      (!a->hw_enabled && en && x2)))
+	if (!host && ((a->x2apic && en && !x2) || (!a->hw_enabled && en && x2)))
 		return 1;
-	if ((val & ~MSR_IA32_APICBASE_BSP & ~X2APIC_ENABLE & ~MSR_IA32_APICBASE_ENABLE) !=
-	    APIC_DEFAULT_PHYS_BASE)
-		return 1;	/* relocating the APIC is not supported (nor by KVM with APICv) */
+	/* The xAPIC page moves with the base (kvl_apic_mmio_hit()). */
 	vcpu->msrs.apic_base = val;
 	a->hw_enabled = en;
 	if (a->x2apic != x2) {
@@ -790,14 +782,24 @@ int kvl_apic_create(struct kvl_vcpu *vcpu)
 	return 0;
 }
 
-/* One MMIO window for all vCPUs: each access goes to the caller's own APIC. */
-int kvl_apic_register_mmio(struct kvl_vm *vm)
+/*
+ * Is @gpa in this vCPU's xAPIC page?  Each vCPU's APIC sits where its own
+ * IA32_APIC_BASE puts it, so the I/O bus asks here before its devices.
+ */
+bool kvl_apic_mmio_hit(struct kvl_vcpu *vcpu, u64 gpa)
 {
-	vm->apic_mmio.ops = &apic_mmio_ops;
-	vm->apic_mmio.base = APIC_DEFAULT_PHYS_BASE;
-	vm->apic_mmio.len = PAGE_SIZE;
-	vm->apic_mmio.mmio = true;
-	return kvl_io_register(vm, &vm->apic_mmio);
+	struct kvl_lapic *a = vcpu->lapic;
+
+	return a && a->hw_enabled && !a->x2apic &&
+	       (gpa & PAGE_MASK) == (vcpu->msrs.apic_base & PAGE_MASK & ~(u64)X2APIC_ENABLE &
+				     ~(u64)MSR_IA32_APICBASE_ENABLE);
+}
+
+int kvl_apic_mmio_access(struct kvl_vcpu *vcpu, u64 gpa, unsigned int len, void *val,
+			 bool write)
+{
+	return write ? apic_mmio_write(NULL, vcpu, gpa, len, val)
+		     : apic_mmio_read(NULL, vcpu, gpa, len, val);
 }
 
 void kvl_apic_destroy(struct kvl_vcpu *vcpu)

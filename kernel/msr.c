@@ -134,6 +134,16 @@ static int kvl_mtrr_set(struct kvl_vcpu *vcpu, u32 msr, u64 data)
 	return 0;
 }
 
+/* Could IA32_APIC_BASE take @val (from KVM_SET_SREGS)? */
+bool kvl_apic_base_ok(struct kvl_vcpu *vcpu, u64 val)
+{
+	if (val & ((~0ULL << kvl_guest_maxphyaddr(vcpu)) | 0x2ff))
+		return false;
+	if ((val & X2APIC_ENABLE) && !(val & MSR_IA32_APICBASE_ENABLE))
+		return false;
+	return !((val & X2APIC_ENABLE) && vcpu->lapic && !kvl_guest_has_x2apic(vcpu));
+}
+
 int kvl_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data, bool host)
 {
 	struct kvl_msrs *m = &vcpu->msrs;
@@ -205,10 +215,17 @@ int kvl_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_IA32_APICBASE:
 		if (data & ((~0ULL << kvl_guest_maxphyaddr(vcpu)) | 0x2ff))
 			return 1;
-		if (vcpu->lapic)
-			return kvl_apic_set_base(vcpu, data, host);
-		/* Without an in-kernel APIC the value is only kept, as in KVM. */
-		m->apic_base = data;
+		/* x2APIC without the enable bit is no mode at all, even for the host. */
+		if ((data & X2APIC_ENABLE) && !(data & MSR_IA32_APICBASE_ENABLE))
+			return 1;
+		if (vcpu->lapic) {
+			if (kvl_apic_set_base(vcpu, data, host))
+				return 1;
+		} else {
+			/* Without an in-kernel APIC the value is only kept, as in KVM. */
+			m->apic_base = data;
+		}
+		kvl_cpuid_update_runtime(vcpu);
 		return 0;
 	case MSR_IA32_MISC_ENABLE:
 		m->misc_enable = data;

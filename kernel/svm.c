@@ -424,7 +424,6 @@ static int svm_set_sregs(struct kvl_vcpu *vcpu, const struct kvm_sregs *sr)
 	if (vcpu->lapic)
 		kvl_apic_set_tpr(vcpu, sr->cr8);
 	s->efer = efer | EFER_SVME;
-	vcpu->msrs.apic_base = sr->apic_base;
 	return 0;
 }
 

@@ -307,6 +307,7 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 			continue;
 		}
 		kvl_inject_interrupt(vcpu);
+		vcpu->ran = true;
 		r = kvl_ops->vcpu_run(vcpu);
 		WRITE_ONCE(vcpu->mode, KVL_OUTSIDE_GUEST);
 		local_irq_enable();
@@ -645,7 +646,18 @@ static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 			r = PTR_ERR(sregs);
 			break;
 		}
+		/* CR4 within the guest CPUID, a valid APIC base: checked before any change. */
+		if (!kvl_cr4_valid(vcpu, sregs->cr4) ||
+		    !kvl_apic_base_ok(vcpu, sregs->apic_base)) {
+			kfree(sregs);
+			r = -EINVAL;
+			break;
+		}
 		r = kvl_ops->set_sregs(vcpu, sregs);
+		if (!r && kvl_set_msr(vcpu, MSR_IA32_APICBASE, sregs->apic_base, true))
+			r = -EINVAL;
+		if (!r)
+			kvl_cpuid_update_runtime(vcpu);
 		kfree(sregs);
 		break;
 	case KVM_SET_CPUID2:

@@ -472,6 +472,14 @@ static long kvl_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 	case KVM_IRQFD:
 	case KVM_IOEVENTFD:
 		return kvl_eventfd_vm_ioctl(vm, ioctl, argp);
+	case KVM_SET_NR_MMU_PAGES:
+		/* Nested page tables have no shadow-page budget: kept, as a hint. */
+		if (arg < 64)
+			return -EINVAL;	/* KVM_MIN_ALLOC_MMU_PAGES */
+		WRITE_ONCE(vm->nr_mmu_pages, arg);
+		return 0;
+	case KVM_GET_NR_MMU_PAGES:
+		return READ_ONCE(vm->nr_mmu_pages) ?: 1024;
 	case KVM_GET_CLOCK:
 		return kvl_vm_get_clock(vm, argp);
 	case KVM_SET_CLOCK:
