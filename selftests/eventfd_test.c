@@ -31,14 +31,7 @@ asm(".pushsection .rodata\n"
      * no lost wake-up) for the next handler's flag, out 0x20 + flag index.
      */
     "rm_irqfd_begin:\n"
-    "	mov $0x1b, %ecx\n"
-    "	rdmsr\n"
-    "	or $0xc00, %eax\n"
-    "	wrmsr\n"
-    "	mov $0x80f, %ecx\n"
-    "	mov $0x1ff, %eax\n"
-    "	xor %edx, %edx\n"
-    "	wrmsr\n"
+    KVL_RM_X2APIC_ON
     "	mov $0x7000, %sp\n"
     "	xor %bx, %bx\n"
     "	out %al, $0x10\n"
@@ -136,12 +129,9 @@ struct irq_vm {
 	unsigned char *mem;
 };
 
-static void set_ivt(unsigned char *mem, int vec, const unsigned char *h)
+static void set_ivt(unsigned char *mem, int vec, const unsigned char *handler)
 {
-	uint16_t *ivt = (uint16_t *)mem;
-
-	ivt[vec * 2] = CODE_GPA + (h - rm_irqfd_begin);
-	ivt[vec * 2 + 1] = 0;
+	kvl_rm_set_ivt(mem, vec, CODE_GPA + (handler - rm_irqfd_begin));
 }
 
 static int irq_vm_create(struct irq_vm *v)

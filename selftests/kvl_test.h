@@ -39,6 +39,22 @@ static inline int kvl_open(int flags)
 	return open(kvl_dev, flags | O_CLOEXEC);
 }
 
+/*
+ * Real-mode guest code (an asm string piece): switch the local APIC to
+ * x2APIC mode (IA32_APIC_BASE.EN|EXTD) and software-enable it (SVR =
+ * 0x1ff, spurious vector 0xff).  Clobbers EAX, ECX, EDX.  The vCPU's CPUID
+ * must offer x2APIC (KVM_GET_SUPPORTED_CPUID does).
+ */
+#define KVL_RM_X2APIC_ON			\
+	"	mov $0x1b, %ecx\n"		\
+	"	rdmsr\n"			\
+	"	or $0xc00, %eax\n"		\
+	"	wrmsr\n"			\
+	"	mov $0x80f, %ecx\n"		\
+	"	mov $0x1ff, %eax\n"		\
+	"	xor %edx, %edx\n"		\
+	"	wrmsr\n"
+
 /* A VM with guest memory at GPA 0 and one vCPU in real mode at 0000:@code_gpa. */
 struct kvl_rm_vm {
 	int sys, vm, vcpu;
@@ -166,6 +182,15 @@ static inline int kvl_vm_set_mode(struct kvl_rm_vm *v, int mode)
 		sregs.cr0 |= 0x80000000;	/* PG */
 	}
 	return ioctl(v->vcpu, KVM_SET_SREGS, &sregs);
+}
+
+/* Point real-mode interrupt vector @vec at 0000:@ip (the IVT at GPA 0 in @mem). */
+static inline void kvl_rm_set_ivt(void *mem, int vec, uint16_t ip)
+{
+	uint16_t *ivt = mem;
+
+	ivt[vec * 2] = ip;
+	ivt[vec * 2 + 1] = 0;
 }
 
 static inline void kvl_rm_vm_destroy(struct kvl_rm_vm *v)

@@ -23,14 +23,7 @@
 asm(".pushsection .rodata\n"
     ".code16\n"
     "rm_apic_begin:\n"
-    "	mov $0x1b, %ecx\n"
-    "	rdmsr\n"
-    "	or $0xc00, %eax\n"		/* EN | EXTD */
-    "	wrmsr\n"
-    "	mov $0x80f, %ecx\n"		/* SVR */
-    "	mov $0x1ff, %eax\n"
-    "	xor %edx, %edx\n"
-    "	wrmsr\n"
+    KVL_RM_X2APIC_ON
     "	mov $0x7000, %sp\n"
     "	out %al, $0x10\n"
     "	sti\n"
@@ -82,14 +75,7 @@ asm(".pushsection .rodata\n"
     "rm_apic_end:\n"
     /* BSP: INIT to APIC 1, port 0x10; SIPI (vector 3), port 0x11; halt */
     "rm_mp_begin:\n"
-    "	mov $0x1b, %ecx\n"
-    "	rdmsr\n"
-    "	or $0xc00, %eax\n"
-    "	wrmsr\n"
-    "	mov $0x80f, %ecx\n"
-    "	mov $0x1ff, %eax\n"
-    "	xor %edx, %edx\n"
-    "	wrmsr\n"
+    KVL_RM_X2APIC_ON
     "	mov $0x830, %ecx\n"		/* ICR: INIT, assert, dest 1 */
     "	mov $0x4500, %eax\n"
     "	mov $1, %edx\n"
@@ -116,10 +102,7 @@ extern const unsigned char rm_apic_begin[], rm_apic_isr40[], rm_apic_isr41[],
 
 static void set_ivt(unsigned char *mem, int vec, const unsigned char *handler)
 {
-	uint16_t *ivt = (uint16_t *)mem;
-
-	ivt[vec * 2] = CODE_GPA + (handler - rm_apic_begin);
-	ivt[vec * 2 + 1] = 0;
+	kvl_rm_set_ivt(mem, vec, CODE_GPA + (handler - rm_apic_begin));
 }
 
 /* Give the vCPU the supported CPUID (x2APIC included). */

@@ -60,14 +60,11 @@ FIXTURE(vm) {
 FIXTURE_SETUP(vm)
 {
 	const char *what;
-	uint16_t *ivt;
 
 	ASSERT_EQ(0, kvl_rm_vm_create(&self->v, GUEST_MEM, CODE_GPA, rm_msr_begin,
 				      rm_msr_end - rm_msr_begin, &what))
 		TH_LOG("%s: %s", what, strerror(errno));
-	ivt = (uint16_t *)self->v.mem;
-	ivt[13 * 2] = CODE_GPA + (rm_msr_gp - rm_msr_begin);
-	ivt[13 * 2 + 1] = 0;
+	kvl_rm_set_ivt(self->v.mem, 13, CODE_GPA + (rm_msr_gp - rm_msr_begin));
 }
 
 FIXTURE_TEARDOWN(vm)

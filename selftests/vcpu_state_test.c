@@ -50,14 +50,11 @@ FIXTURE(vm) {
 FIXTURE_SETUP(vm)
 {
 	const char *what;
-	uint16_t *ivt;
 
 	ASSERT_EQ(0, kvl_rm_vm_create(&self->v, GUEST_MEM, CODE_GPA, rm_state_begin,
 				      rm_state_end - rm_state_begin, &what))
 		TH_LOG("%s: %s", what, strerror(errno));
-	ivt = (uint16_t *)self->v.mem;
-	ivt[6 * 2] = CODE_GPA + (rm_state_ud - rm_state_begin);
-	ivt[6 * 2 + 1] = 0;
+	kvl_rm_set_ivt(self->v.mem, 6, CODE_GPA + (rm_state_ud - rm_state_begin));
 }
 
 FIXTURE_TEARDOWN(vm)
