@@ -461,7 +461,7 @@ static int kvl_vcpu_set_mp_state(struct kvl_vcpu *vcpu, struct kvm_mp_state __us
 	}
 }
 
-static int kvl_vcpu_get_events(struct kvl_vcpu *vcpu, struct kvm_vcpu_events __user *argp)
+static void kvl_events_get(struct kvl_vcpu *vcpu, struct kvm_vcpu_events *ep)
 {
 	const struct kvl_event *ex = vcpu->event.type == KVL_EVENT_EXCEPTION ?
 				     &vcpu->event : &vcpu->pending_exc;
@@ -485,6 +485,14 @@ static int kvl_vcpu_get_events(struct kvl_vcpu *vcpu, struct kvm_vcpu_events __u
 	e.nmi.masked = vcpu->nmi_masked;
 	e.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SHADOW |
 		  KVM_VCPUEVENT_VALID_SMM;
+	*ep = e;
+}
+
+static int kvl_vcpu_get_events(struct kvl_vcpu *vcpu, struct kvm_vcpu_events __user *argp)
+{
+	struct kvm_vcpu_events e;
+
+	kvl_events_get(vcpu, &e);
 	return copy_to_user(argp, &e, sizeof(e)) ? -EFAULT : 0;
 }
 
@@ -493,12 +501,10 @@ static int kvl_vcpu_get_events(struct kvl_vcpu *vcpu, struct kvm_vcpu_events __u
 				 KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM)
 
 /* The checks of kvm_vcpu_ioctl_x86_set_vcpu_events(), before anything changes. */
-static int kvl_vcpu_set_events(struct kvl_vcpu *vcpu, struct kvm_vcpu_events __user *argp)
+static int kvl_events_set(struct kvl_vcpu *vcpu, const struct kvm_vcpu_events *ep)
 {
-	struct kvm_vcpu_events e;
+	struct kvm_vcpu_events e = *ep;
 
-	if (copy_from_user(&e, argp, sizeof(e)))
-		return -EFAULT;
 	/* Exception payloads and triple-fault events need caps we do not offer. */
 	if (e.flags & ~KVL_VCPUEVENT_FLAGS)
 		return -EINVAL;
@@ -536,6 +542,15 @@ static int kvl_vcpu_set_events(struct kvl_vcpu *vcpu, struct kvm_vcpu_events __u
 	return 0;
 }
 
+static int kvl_vcpu_set_events(struct kvl_vcpu *vcpu, struct kvm_vcpu_events __user *argp)
+{
+	struct kvm_vcpu_events e;
+
+	if (copy_from_user(&e, argp, sizeof(e)))
+		return -EFAULT;
+	return kvl_events_set(vcpu, &e);
+}
+
 static int kvl_vcpu_get_debugregs(struct kvl_vcpu *vcpu, struct kvm_debugregs __user *argp)
 {
 	struct kvm_debugregs d = {};
@@ -562,7 +577,7 @@ static int kvl_vcpu_set_debugregs(struct kvl_vcpu *vcpu, struct kvm_debugregs __
 	return 0;
 }
 
-static int kvl_vcpu_get_regs(struct kvl_vcpu *vcpu, struct kvm_regs __user *argp)
+static void kvl_regs_get(struct kvl_vcpu *vcpu, struct kvm_regs *rp)
 {
 	struct kvm_regs r = {
 		.rax = vcpu->regs[KVL_RAX], .rbx = vcpu->regs[KVL_RBX],
@@ -576,15 +591,21 @@ static int kvl_vcpu_get_regs(struct kvl_vcpu *vcpu, struct kvm_regs __user *argp
 		.rip = vcpu->rip, .rflags = vcpu->rflags,
 	};
 
-	return copy_to_user(argp, &r, sizeof(r)) ? -EFAULT : 0;
+	*rp = r;
 }
 
-static int kvl_vcpu_set_regs(struct kvl_vcpu *vcpu, struct kvm_regs __user *argp)
+static int kvl_vcpu_get_regs(struct kvl_vcpu *vcpu, struct kvm_regs __user *argp)
 {
 	struct kvm_regs r;
 
-	if (copy_from_user(&r, argp, sizeof(r)))
-		return -EFAULT;
+	kvl_regs_get(vcpu, &r);
+	return copy_to_user(argp, &r, sizeof(r)) ? -EFAULT : 0;
+}
+
+static void kvl_regs_set(struct kvl_vcpu *vcpu, const struct kvm_regs *rp)
+{
+	struct kvm_regs r = *rp;
+
 	vcpu->regs[KVL_RAX] = r.rax;
 	vcpu->regs[KVL_RBX] = r.rbx;
 	vcpu->regs[KVL_RCX] = r.rcx;
@@ -605,7 +626,104 @@ static int kvl_vcpu_set_regs(struct kvl_vcpu *vcpu, struct kvm_regs __user *argp
 	vcpu->rflags = r.rflags | X86_EFLAGS_FIXED;
 	/* KVM drops a pending PIO completion when userspace rewrites the registers. */
 	vcpu->pio_pending = false;
+}
+
+static int kvl_vcpu_set_regs(struct kvl_vcpu *vcpu, struct kvm_regs __user *argp)
+{
+	struct kvm_regs r;
+
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	kvl_regs_set(vcpu, &r);
 	return 0;
+}
+
+/* KVM_SET_SREGS: CR4 within the guest CPUID, a valid APIC base, checked before any change. */
+static int kvl_sregs_set(struct kvl_vcpu *vcpu, const struct kvm_sregs *sregs)
+{
+	int r;
+
+	if (!kvl_cr4_valid(vcpu, sregs->cr4) || !kvl_apic_base_ok(vcpu, sregs->apic_base))
+		return -EINVAL;
+	r = kvl_ops->set_sregs(vcpu, sregs);
+	if (!r && kvl_set_msr(vcpu, MSR_IA32_APICBASE, sregs->apic_base, true))
+		r = -EINVAL;
+	if (!r)
+		kvl_cpuid_update_runtime(vcpu);
+	return r;
+}
+
+#define KVL_SYNC_FIELDS	(KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)
+
+/*
+ * KVM_CAP_SYNC_REGS: registers, special registers and events pass through
+ * kvm_run->s.regs instead of separate ioctls.  The shared page is copied
+ * before use, so userspace changing it meanwhile changes nothing.
+ */
+static int kvl_sync_regs_in(struct kvl_vcpu *vcpu, struct kvm_sync_regs *s)
+{
+	struct kvm_run *run = vcpu->run;
+	u64 dirty = READ_ONCE(run->kvm_dirty_regs);
+
+	if (dirty & KVM_SYNC_X86_REGS) {
+		memcpy(&s->regs, &run->s.regs.regs, sizeof(s->regs));
+		kvl_regs_set(vcpu, &s->regs);
+		run->kvm_dirty_regs &= ~KVM_SYNC_X86_REGS;
+	}
+	if (dirty & KVM_SYNC_X86_SREGS) {
+		memcpy(&s->sregs, &run->s.regs.sregs, sizeof(s->sregs));
+		if (kvl_sregs_set(vcpu, &s->sregs))
+			return -EINVAL;
+		run->kvm_dirty_regs &= ~KVM_SYNC_X86_SREGS;
+	}
+	if (dirty & KVM_SYNC_X86_EVENTS) {
+		memcpy(&s->events, &run->s.regs.events, sizeof(s->events));
+		if (kvl_events_set(vcpu, &s->events))
+			return -EINVAL;
+		run->kvm_dirty_regs &= ~KVM_SYNC_X86_EVENTS;
+	}
+	return 0;
+}
+
+static void kvl_sync_regs_out(struct kvl_vcpu *vcpu, struct kvm_sync_regs *s)
+{
+	struct kvm_run *run = vcpu->run;
+	u64 valid = READ_ONCE(run->kvm_valid_regs);
+
+	if (valid & KVM_SYNC_X86_REGS) {
+		kvl_regs_get(vcpu, &s->regs);
+		memcpy(&run->s.regs.regs, &s->regs, sizeof(s->regs));
+	}
+	if (valid & KVM_SYNC_X86_SREGS) {
+		kvl_ops->get_sregs(vcpu, &s->sregs);
+		memcpy(&run->s.regs.sregs, &s->sregs, sizeof(s->sregs));
+	}
+	if (valid & KVM_SYNC_X86_EVENTS) {
+		kvl_events_get(vcpu, &s->events);
+		memcpy(&run->s.regs.events, &s->events, sizeof(s->events));
+	}
+}
+
+static int kvl_vcpu_run_ioctl(struct kvl_vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	struct kvm_sync_regs *s;
+	int r;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	if ((READ_ONCE(run->kvm_valid_regs) & ~KVL_SYNC_FIELDS) ||
+	    (READ_ONCE(run->kvm_dirty_regs) & ~KVL_SYNC_FIELDS))
+		r = -EINVAL;
+	else
+		r = kvl_sync_regs_in(vcpu, s);
+	if (!r)
+		r = kvl_vcpu_run(vcpu);
+	if (READ_ONCE(run->kvm_valid_regs))
+		kvl_sync_regs_out(vcpu, s);
+	kfree(s);
+	return r;
 }
 
 static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
@@ -622,7 +740,7 @@ static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 
 	switch (ioctl) {
 	case KVM_RUN:
-		r = arg ? -EINVAL : kvl_vcpu_run(vcpu);
+		r = arg ? -EINVAL : kvl_vcpu_run_ioctl(vcpu);
 		break;
 	case KVM_GET_REGS:
 		r = kvl_vcpu_get_regs(vcpu, argp);
@@ -646,18 +764,7 @@ static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 			r = PTR_ERR(sregs);
 			break;
 		}
-		/* CR4 within the guest CPUID, a valid APIC base: checked before any change. */
-		if (!kvl_cr4_valid(vcpu, sregs->cr4) ||
-		    !kvl_apic_base_ok(vcpu, sregs->apic_base)) {
-			kfree(sregs);
-			r = -EINVAL;
-			break;
-		}
-		r = kvl_ops->set_sregs(vcpu, sregs);
-		if (!r && kvl_set_msr(vcpu, MSR_IA32_APICBASE, sregs->apic_base, true))
-			r = -EINVAL;
-		if (!r)
-			kvl_cpuid_update_runtime(vcpu);
+		r = kvl_sregs_set(vcpu, sregs);
 		kfree(sregs);
 		break;
 	case KVM_SET_CPUID2:

@@ -51,6 +51,8 @@ long kvl_check_extension(struct kvl_vm *vm, long cap)
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return KVL_MAX_IRQ_ROUTES;
+	case KVM_CAP_SYNC_REGS:
+		return KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
 	case KVM_CAP_NR_VCPUS:
