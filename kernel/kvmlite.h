@@ -340,6 +340,7 @@ void kvl_emu_translate(struct kvl_vcpu *vcpu, struct kvm_translation *tr);
 /* vcpu.c */
 void kvl_queue_exception(struct kvl_vcpu *vcpu, u8 vector, bool has_err, u32 err);
 void kvl_skip_instruction(struct kvl_vcpu *vcpu, unsigned int len);
+void kvl_internal_error(struct kvl_vcpu *vcpu, u32 suberror, u64 d0, u64 d1);
 
 int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id);
 void kvl_vcpu_free(struct kvl_vcpu *vcpu);

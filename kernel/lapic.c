@@ -791,8 +791,7 @@ bool kvl_apic_mmio_hit(struct kvl_vcpu *vcpu, u64 gpa)
 	struct kvl_lapic *a = vcpu->lapic;
 
 	return a && a->hw_enabled && !a->x2apic &&
-	       (gpa & PAGE_MASK) == (vcpu->msrs.apic_base & PAGE_MASK & ~(u64)X2APIC_ENABLE &
-				     ~(u64)MSR_IA32_APICBASE_ENABLE);
+	       (gpa & PAGE_MASK) == (vcpu->msrs.apic_base & PAGE_MASK);	/* flags are bits 8-11 */
 }
 
 int kvl_apic_mmio_access(struct kvl_vcpu *vcpu, u64 gpa, unsigned int len, void *val,

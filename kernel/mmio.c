@@ -326,13 +326,7 @@ static int kvl_emu_flush_out(struct kvl_vcpu *vcpu, struct kvl_emu_io *eio)
 
 static int kvl_emu_failed(struct kvl_vcpu *vcpu, u64 gpa)
 {
-	struct kvm_run *run = vcpu->run;
-
-	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-	run->internal.ndata = 2;
-	run->internal.data[0] = gpa;
-	run->internal.data[1] = vcpu->rip;
+	kvl_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION, gpa, vcpu->rip);
 	return 1;
 }
 

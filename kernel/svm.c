@@ -702,17 +702,6 @@ static void svm_set_cr2(struct kvl_vcpu *vcpu, u64 cr2)
 	to_svm(vcpu)->vmcb->save.cr2 = cr2;
 }
 
-static void svm_fill_internal_error(struct kvl_vcpu *vcpu, u64 code)
-{
-	struct kvm_run *run = vcpu->run;
-
-	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON;
-	run->internal.ndata = 2;
-	run->internal.data[0] = code;
-	run->internal.data[1] = smp_processor_id();
-}
-
 static int svm_exit_ioio(struct kvl_vcpu *vcpu, struct vmcb_control_area *c)
 {
 	u32 info = c->exit_info_1;
@@ -809,7 +798,8 @@ static int svm_handle_exit(struct kvl_vcpu *vcpu)
 		run->fail_entry.cpu = smp_processor_id();
 		return KVL_EXIT_USER;
 	default:
-		svm_fill_internal_error(vcpu, code);
+		kvl_internal_error(vcpu, KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON, code,
+				   vcpu->cpu);	/* the CPU it exited on */
 		return KVL_EXIT_USER;
 	}
 }

@@ -144,7 +144,8 @@ static bool kvl_pio_in_kernel(struct kvl_vcpu *vcpu)
 	return true;
 }
 
-static void kvl_internal_error(struct kvl_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
+/* KVM_EXIT_INTERNAL_ERROR with two words of detail. */
+void kvl_internal_error(struct kvl_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
 {
 	struct kvm_run *run = vcpu->run;
 
