@@ -69,7 +69,7 @@ $(BUILD)/selftests/%: selftests/%.c selftests/kvl_test.h | deps
 
 $(BUILD)/selftests/bench_exits: selftests/bench/exits.c
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -static -o $@ $<
+	$(CC) $(USER_CFLAGS) -static -pthread -o $@ $<
 
 runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) | deps
 	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS)

@@ -55,6 +55,14 @@ enum kvl_exit {
 	KVL_EXIT_EMULATE,	/* the instruction at rip needs the emulator (INS/OUTS) */
 };
 
+/* What the emulator reads of the vCPU besides its GPRs (see kvl_backend). */
+struct kvl_emu_regs {
+	u64 seg_base[6];	/* ES, CS, SS, DS, FS, GS: the x86 encoding order */
+	u64 cr0, cr3, cr4, efer;
+	bool cs_l, cs_db;
+	u8 cpl;
+};
+
 struct kvl_backend {
 	const char *name;
 	/* Does this CPU have the extension (and nested paging)?  Returns 0 or -errno. */
@@ -80,6 +88,11 @@ struct kvl_backend {
 
 	void (*get_sregs)(struct kvl_vcpu *vcpu, struct kvm_sregs *sregs);
 	int (*set_sregs)(struct kvl_vcpu *vcpu, const struct kvm_sregs *sregs);
+	/*
+	 * Optional, for the instruction emulator on every MMIO exit: just
+	 * the state it needs (get_sregs + get_cpl stand in without it).
+	 */
+	void (*get_emu_regs)(struct kvl_vcpu *vcpu, struct kvl_emu_regs *r);
 
 	/*
 	 * MSRs the backend keeps (EFER, the VMLOAD/VMCS-switched ones, PAT,
@@ -124,6 +137,14 @@ struct kvl_vm {
 
 	struct mutex lock;		/* vCPU creation, memslot updates */
 	struct kvl_memslot slots[KVL_USER_MEM_SLOTS];
+	/*
+	 * The used slots' ids ordered by base_gfn, for a binary search by
+	 * kvl_gfn_to_slot(); written under both lock and mmu_lock, so either
+	 * one is enough to read it.
+	 */
+	u16 slot_order[KVL_USER_MEM_SLOTS];
+	u16 nr_slots;
+	unsigned long slots_gen;	/* bumped by every memslot change */
 
 	/* Nested page tables: mmu_lock, and the notifier retry protocol. */
 	spinlock_t mmu_lock;

@@ -32,8 +32,23 @@
  */
 enum { EIO_NONE, EIO_MMIO_READ, EIO_PIO_IN, EIO_CONTINUE };
 
+/*
+ * Recent gfn -> host address lookups (0: no RAM there), valid while the
+ * VM's memslots are those of generation gen: the emulator asks for the
+ * same code, page-table and MMIO pages exit after exit.
+ */
+#define KVL_HVA_CACHE	8
+
+struct kvl_hva_cache {
+	u64 gfn;
+	unsigned long hva;
+	unsigned long gen;
+	bool readonly, valid;
+};
+
 struct kvl_emu_io {
 	struct kvl_vcpu *vcpu;
+	struct kvl_hva_cache hva_cache[KVL_HVA_CACHE];
 	struct kvl_emu e;
 	struct kvm_sregs sregs;
 	u8 pending;		/* EIO_*: what the last exit waits on */
@@ -76,23 +91,32 @@ void kvl_emu_vcpu_free(struct kvl_vcpu *vcpu)
 }
 
 /* Host address of @gpa when RAM backs it (writable RAM if @write), else 0. */
-static unsigned long kvl_gpa_to_hva(struct kvl_vm *vm, u64 gpa, bool write)
+static unsigned long kvl_gpa_to_hva(struct kvl_emu_io *eio, u64 gpa, bool write)
 {
+	struct kvl_vm *vm = eio->vcpu->vm;
+	u64 gfn = gpa >> PAGE_SHIFT;
+	struct kvl_hva_cache *c = &eio->hva_cache[gfn % KVL_HVA_CACHE];
 	struct kvl_memslot *slot;
-	unsigned long hva = 0;
 
-	mutex_lock(&vm->lock);
-	slot = kvl_gfn_to_slot(vm, gpa >> PAGE_SHIFT);
-	if (slot && !(write && (slot->flags & KVM_MEM_READONLY)))
-		hva = slot->userspace_addr + (gpa - (slot->base_gfn << PAGE_SHIFT));
-	mutex_unlock(&vm->lock);
-	return hva;
+	if (!c->valid || c->gfn != gfn || c->gen != READ_ONCE(vm->slots_gen)) {
+		mutex_lock(&vm->lock);
+		slot = kvl_gfn_to_slot(vm, gfn);
+		c->gfn = gfn;
+		c->gen = vm->slots_gen;
+		c->hva = slot ? slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT) : 0;
+		c->readonly = slot && (slot->flags & KVM_MEM_READONLY);
+		c->valid = true;
+		mutex_unlock(&vm->lock);
+	}
+	if (!c->hva || (write && c->readonly))
+		return 0;
+	return c->hva + (gpa & ~PAGE_MASK);
 }
 
 static int kvl_emu_read_pte(void *ctx, u64 gpa, unsigned int size, u64 *pte)
 {
 	struct kvl_emu_io *eio = ctx;
-	unsigned long hva = kvl_gpa_to_hva(eio->vcpu->vm, gpa, false);
+	unsigned long hva = kvl_gpa_to_hva(eio, gpa, false);
 
 	/* Page tables in MMIO space: KVM gives up on those too. */
 	if (!hva)
@@ -123,7 +147,7 @@ static int kvl_emu_access(struct kvl_emu *e, u64 la, void *buf, unsigned int len
 			      &gpa[i], &e->exc);
 		if (r)
 			return r;
-		hva[i] = kvl_gpa_to_hva(eio->vcpu->vm, gpa[i], write);
+		hva[i] = kvl_gpa_to_hva(eio, gpa[i], write);
 	}
 
 	if (hva[0] && (n == 1 || hva[1])) {
@@ -237,40 +261,64 @@ static const struct kvl_emu_ops kvl_emu_core_ops = {
 	.pio_out	= kvl_emu_pio_out,
 };
 
-static void kvl_emu_load(struct kvl_vcpu *vcpu, struct kvl_emu_io *eio)
+/* kvl_emu_regs.seg_base is indexed like kvl_emu.seg_base. */
+static_assert(KVL_SEG_ES == 0 && KVL_SEG_CS == 1 && KVL_SEG_SS == 2 &&
+	      KVL_SEG_DS == 3 && KVL_SEG_FS == 4 && KVL_SEG_GS == 5);
+static_assert(ARRAY_SIZE(((struct kvl_emu_regs *)0)->seg_base) == KVL_EMU_NR_SEGS);
+
+/* The emulator's registers from get_sregs, for a backend without get_emu_regs. */
+static void kvl_emu_regs_from_sregs(struct kvl_vcpu *vcpu, struct kvl_emu_regs *r)
 {
-	struct kvm_sregs *sr = &eio->sregs;
-	struct kvl_emu *e = &eio->e;
-	int i;
+	struct kvm_sregs *sr = &vcpu->eio->sregs;
 
 	kvl_ops->get_sregs(vcpu, sr);
+	r->seg_base[KVL_SEG_ES] = sr->es.base;
+	r->seg_base[KVL_SEG_CS] = sr->cs.base;
+	r->seg_base[KVL_SEG_SS] = sr->ss.base;
+	r->seg_base[KVL_SEG_DS] = sr->ds.base;
+	r->seg_base[KVL_SEG_FS] = sr->fs.base;
+	r->seg_base[KVL_SEG_GS] = sr->gs.base;
+	r->cr0 = sr->cr0;
+	r->cr3 = sr->cr3;
+	r->cr4 = sr->cr4;
+	r->efer = sr->efer;
+	r->cs_l = sr->cs.l;
+	r->cs_db = sr->cs.db;
+	r->cpl = (sr->cr0 & X86_CR0_PE) ? kvl_ops->get_cpl(vcpu) : 0;
+}
+
+static void kvl_emu_load(struct kvl_vcpu *vcpu, struct kvl_emu_io *eio)
+{
+	struct kvl_emu *e = &eio->e;
+	struct kvl_emu_regs r;
+	int i;
+
+	if (kvl_ops->get_emu_regs)
+		kvl_ops->get_emu_regs(vcpu, &r);
+	else
+		kvl_emu_regs_from_sregs(vcpu, &r);
 	for (i = 0; i < KVL_EMU_NR_GPRS; i++)
 		e->gpr[i] = kvl_gpr_map[i] < 0 ? vcpu->rsp : vcpu->regs[kvl_gpr_map[i]];
 	e->rip = vcpu->rip;
 	e->rflags = vcpu->rflags;
-	e->seg_base[KVL_SEG_ES] = sr->es.base;
-	e->seg_base[KVL_SEG_CS] = sr->cs.base;
-	e->seg_base[KVL_SEG_SS] = sr->ss.base;
-	e->seg_base[KVL_SEG_DS] = sr->ds.base;
-	e->seg_base[KVL_SEG_FS] = sr->fs.base;
-	e->seg_base[KVL_SEG_GS] = sr->gs.base;
-	e->pg.cr0 = sr->cr0;
-	e->pg.cr3 = sr->cr3;
-	e->pg.cr4 = sr->cr4;
-	e->pg.efer = sr->efer;
+	memcpy(e->seg_base, r.seg_base, sizeof(r.seg_base));
+	e->pg.cr0 = r.cr0;
+	e->pg.cr3 = r.cr3;
+	e->pg.cr4 = r.cr4;
+	e->pg.efer = r.efer;
 	e->pg.rflags = vcpu->rflags;
-	if (!(sr->cr0 & X86_CR0_PE)) {
+	if (!(r.cr0 & X86_CR0_PE)) {
 		e->mode = 2;
 		e->cpl = 0;
 	} else if (vcpu->rflags & X86_EFLAGS_VM) {
 		e->mode = 2;
 		e->cpl = 3;
 	} else {
-		if ((sr->efer & EFER_LMA) && sr->cs.l)
+		if ((r.efer & EFER_LMA) && r.cs_l)
 			e->mode = 8;
 		else
-			e->mode = sr->cs.db ? 4 : 2;
-		e->cpl = kvl_ops->get_cpl(vcpu);
+			e->mode = r.cs_db ? 4 : 2;
+		e->cpl = r.cpl;
 	}
 	e->ctx = eio;
 }

@@ -453,6 +453,25 @@ static u64 svm_get_cr4(struct kvl_vcpu *vcpu)
 	return to_svm(vcpu)->vmcb->save.cr4;
 }
 
+static void svm_get_emu_regs(struct kvl_vcpu *vcpu, struct kvl_emu_regs *r)
+{
+	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
+
+	r->seg_base[0] = s->es.base;
+	r->seg_base[1] = s->cs.base;
+	r->seg_base[2] = s->ss.base;
+	r->seg_base[3] = s->ds.base;
+	r->seg_base[4] = s->fs.base;
+	r->seg_base[5] = s->gs.base;
+	r->cr0 = s->cr0;
+	r->cr3 = s->cr3;
+	r->cr4 = s->cr4;
+	r->efer = s->efer & ~EFER_SVME;
+	r->cs_l = (s->cs.attrib >> 9) & 1;
+	r->cs_db = (s->cs.attrib >> 10) & 1;
+	r->cpl = s->cpl;
+}
+
 static int svm_get_cpl(struct kvl_vcpu *vcpu)
 {
 	return to_svm(vcpu)->vmcb->save.cpl;
@@ -912,6 +931,7 @@ const struct kvl_backend kvl_svm_backend = {
 	.set_msr	= svm_set_msr,
 	.get_cr4	= svm_get_cr4,
 	.get_cpl	= svm_get_cpl,
+	.get_emu_regs	= svm_get_emu_regs,
 	.get_interrupt_shadow = svm_get_interrupt_shadow,
 	.set_interrupt_shadow = svm_set_interrupt_shadow,
 	.get_dr67	= svm_get_dr67,

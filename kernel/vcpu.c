@@ -711,6 +711,9 @@ static int kvl_vcpu_run_ioctl(struct kvl_vcpu *vcpu)
 	struct kvm_sync_regs *s;
 	int r;
 
+	/* The common case: no registers through kvm_run, nothing to copy. */
+	if (!READ_ONCE(run->kvm_valid_regs) && !READ_ONCE(run->kvm_dirty_regs))
+		return kvl_vcpu_run(vcpu);
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;

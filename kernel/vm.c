@@ -67,17 +67,50 @@ long kvl_check_extension(struct kvl_vm *vm, long cap)
 	}
 }
 
+/* The slot holding @gfn, or NULL.  Under vm->lock or mmu_lock. */
 struct kvl_memslot *kvl_gfn_to_slot(struct kvl_vm *vm, u64 gfn)
 {
-	int i;
+	unsigned int lo = 0, hi = vm->nr_slots;
 
-	for (i = 0; i < KVL_USER_MEM_SLOTS; i++) {
-		struct kvl_memslot *s = &vm->slots[i];
+	/* Slots never overlap: the last one starting at or below gfn decides. */
+	while (lo < hi) {
+		unsigned int mid = (lo + hi) / 2;
+		struct kvl_memslot *s = &vm->slots[vm->slot_order[mid]];
 
-		if (s->used && gfn >= s->base_gfn && gfn - s->base_gfn < s->npages)
+		if (gfn < s->base_gfn) {
+			hi = mid;
+			continue;
+		}
+		if (gfn - s->base_gfn < s->npages)
 			return s;
+		lo = mid + 1;
 	}
 	return NULL;
+}
+
+/* Move slot @id to its place in slot_order (out of it if unused).  Under both locks. */
+static void kvl_slot_order_update(struct kvl_vm *vm, u16 id)
+{
+	const struct kvl_memslot *s = &vm->slots[id];
+	u16 *o = vm->slot_order;
+	unsigned int i, n = vm->nr_slots;
+
+	for (i = 0; i < n; i++) {
+		if (o[i] == id) {
+			memmove(&o[i], &o[i + 1], (n - i - 1) * sizeof(*o));
+			n--;
+			break;
+		}
+	}
+	if (s->used) {
+		for (i = n; i > 0 && vm->slots[o[i - 1]].base_gfn > s->base_gfn; i--)
+			o[i] = o[i - 1];
+		o[i] = id;
+		n++;
+	}
+	vm->nr_slots = n;
+	/* Lockless caches of slot lookups (mmio.c) check this. */
+	WRITE_ONCE(vm->slots_gen, vm->slots_gen + 1);
 }
 
 /* Zap every nested translation of host virtual [start, end). Under mmu_lock. */
@@ -336,6 +369,7 @@ static int kvl_set_memory_region(struct kvl_vm *vm,
 		kvl_kick_all(vm, KVL_REQ_TLB_FLUSH);
 	}
 	*slot = new;
+	kvl_slot_order_update(vm, id);
 	vm->mmu_seq++;
 	spin_unlock(&vm->mmu_lock);
 	kvfree(old_bitmap);
