@@ -817,6 +817,10 @@ static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 	case KVM_GET_DEBUGREGS:
 		r = kvl_vcpu_get_debugregs(vcpu, argp);
 		break;
+	case KVM_GET_TSC_KHZ:
+		/* The guest's TSC runs at the host's rate: no TSC scaling here. */
+		r = tsc_khz;
+		break;
 	case KVM_SET_DEBUGREGS:
 		r = kvl_vcpu_set_debugregs(vcpu, argp);
 		break;

@@ -37,7 +37,12 @@ cat > "$out/root/init" <<'EOS'
 n=$(/bin/busybox grep -c ^processor /proc/cpuinfo)
 echo "GUEST-INIT-OK-$((6 * 7)) kernel=$(/bin/busybox uname -r) cpus=$n"
 case "$(/bin/busybox cat /proc/cmdline)" in
-*kvl.reboot*) /bin/busybox reboot -f ;;
+*kvl.reboot*)
+	# The timer: the host stamps these two lines with its own clock.
+	echo "GUEST-SLEEP-START"
+	/bin/busybox sleep 3
+	echo "GUEST-SLEEP-END"
+	/bin/busybox reboot -f ;;
 *kvl.input*)
 	echo "GUEST-READY"
 	read -r line
@@ -52,11 +57,18 @@ chmod +x "$out/root/init"
 # In the emulated host: three boots on kvmlite, then Debian's kvm, each reported.
 cat > "$out/boot.sh" <<'EOS'
 up() { cut -d' ' -f1 /proc/uptime; }
+# Console lines GUEST-SLEEP-* get this host's uptime appended, as they arrive.
+stamp() {
+	while IFS= read -r l; do
+		case "$l" in GUEST-SLEEP-*) echo "$l HOST-UPTIME=$(up)" ;; *) echo "$l" ;; esac
+	done
+}
 boot() { # boot MODE CPUS: a run with stdin from /dev/null
 	t0=$(up)
-	timeout 240 kvmlite run --dev /dev/$dev --kernel /guest/vmlinuz --initrd /guest/initrd \
-		--mem 256M --cpus "$2" --append "console=ttyS0 quiet kvl.$1" < /dev/null
-	rc=$?
+	{ timeout 240 kvmlite run --dev /dev/$dev --kernel /guest/vmlinuz --initrd /guest/initrd \
+		--mem 256M --cpus "$2" --append "console=ttyS0 quiet kvl.$1" < /dev/null 2>&1
+	  echo $? > /tmp/rc; } | stamp
+	rc=$(cat /tmp/rc)
 	echo "RUNNER-$dev-$1-EXIT=$rc"
 	echo "RUNNER-$dev-$1-WALL=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
 }
@@ -115,6 +127,13 @@ for d in kvmlite kvm; do
 	grep -q "^RUNNER-$d-reboot-EXIT=0$" "$f-reboot.txt"; result reboot-exit0 $? $d
 	grep -q '^GUEST-INIT-OK-42 .* cpus=2$' "$f-reboot.txt"; result reboot-smp2-init-marker $? $d
 	grep -q '^kvmlite: guest reset the machine (i8042): reboot$' "$f-reboot.txt"; result reboot-via-i8042 $? $d
+	# The SMP guest's "sleep 3" against the emulated host's clock: within 10%.
+	awk '/^GUEST-SLEEP-START HOST-UPTIME=/ { sub(/.*=/, ""); a = $0 }
+	     /^GUEST-SLEEP-END HOST-UPTIME=/ { sub(/.*=/, ""); b = $0 }
+	     END { if (a == "" || b == "") exit 1
+		   printf "guest sleep 3 took %.2f s of host time\n", b - a > "/dev/stderr"
+		   exit !(b - a >= 2.7 && b - a <= 3.3) }' "$f-reboot.txt"
+	result reboot-smp2-sleep3-within-10pct $? $d
 	grep -q "^RUNNER-$d-input-EXIT=0$" "$f-input.txt"; result input-exit0 $? $d
 	grep -q '^GUEST-GOT-\[hello from the host\]$' "$f-input.txt"; result input-line-received $? $d
 done
