@@ -1019,6 +1019,8 @@ static int vmx_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
 			vmx->sysenter_eip = data;
 		break;
 	case MSR_SYSCALL_MASK:
+		if (data >> 32)		/* reserved: WRMSR would fault */
+			return 1;
 		vmx->sfmask = data;
 		break;
 	case MSR_IA32_SYSENTER_CS:
@@ -1244,11 +1246,12 @@ static void vmx_switch_msrs_in(struct vmx_vcpu *vmx, struct vmx_host_msrs *h)
 	rdmsrl(MSR_CSTAR, h->cstar);
 	rdmsrl(MSR_SYSCALL_MASK, h->sfmask);
 	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-	wrmsrl(MSR_STAR, vmx->star);
-	wrmsrl(MSR_LSTAR, vmx->lstar);
-	wrmsrl(MSR_CSTAR, vmx->cstar);
-	wrmsrl(MSR_SYSCALL_MASK, vmx->sfmask);
-	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	/* vmx_set_msr() checked them; _safe all the same, it is the host's CPU. */
+	wrmsrl_safe(MSR_STAR, vmx->star);
+	wrmsrl_safe(MSR_LSTAR, vmx->lstar);
+	wrmsrl_safe(MSR_CSTAR, vmx->cstar);
+	wrmsrl_safe(MSR_SYSCALL_MASK, vmx->sfmask);
+	wrmsrl_safe(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 }
 
 static void vmx_switch_msrs_out(struct vmx_vcpu *vmx, const struct vmx_host_msrs *h)
