@@ -117,7 +117,7 @@ demo: all
 	@$(TOP)/scripts/demo
 
 bench: all
-	@$(TOP)/scripts/bench
+	@$(TOP)/scripts/bench $(if $(CPU),--cpu $(CPU))
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
