@@ -8,6 +8,7 @@
 #                     + a Linux guest booted by the runner (check-runner)
 #                     + the kernel's own KVM selftests (check-compat)
 #   make check-compat the kernel's own KVM selftests on kvmlite and on kvm-amd
+#                     (CPU=intel: a shorter list on kvmlite and kvm-intel, Bochs)
 #   make demo         boot the AMD emulated host and run a guest through the runner
 #   make bench        exit round trips, kvmlite beside kvm-amd, under -icount
 #   make KDIR=...     build the module against other kernel headers
@@ -111,7 +112,7 @@ compat: deps
 	@$(TOP)/selftests/compat/build.sh
 
 check-compat: all compat
-	@$(TOP)/scripts/compat
+	@$(TOP)/scripts/compat $(if $(CPU),--cpu $(CPU))
 
 demo: all
 	@$(TOP)/scripts/demo
