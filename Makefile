@@ -32,6 +32,8 @@ SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno
 
 SELFTESTS := dev_test guest_io_test cpuid_test msr_test vcpu_state_test dirtylog_test lifecycle_test lapic_test irqchip_test eventfd_test mmio_test
 HOST_TESTS := devices/serial_test runner/bzimage_test runner/e820_test runner/escape_test kernel/emulate_test
+# qcow2 (devices/qcow2.c, zlib)
+HOST_TESTS += devices/qcow2_test
 RUNNER_SRCS := $(wildcard runner/*.c) $(filter-out %_test.c,$(wildcard devices/*.c))
 RUNNER_HDRS := $(wildcard runner/*.h devices/*.h) uapi/linux/kvmlite.h
 PAYLOADS := hello
@@ -72,7 +74,7 @@ $(BUILD)/selftests/bench_exits: selftests/bench/exits.c
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
 runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) | deps
-	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS)
+	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS) -lz
 
 $(BUILD)/payloads/%.bin: runner/payloads/%.S
 	@mkdir -p $(@D)
@@ -85,11 +87,15 @@ tested_src = $(patsubst %_test,%.c,$(1))
 .SECONDEXPANSION:
 $(BUILD)/host/%: selftests/%.c $$(call tested_src,$$*) | deps
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(patsubst selftests/%_test.c,%.c,$<)
+	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(patsubst selftests/%_test.c,%.c,$<) $(HOST_LIBS)
 
 # kernel/ pure code (the instruction emulator) built for the host: a type shim.
 $(BUILD)/host/kernel/emulate_test: USER_CFLAGS += -I$(TOP)/selftests/kernel/include
 $(BUILD)/host/kernel/emulate_test: kernel/emulate.c kernel/emulate.h
+
+# qcow2 goes through the disk interface.
+$(BUILD)/host/devices/qcow2_test: HOST_LIBS = devices/disk.c -lz
+$(BUILD)/host/devices/qcow2_test: devices/disk.c devices/disk.h
 
 check-host: $(addprefix $(BUILD)/host/,$(HOST_TESTS))
 	@$(TOP)/scripts/check host
