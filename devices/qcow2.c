@@ -491,7 +491,6 @@ static int ensure_rb(struct qcow2 *q, uint64_t c)
 static int alloc_clusters(struct qcow2 *q, uint64_t n, uint64_t *off)
 {
 	uint64_t c = q->free_hint, i, rc, limit = (1ull << 56) / q->cs;
-	bool first = true;
 	int r = 0;
 
 	if (++q->alloc_depth > 3) {
@@ -508,13 +507,13 @@ again:
 		if (r)
 			goto out;
 		if (rc) {
-			if (first && i == 0)
+			/* Only a used cluster right at the hint moves it. */
+			if (i == 0 && c == q->free_hint)
 				q->free_hint = c + 1;
 			c += i + 1;
 			goto again;
 		}
 	}
-	first = false;
 	for (i = 0; i < n; i++) {
 		r = ensure_rb(q, c + i);
 		if (r < 0)
