@@ -33,7 +33,7 @@ SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno
 SELFTESTS := dev_test guest_io_test cpuid_test msr_test vcpu_state_test dirtylog_test lifecycle_test lapic_test irqchip_test eventfd_test mmio_test
 HOST_TESTS := devices/serial_test runner/bzimage_test runner/e820_test runner/escape_test kernel/emulate_test
 # qcow2 (devices/qcow2.c, zlib)
-HOST_TESTS += devices/qcow2_test
+HOST_TESTS += devices/qcow2_test runner/pvh_test
 RUNNER_SRCS := $(wildcard runner/*.c) $(filter-out %_test.c,$(wildcard devices/*.c))
 RUNNER_HDRS := $(wildcard runner/*.h devices/*.h) uapi/linux/kvmlite.h
 PAYLOADS := hello
@@ -96,6 +96,7 @@ $(BUILD)/host/kernel/emulate_test: kernel/emulate.c kernel/emulate.h
 # qcow2 goes through the disk interface.
 $(BUILD)/host/devices/qcow2_test: HOST_LIBS = devices/disk.c -lz
 $(BUILD)/host/devices/qcow2_test: devices/disk.c devices/disk.h
+$(BUILD)/host/runner/pvh_test: HOST_LIBS = -lelf -lz
 
 # libFuzzer targets: fuzz/NAME_fuzz.c -> build/fuzz/NAME (clang, ASan + UBSan).
 # scripts/check host builds them all and runs each for FUZZ_TIME seconds
@@ -113,6 +114,8 @@ FUZZ_SRCS_qcow2 := devices/qcow2.c devices/disk.c
 FUZZ_LIBS_qcow2 := -lz
 FUZZ_DEFS_qcow2 := -DQCOW2_NO_BACKING
 FUZZ_SRCS_bzimage := runner/bzimage.c
+FUZZ_SRCS_pvh := runner/pvh.c
+FUZZ_LIBS_pvh := -lelf -lz
 
 .PHONY: fuzz print-fuzz-targets
 fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))

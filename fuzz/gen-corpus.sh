@@ -73,4 +73,41 @@ seeds = {
 for name, data in seeds.items():
     open(f'{d}/{name}', 'wb').write(data)
 PY
-ls -l "$q" "$b" >&2
+# ---- pvh: a synthetic ELF64 executable with the Xen PHYS32_ENTRY note ------
+e=$out/pvh
+rm -rf "$e"
+mkdir -p "$e"
+python3 - "$e" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def elf(loads, entry, descsz=8, machine=62):
+    phnum = len(loads) + 1
+    note_off = 64 + 56 * phnum
+    note = struct.pack('<III', 4, descsz, 18) + b'Xen\0' + struct.pack('<Q', entry)[:descsz]
+    note += b'\0' * (-len(note) % 4)
+    data_off = (note_off + len(note) + 15) & ~15
+    out = bytearray(data_off + sum(f for _, f, _ in loads))
+    out[0:16] = b'\x7fELF' + bytes([2, 1, 1]) + bytes(9)
+    struct.pack_into('<HHIQQQIHHHHHH', out, 16, 2, machine, 1, 0xffffffff81000000, 64, 0,
+                     0, 64, 56, phnum, 0, 0, 0)
+    off = data_off
+    for i, (paddr, filesz, memsz) in enumerate(loads):
+        struct.pack_into('<IIQQQQQQ', out, 64 + 56 * i, 1, 7, off, paddr, paddr, filesz,
+                         memsz, 0x1000)
+        out[off:off + filesz] = bytes((i * 17 + k) & 0xff for k in range(filesz))
+        off += filesz
+    struct.pack_into('<IIQQQQQQ', out, 64 + 56 * len(loads), 4, 4, note_off, 0, 0,
+                     len(note), len(note), 4)
+    out[note_off:note_off + len(note)] = note
+    return bytes(out)
+seeds = {
+    'one-load': elf([(0x1000000, 256, 4096)], 0x1000010),
+    'two-loads': elf([(0x1000000, 128, 128), (0x2000000, 64, 8192)], 0x2000020),
+    'desc32': elf([(0x1000000, 64, 64)], 0x1000000, descsz=4),
+    'no-entry-in-load': elf([(0x1000000, 64, 64)], 0x3000000),
+    'i386': elf([(0x100000, 64, 64)], 0x100000, machine=3),
+}
+for name, data in seeds.items():
+    open(f'{d}/{name}', 'wb').write(data)
+PY
+ls -l "$q" "$b" "$e" >&2
