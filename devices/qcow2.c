@@ -17,8 +17,11 @@
  *   3. a moved refcount table is written and synced before the header
  *      points to it.
  * Not supported (refused at open with a message): encryption, external
- * data files, extended L2 entries, zstd compression, writes to images
- * with internal snapshots, dirty or corrupt images opened for writing.
+ * data files, extended L2 entries, zstd compression, dirty or corrupt
+ * images opened for writing.  Internal snapshots are left as they are:
+ * tables and clusters they share (refcount > 1, no COPIED flag) are
+ * copied on write, and the copy's refcounts stay right because a shared
+ * L2 table's clusters are already counted once per table that reaches them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1196,8 +1199,12 @@ int disk_qcow2_init(struct disk *d, char *err, size_t errlen)
 	nsnap = be32(h + 60);
 	if (nsnap > QCOW2_MAX_SNAPSHOTS)
 		FAIL("%u snapshots: too many", nsnap);
-	if (nsnap && q->writable)
-		FAIL("images with internal snapshots can only be opened read-only");
+	if (nsnap) {
+		uint64_t so = be64(h + 64);
+
+		if (!so || so & (q->cs - 1) || so >= q->file_end)
+			FAIL("snapshot table offset 0x%llx invalid", (unsigned long long)so);
+	}
 	if (q->disk_size > (uint64_t)INT64_MAX)
 		FAIL("virtual size too large");
 

@@ -394,6 +394,39 @@ TEST_F(img, backing_chain)
 	free(want);
 }
 
+/* Internal snapshots stay intact while the active image is written. */
+TEST_F(img, writes_beside_internal_snapshots)
+{
+	size_t len = 4 * MB;
+	uint8_t *want = malloc(len), *snap;
+	char raw[300];
+	size_t n;
+
+	pattern(want, len, 9);
+	snprintf(self->path, sizeof(self->path), "%s/src.raw", self->dir);
+	ASSERT_EQ(0, store(self->path, want, len));
+	snprintf(self->path, sizeof(self->path), "%s/s.qcow2", self->dir);
+	/* Some clusters compressed, then two snapshots around more writes. */
+	ASSERT_EQ(0, sh("cd '%s' && qemu-img convert -c -f raw -O qcow2 -o cluster_size=4096 src.raw "
+			"s.qcow2 && qemu-img snapshot -c s1 s.qcow2 && qemu-io -c 'write -P 0x3c 1M 64k' "
+			"s.qcow2 >/dev/null && qemu-img snapshot -c s2 s.qcow2 && "
+			"qemu-img convert -O raw -l snapshot.name=s1 s.qcow2 s1.raw", self->dir));
+	memset(want + MB, 0x3c, 65536);
+	random_writes(_metadata, self->dir, self->path, want, len, 200);
+	/* s1 reads as it did before. */
+	snprintf(raw, sizeof(raw), "%s/s1.raw", self->dir);
+	snap = load(raw, &n);
+	ASSERT_NE(NULL, snap);
+	ASSERT_EQ(0, sh("cd '%s' && qemu-img convert -O raw -l snapshot.name=s1 s.qcow2 s1-after.raw && "
+			"cmp -s s1.raw s1-after.raw", self->dir));
+	/* And reverting to it with qemu-img gives it back. */
+	ASSERT_EQ(0, sh("cd '%s' && qemu-img snapshot -a s1 s.qcow2 && qemu-img check -q s.qcow2",
+			self->dir));
+	EXPECT_EQ(0, same_through_qemu(self->dir, self->path, snap, n));
+	free(snap);
+	free(want);
+}
+
 TEST_F(img, backing_loops_and_depth)
 {
 	int i;
@@ -521,7 +554,7 @@ static const struct mutation hostile[] = {
 	{ "rt clusters huge", 56, 4, 0xffffffff, "refcount table" },
 	{ "rt clusters beyond file", 56, 4, 100, "refcount table" },
 	{ "snapshots many", 60, 4, 0x7fffffff, "snapshots" },
-	{ "snapshots rw", 60, 4, 1, "snapshots" },
+	{ "snapshot table at 0", 60, 4, 1, "snapshot table" },
 	{ "unknown incompat", 72, 8, 1ull << 40, "unknown incompatible" },
 	{ "dirty rw", 72, 8, 1, "dirty" },
 	{ "corrupt rw", 72, 8, 2, "corrupt" },
