@@ -112,7 +112,7 @@ FUZZ_CFLAGS := -O1 -g -Wall -Wextra -Werror -std=gnu11 -fsanitize=fuzzer,address
 	-fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_SRCS_qcow2 := devices/qcow2.c devices/disk.c
 FUZZ_LIBS_qcow2 := -lz
-FUZZ_DEFS_qcow2 := -DQCOW2_NO_BACKING
+FUZZ_DEFS_qcow2 := -DQCOW2_FUZZ_BACKING
 FUZZ_SRCS_bzimage := runner/bzimage.c
 FUZZ_SRCS_pvh := runner/pvh.c
 FUZZ_LIBS_pvh := -lelf -lz

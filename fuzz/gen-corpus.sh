@@ -34,6 +34,9 @@ mk v3-lazy cluster_size=512,lazy_refcounts=on "write -P 0x77 0 512"
 qemu-img create -q -f raw "$tmp/base.raw" 64K
 qemu-img create -q -f qcow2 -o cluster_size=512 -b base.raw -F raw "$tmp/over.qcow2" 64K
 cp "$tmp/over.qcow2" "$q/v3-backing"
+qemu-img create -q -f qcow2 -o cluster_size=512 "$tmp/base.qcow2" 64K
+qemu-img create -q -f qcow2 -o cluster_size=512 -b base.qcow2 -F qcow2 "$tmp/over2.qcow2" 64K
+cp "$tmp/over2.qcow2" "$q/v3-backing-qcow2"
 head -c 65536 /dev/zero | tr '\0' 'k' > "$tmp/k.raw"
 qemu-img convert -q -c -f raw -O qcow2 -o cluster_size=512 "$tmp/k.raw" "$q/v3-compressed"
 

@@ -3,8 +3,10 @@
  * libFuzzer target: the qcow2 metadata parser and its I/O paths.  The input
  * is the image file (held in a memfd); it is opened read-write through
  * devices/disk.h, then read and written at offsets taken from the image's
- * first bytes, flushed and closed.  Backing files are disabled in this
- * build (QCOW2_NO_BACKING): an input must not reach files of the host.
+ * first bytes, flushed and closed.  In this build (QCOW2_FUZZ_BACKING)
+ * any backing file name means the image itself: an input never reaches
+ * files of the host, yet a raw backing file is read and a qcow2 one is a
+ * loop to refuse.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
