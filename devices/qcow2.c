@@ -894,7 +894,12 @@ static int write_guest(struct qcow2 *q, uint64_t g, const uint8_t *src, size_t l
 		data = q->cow;
 	}
 	if (t == C_ZERO && host && (e & OFLAG_COPIED)) {
-		new = host;	/* preallocated zero cluster: ours to fill */
+		/* A preallocated zero cluster: ours to fill. */
+		if (host >= q->file_end) {
+			r = -EIO;
+			goto out;
+		}
+		new = host;
 	} else {
 		r = alloc_clusters(q, 1, &new);
 		if (r)

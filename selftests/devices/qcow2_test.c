@@ -657,6 +657,20 @@ TEST_F(img, hostile_l2_entries_fail_io)
 		EXPECT_EQ(1, buf[0]);
 		disk_close(d);
 	}
+	/* A preallocated zero cluster far past the end: reads zeros, writes fail. */
+	{
+		struct disk *d;
+
+		put64(b + 4 * HC, 0x8000010000000001ull);
+		ASSERT_EQ(0, store(self->path, b, len));
+		d = disk_open(self->path, DISK_FMT_AUTO, false, self->err, sizeof(self->err));
+		ASSERT_NE(NULL, d) TH_LOG("%s", self->err);
+		memset(buf, 1, sizeof(buf));
+		EXPECT_EQ(0, dread(d, 0, buf, 512));
+		EXPECT_EQ(0, buf[0]);
+		EXPECT_EQ(-EIO, dwrite(d, 0, buf, 512));
+		disk_close(d);
+	}
 	/* L2 table and refcount block in one cluster. */
 	free(b);
 	b = minimal(&len);
