@@ -39,10 +39,11 @@ n=$(/bin/busybox grep -c ^processor /proc/cpuinfo)
 echo "GUEST-INIT-OK-$((6 * 7)) kernel=$(/bin/busybox uname -r) cpus=$n"
 case "$(/bin/busybox cat /proc/cmdline)" in
 *kvl.reboot*)
-	# The timer: the host stamps these two lines with its own clock.
-	echo "GUEST-SLEEP-START"
-	/bin/busybox sleep 3
-	echo "GUEST-SLEEP-END"
+	# The timer: each line carries the guest's uptime, and the host
+	# stamps it with its own as it arrives.
+	read -r g rest < /proc/uptime; echo "GUEST-SLEEP-START GUEST-UPTIME=$g"
+	/bin/busybox sleep 5
+	read -r g rest < /proc/uptime; echo "GUEST-SLEEP-END GUEST-UPTIME=$g"
 	/bin/busybox reboot -f ;;
 *kvl.input*)
 	echo "GUEST-READY"
@@ -131,13 +132,18 @@ for d in kvmlite kvm; do
 	grep -q "^RUNNER-$d-reboot-EXIT=0$" "$f-reboot.txt"; result reboot-exit0 $? $d
 	grep -q '^GUEST-INIT-OK-42 .* cpus=2$' "$f-reboot.txt"; result reboot-smp2-init-marker $? $d
 	grep -q '^kvmlite: guest reset the machine (i8042): reboot$' "$f-reboot.txt"; result reboot-via-i8042 $? $d
-	# The SMP guest's "sleep 3" against the emulated host's clock: within 10%.
-	awk '/^GUEST-SLEEP-START HOST-UPTIME=/ { sub(/.*=/, ""); a = $0 }
-	     /^GUEST-SLEEP-END HOST-UPTIME=/ { sub(/.*=/, ""); b = $0 }
-	     END { if (a == "" || b == "") exit 1
-		   printf "guest sleep 3 took %.2f s of host time\n", b - a > "/dev/stderr"
-		   exit !(b - a >= 2.7 && b - a <= 3.3) }' "$f-reboot.txt"
-	result reboot-smp2-sleep3-within-10pct $? $d
+	# The SMP guest's clock against the emulated host's over a "sleep 5":
+	# the two spans agree within 10% (the guest's time runs at the host's
+	# rate), the sleep is not short, and not more than 50% late (a wake-up
+	# delayed by a busy machine is in both spans; see testing.rst).
+	awk '/^GUEST-SLEEP-(START|END) GUEST-UPTIME=/ {
+		split($2, g, "="); split($3, h, "=")
+		if ($1 == "GUEST-SLEEP-START") { g0 = g[2]; h0 = h[2] } else { g1 = g[2]; h1 = h[2] } }
+	     END { if (g0 == "" || g1 == "" || h0 == "" || h1 == "") exit 1
+		   gd = g1 - g0; hd = h1 - h0
+		   printf "guest sleep 5: %.2f s by the guest clock, %.2f s by the host\n", gd, hd > "/dev/stderr"
+		   exit !(gd >= 4.98 && hd <= 7.5 && gd >= 0.9 * hd && gd <= 1.1 * hd) }' "$f-reboot.txt"
+	result reboot-smp2-guest-clock-within-10pct $? $d
 	grep -q "^RUNNER-$d-pvh-EXIT=0$" "$f-pvh.txt"; result pvh-exit0 $? $d
 	grep -q '^GUEST-INIT-OK-42 .* cpus=2$' "$f-pvh.txt"; result pvh-smp2-init-marker $? $d
 	grep -q '^kvmlite: guest powered off (ACPI S5)$' "$f-pvh.txt"; result pvh-poweroff-via-acpi $? $d
