@@ -58,9 +58,12 @@ static vm_fault_t kvl_run_fault(struct vm_fault *vmf)
 	struct kvl_vcpu *vcpu = vmf->vma->vm_file->private_data;
 	struct page *page;
 
-	if (vmf->pgoff >= KVL_RUN_PAGES)
+	if (vmf->pgoff < KVL_RUN_PAGES)
+		page = virt_to_page((char *)vcpu->run + vmf->pgoff * PAGE_SIZE);
+	else
+		page = kvl_dirty_ring_page(vcpu, vmf->pgoff);
+	if (!page)
 		return VM_FAULT_SIGBUS;
-	page = virt_to_page((char *)vcpu->run + vmf->pgoff * PAGE_SIZE);
 	get_page(page);
 	vmf->page = page;
 	return 0;
@@ -72,6 +75,8 @@ static const struct vm_operations_struct kvl_run_vm_ops = {
 
 static int kvl_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
+	if (kvl_dirty_ring_mmap_check(filp->private_data, vma))
+		return -EINVAL;
 	vma->vm_ops = &kvl_run_vm_ops;
 	return 0;
 }
@@ -285,6 +290,11 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 		if (signal_pending(current)) {
 			run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
+		}
+		/* Not into the guest while userspace owes the dirty ring a reset. */
+		if (kvl_dirty_ring_soft_full(vcpu)) {
+			run->exit_reason = KVM_EXIT_DIRTY_RING_FULL;
+			return 0;
 		}
 		cond_resched();
 		if (test_and_clear_bit(KVL_REQ_CLOCK_UPDATE, &vcpu->requests))
@@ -858,6 +868,7 @@ void kvl_vcpu_free(struct kvl_vcpu *vcpu)
 	kvl_vcpu_fpu_destroy(vcpu);
 	kvl_emu_vcpu_free(vcpu);
 	kvfree(vcpu->cpuid);
+	kvl_dirty_ring_free(vcpu);
 	free_pages((unsigned long)vcpu->run, get_order(KVL_RUN_PAGES * PAGE_SIZE));
 	kfree(vcpu);
 }
@@ -921,6 +932,9 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 			goto err_unlock;
 		}
 	}
+	r = kvl_dirty_ring_alloc(vcpu);
+	if (r)
+		goto err_unlock;
 	refcount_inc(&vm->refs);
 	snprintf(name, sizeof(name), "kvm-vcpu:%lu", id);
 	r = anon_inode_getfd(name, &kvl_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
@@ -936,6 +950,7 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 
 err_unlock:
 	mutex_unlock(&vm->lock);
+	kvl_dirty_ring_free(vcpu);
 	kvl_apic_destroy(vcpu);
 err_backend:
 	kvl_ops->vcpu_destroy(vcpu);
