@@ -375,7 +375,6 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	sigset_t saved;
 	int r;
 
 	if (vcpu->pio_pending)
@@ -387,9 +386,14 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 	if (kvl_immediate_exit(run))
 		return -EINTR;
 
-	/* KVM_SET_SIGNAL_MASK: the mask the thread has while the guest runs. */
+	/*
+	 * KVM_SET_SIGNAL_MASK: the mask the thread has while the guest runs.
+	 * The caller's mask waits in real_blocked, as in KVM: a signal it
+	 * blocks, with no handler, is then not fatal to the whole process
+	 * when it arrives during KVM_RUN (complete_signal() checks there).
+	 */
 	if (vcpu->sigmask_set)
-		sigprocmask(SIG_SETMASK, &vcpu->sigmask, &saved);
+		sigprocmask(SIG_SETMASK, &vcpu->sigmask, &current->real_blocked);
 	/*
 	 * As KVM: a vCPU that never got INIT/SIPI waits for them here, takes
 	 * them and returns -EAGAIN; the next KVM_RUN runs it.
@@ -409,8 +413,10 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 	r = kvl_vcpu_run_loop(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->gfpu, false);
 out_sigmask:
-	if (vcpu->sigmask_set)
-		sigprocmask(SIG_SETMASK, &saved, NULL);
+	if (vcpu->sigmask_set) {
+		sigprocmask(SIG_SETMASK, &current->real_blocked, NULL);
+		sigemptyset(&current->real_blocked);
+	}
 	return r;
 }
 
