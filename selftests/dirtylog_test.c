@@ -133,7 +133,7 @@ TEST_F(vm, errors)
  * writes the value to (op 0) or reads (op 1) the first dword of each page,
  * then exits with OUT to port 0x40.  Mode 2 loops for ever writing an
  * incrementing pass number to every page, publishes it in the mailbox and
- * exits after each pass.
+ * exits after each pass; mode 3 does the same without exits.
  */
 #define PM_MEM		0x20000
 #define PM_CODE		0x1000
@@ -153,7 +153,7 @@ asm(".pushsection .rodata\n"
     "	mov 0x2008, %eax\n"
     "	mov 0x200c, %ebx\n"
     "	cmp $2, %ebx\n"
-    "	je 6f\n"
+    "	jae 6f\n"
     "	test %ecx, %ecx\n"
     "	jz 3f\n"
     "2:	test %ebx, %ebx\n"
@@ -175,6 +175,8 @@ asm(".pushsection .rodata\n"
     "	dec %ecx\n"
     "	jnz 7b\n"
     "	mov %eax, 0x2010\n"
+    "	cmpl $3, 0x200c\n"
+    "	je 6b\n"
     "	out %al, $0x40\n"
     "	jmp 6b\n"
     "pm_guest_end:\n"
@@ -902,6 +904,84 @@ TEST_F(concurrent, harvest_while_writing)
 					       r, i, val[r - 1][i], val[r][i]);
 		}
 	}
+}
+
+/*
+ * How harvesting VMMs stop a vCPU thread: a signal it blocks outside
+ * KVM_RUN (and has no handler for) but KVM_SET_SIGNAL_MASK lets through in
+ * it.  KVM_RUN returns EINTR and the signal stays pending for sigwait; it
+ * must not kill the process (it did on kvmlite when it hit the guest).
+ */
+struct kick {
+	struct dvm *d;
+	atomic_int done;
+	int err;
+};
+
+static void *kick_vcpu_thread(void *arg)
+{
+	struct kick *k = arg;
+	struct kvm_signal_mask *sm = calloc(1, sizeof(*sm) + sizeof(sigset_t));
+	sigset_t usr1, cur;
+	int sig = 0, i;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, &cur);
+	sigdelset(&cur, SIGUSR1);
+	sm->len = 8;
+	memcpy(sm->sigset, &cur, 8);
+	if (ioctl(k->d->v.vcpu, KVM_SET_SIGNAL_MASK, sm))
+		k->err = errno;
+	for (i = 0; !k->err && i < 3; i++) {
+		while (ioctl(k->d->v.vcpu, KVM_RUN, 0) == 0) {
+			if (k->d->v.run->exit_reason != KVM_EXIT_IO) {
+				k->err = 1000 + k->d->v.run->exit_reason;
+				break;
+			}
+		}
+		if (!k->err && errno != EINTR)
+			k->err = errno;
+		if (!k->err && (sigwait(&usr1, &sig) || sig != SIGUSR1))
+			k->err = 2000;
+		atomic_fetch_add(&k->done, 1);
+	}
+	free(sm);
+	return NULL;
+}
+
+TEST(kick_with_blocked_signal)
+{
+	struct dvm d;
+	struct kick k = { .d = &d };
+	const char *what;
+	sigset_t usr1;
+	pthread_t t;
+	int i;
+
+	ASSERT_EQ(0, dvm_create(&d, 0, 0, 4, &what))
+		TH_LOG("%s: %s", what, strerror(errno));
+	dvm_mbox(&d)->gpa = DLOG_GPA;
+	dvm_mbox(&d)->count = 4;
+	dvm_mbox(&d)->op = 3;
+	/* The signal is blocked in this thread too: only the vCPU thread takes it. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+	ASSERT_EQ(0, pthread_create(&t, NULL, kick_vcpu_thread, &k));
+	for (i = 0; i < 3; i++) {
+		/* Let the guest run a while, then kick. */
+		while (__atomic_load_n(&dvm_mbox(&d)->pass, __ATOMIC_ACQUIRE) < 10u * (i + 1) &&
+		       !k.err)
+			sched_yield();
+		pthread_kill(t, SIGUSR1);
+		while (atomic_load(&k.done) == i && !k.err)
+			sched_yield();
+	}
+	pthread_join(t, NULL);
+	EXPECT_EQ(0, k.err);
+	EXPECT_EQ(3, atomic_load(&k.done));
+	dvm_destroy(&d);
 }
 
 KVL_TEST_MAIN
