@@ -152,6 +152,8 @@ static u32 kvl_dirty_ring_reset(struct kvl_vm *vm, struct kvl_dirty_ring *ring, 
 	u64 cur_offset = 0;
 	unsigned long mask = 0;
 
+	if (!ring)
+		return 0;
 	while (ring->reset_index != READ_ONCE(ring->dirty_index)) {
 		struct kvm_dirty_gfn *e = &ring->gfns[ring->reset_index & (ring->size - 1)];
 		u32 slot;
@@ -163,7 +165,8 @@ static u32 kvl_dirty_ring_reset(struct kvl_vm *vm, struct kvl_dirty_ring *ring, 
 		slot = READ_ONCE(e->slot);
 		offset = READ_ONCE(e->offset);
 		WRITE_ONCE(e->flags, 0);
-		ring->reset_index++;
+		/* The entry is free for the vCPU once reset_index passes it. */
+		smp_store_release(&ring->reset_index, ring->reset_index + 1);
 		count++;
 
 		/* Neighbouring pages of one slot are protected in one go. */
