@@ -70,6 +70,11 @@ struct kvl_backend {
 	/* Drop the nested translation of guest-physical [start, end). */
 	void (*zap_gpa)(struct kvl_vm *vm, u64 start, u64 end);
 	int (*map_gpa)(struct kvl_vm *vm, u64 gpa, unsigned long pfn, bool writable);
+	/*
+	 * Optional: map the 2 MiB-aligned range holding @gpa with one 2 MiB
+	 * page (@pfn its first frame); -EEXIST where 4 KiB mappings are.
+	 */
+	int (*map_gpa_2m)(struct kvl_vm *vm, u64 gpa, unsigned long pfn, bool writable);
 
 	int (*vcpu_create)(struct kvl_vcpu *vcpu);
 	void (*vcpu_destroy)(struct kvl_vcpu *vcpu);

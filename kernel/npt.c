@@ -7,6 +7,13 @@
  * level.  Tables are only ever added while the VM lives; zapping clears
  * leaves and keeps the tables, which go at VM destruction.  Callers hold
  * the VM's mmu_lock, hence GFP_ATOMIC.
+ *
+ * A 2 MiB leaf (PS in a level-2 entry) maps a range whose host backing is
+ * one 2 MiB page; it goes in where the level-2 entry is empty or points to
+ * a 4 KiB table with nothing mapped (that table is handed back, for the
+ * caller to free once no CPU can walk it), and a 4 KiB mapping inside a
+ * 2 MiB leaf replaces the leaf with a table.  Zapping any part of a 2 MiB
+ * leaf drops all of it.
  */
 #include <linux/gfp.h>
 #include <linux/io.h>
@@ -18,6 +25,7 @@
 #define NPT_US		BIT_ULL(2)
 #define NPT_A		BIT_ULL(5)
 #define NPT_D		BIT_ULL(6)
+#define NPT_PS		BIT_ULL(7)
 #define NPT_ADDR	GENMASK_ULL(51, 12)
 #define NPT_TABLE	(NPT_P | NPT_RW | NPT_US | NPT_A)
 #define NPT_LEVELS	4
@@ -47,7 +55,7 @@ static void npt_free_level(u64 *table, int level)
 
 	if (level > 1) {
 		for (i = 0; i < 512; i++)
-			if (table[i] & NPT_P)
+			if ((table[i] & NPT_P) && !(table[i] & NPT_PS))
 				npt_free_level(npt_table(table[i]), level - 1);
 	}
 	free_page((unsigned long)table);
@@ -60,16 +68,38 @@ void kvl_npt_destroy(struct kvl_npt *npt)
 	npt->root = NULL;
 }
 
-int kvl_npt_map(struct kvl_npt *npt, u64 gpa, unsigned long pfn, bool writable)
+static bool npt_table_empty(const u64 *table)
 {
+	int i;
+
+	for (i = 0; i < 512; i++)
+		if (table[i] & NPT_P)
+			return false;
+	return true;
+}
+
+/*
+ * Map @gpa to @pfn: a 4 KiB page (@leaf_level 1) or the 2 MiB page that
+ * holds @gpa (@leaf_level 2, @pfn its first frame).  -EEXIST when a 2 MiB
+ * leaf cannot go in because 4 KiB pages are mapped there.  *@unlinked is
+ * set to a table the 2 MiB leaf replaced: free it with kvl_npt_free_table()
+ * after flushing every CPU's nested translations.
+ */
+int kvl_npt_map_level(struct kvl_npt *npt, u64 gpa, unsigned long pfn, bool writable,
+		      int leaf_level, u64 **unlinked)
+{
+	u64 leaf = ((u64)pfn << PAGE_SHIFT) | NPT_P | NPT_US | NPT_A |
+		   (writable ? NPT_RW | NPT_D : 0);
 	u64 *table = npt->root;
 	int level;
 
 	if (gpa >> 48)
 		return -EINVAL;
-	for (level = NPT_LEVELS; level > 1; level--) {
+	for (level = NPT_LEVELS; level > leaf_level; level--) {
 		u64 *pte = &table[npt_index(gpa, level)];
 
+		if (level == 2 && (*pte & NPT_PS))
+			WRITE_ONCE(*pte, 0);	/* 4 KiB pages inside a 2 MiB leaf */
 		if (!(*pte & NPT_P)) {
 			u64 *next = (u64 *)get_zeroed_page(GFP_ATOMIC | __GFP_ACCOUNT);
 
@@ -80,10 +110,29 @@ int kvl_npt_map(struct kvl_npt *npt, u64 gpa, unsigned long pfn, bool writable)
 		}
 		table = npt_table(*pte);
 	}
-	WRITE_ONCE(table[npt_index(gpa, 1)],
-		   ((u64)pfn << PAGE_SHIFT) | NPT_P | NPT_US | NPT_A |
-		   (writable ? NPT_RW | NPT_D : 0));
+	if (leaf_level == 2) {
+		u64 *pte = &table[npt_index(gpa, 2)];
+
+		if ((*pte & NPT_P) && !(*pte & NPT_PS)) {
+			if (!npt_table_empty(npt_table(*pte)))
+				return -EEXIST;
+			*unlinked = npt_table(*pte);
+			npt->pages--;
+		}
+		leaf |= NPT_PS;
+	}
+	WRITE_ONCE(table[npt_index(gpa, leaf_level)], leaf);
 	return 0;
+}
+
+int kvl_npt_map(struct kvl_npt *npt, u64 gpa, unsigned long pfn, bool writable)
+{
+	return kvl_npt_map_level(npt, gpa, pfn, writable, 1, NULL);
+}
+
+void kvl_npt_free_table(u64 *table)
+{
+	free_page((unsigned long)table);
 }
 
 static void npt_zap_level(u64 *table, int level, u64 base, u64 start, u64 end)
@@ -98,7 +147,7 @@ static void npt_zap_level(u64 *table, int level, u64 base, u64 start, u64 end)
 			break;
 		if (!(table[i] & NPT_P))
 			continue;
-		if (level == 1)
+		if (level == 1 || (table[i] & NPT_PS))
 			WRITE_ONCE(table[i], 0);
 		else
 			npt_zap_level(npt_table(table[i]), level - 1, lo, start, end);

@@ -14,6 +14,7 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -264,9 +265,67 @@ int kvl_vcpu_write_guest(struct kvl_vcpu *vcpu, u64 gpa, const void *data, unsig
 	return kvl_guest_rw(vcpu->vm, vcpu, gpa, (void *)data, len, true);
 }
 
+#define KVL_2M_PAGES	(SZ_2M >> PAGE_SHIFT)
+
+/*
+ * May the 2 MiB-aligned guest range around @gfn be one 2 MiB mapping?  It
+ * must lie in @slot, at host addresses with the same offset in 2 MiB, in a
+ * slot that does not log dirty pages (those are mapped 4 KiB by 4 KiB, as
+ * in KVM).  Under vm->lock.
+ */
+static bool kvl_slot_2m_ok(const struct kvl_memslot *slot, u64 gfn)
+{
+	u64 first = ALIGN_DOWN(gfn, KVL_2M_PAGES);
+
+	return kvl_ops->map_gpa_2m && !(slot->flags & KVM_MEM_LOG_DIRTY_PAGES) &&
+	       !((slot->userspace_addr - (slot->base_gfn << PAGE_SHIFT)) & (SZ_2M - 1)) &&
+	       first >= slot->base_gfn &&
+	       first + KVL_2M_PAGES <= slot->base_gfn + slot->npages;
+}
+
+/*
+ * Does the VM's mm map @hva with a 2 MiB or larger leaf (THP, hugetlbfs),
+ * writable if @writable?  Under mmu_lock with no invalidation in flight,
+ * so nothing that splits or frees these tables has started (each notifies
+ * first); IRQs off on top, as GUP-fast, for tables freed through RCU.
+ */
+static bool kvl_host_2m(struct mm_struct *mm, unsigned long hva, bool writable)
+{
+	unsigned long flags;
+	bool huge = false;
+	pgd_t *pgdp;
+	p4d_t *p4dp;
+	pud_t *pudp, pud;
+	pmd_t pmd;
+
+	local_irq_save(flags);
+	pgdp = pgd_offset(mm, hva);
+	if (!pgd_present(READ_ONCE(*pgdp)))
+		goto out;
+	p4dp = p4d_offset(pgdp, hva);
+	if (!p4d_present(READ_ONCE(*p4dp)))
+		goto out;
+	pudp = pud_offset(p4dp, hva);
+	pud = READ_ONCE(*pudp);
+	if (!pud_present(pud))
+		goto out;
+	if (pud_leaf(pud)) {
+		huge = !writable || pud_write(pud);
+		goto out;
+	}
+	pmd = READ_ONCE(*pmd_offset(pudp, hva));
+	if (pmd_present(pmd) && pmd_leaf(pmd))
+		huge = !writable || pmd_write(pmd);
+out:
+	local_irq_restore(flags);
+	return huge;
+}
+
 /*
  * Resolve a nested page fault at @gpa: 0 when mapped (re-enter), 1 when no
  * memslot backs it (an MMIO access), -EFAULT when the slot's memory is gone.
+ * Where the host backs the whole 2 MiB range with one 2 MiB page and the
+ * slot allows it, the range is mapped at once with a 2 MiB page.
  */
 int kvl_handle_gpa_fault(struct kvl_vcpu *vcpu, u64 gpa, bool write)
 {
@@ -274,7 +333,8 @@ int kvl_handle_gpa_fault(struct kvl_vcpu *vcpu, u64 gpa, bool write)
 	struct kvl_memslot *slot;
 	unsigned long hva, seq;
 	struct page *page;
-	bool writable, logged;
+	bool writable, logged, try_2m;
+	unsigned long pfn;
 	long n;
 	int r;
 
@@ -289,6 +349,7 @@ retry:
 	writable = !(slot->flags & KVM_MEM_READONLY);
 	/* Dirty logging: map for reading until the guest writes, then log the page. */
 	logged = (slot->flags & KVM_MEM_LOG_DIRTY_PAGES) && writable;
+	try_2m = kvl_slot_2m_ok(slot, gpa >> PAGE_SHIFT);
 	mutex_unlock(&vm->lock);
 
 	seq = READ_ONCE(vm->mmu_seq);
@@ -313,7 +374,15 @@ retry:
 		cond_resched();
 		goto retry;
 	}
-	r = kvl_ops->map_gpa(vm, gpa & PAGE_MASK, page_to_pfn(page), writable);
+	pfn = page_to_pfn(page);
+	r = -EEXIST;
+	/* The 2 MiB host page is physically aligned as the guest range is. */
+	if (try_2m && (pfn & (KVL_2M_PAGES - 1)) == ((hva >> PAGE_SHIFT) & (KVL_2M_PAGES - 1)) &&
+	    kvl_host_2m(vm->mm, hva, writable))
+		r = kvl_ops->map_gpa_2m(vm, gpa & ~(u64)(SZ_2M - 1),
+					pfn & ~(KVL_2M_PAGES - 1), writable);
+	if (r == -EEXIST)
+		r = kvl_ops->map_gpa(vm, gpa & PAGE_MASK, pfn, writable);
 	if (!r && writable)
 		kvl_mark_dirty_locked(vm, vcpu, gpa >> PAGE_SHIFT);
 	spin_unlock(&vm->mmu_lock);
