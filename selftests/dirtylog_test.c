@@ -984,4 +984,103 @@ TEST(kick_with_blocked_signal)
 	dvm_destroy(&d);
 }
 
+/*
+ * Guest memory backed by transparent huge pages (kvmlite maps such a 2 MiB
+ * range with one 2 MiB nested page where it can): every guest write lands
+ * in the host's current page after the host drops a 4 KiB piece of a huge
+ * page or all of one, and dirty logging on such a slot logs 4 KiB pages.
+ * Where the host has no THP the same checks run on 4 KiB pages.
+ */
+#define THP_GPA		0x400000
+#define THP_PAGES	1024	/* 4 MiB: two 2 MiB pages */
+#define THP_SLOT	3
+
+static int thp_pass(struct dvm *d, uint32_t first, uint32_t count, uint32_t value)
+{
+	struct mbox *m = dvm_mbox(d);
+
+	m->gpa = THP_GPA + first * 4096;
+	m->count = count;
+	m->value = value;
+	m->op = 0;
+	if (ioctl(d->v.vcpu, KVM_RUN, 0))
+		return -errno;
+	return d->v.run->exit_reason == KVM_EXIT_IO ? 0 : d->v.run->exit_reason;
+}
+
+static uint32_t thp_word(unsigned char *mem, int page, int word)
+{
+	return ((volatile uint32_t *)(mem + page * 4096))[word];
+}
+
+TEST(huge_backing)
+{
+	struct kvm_userspace_memory_region slot = {
+		.slot = THP_SLOT, .guest_phys_addr = THP_GPA,
+		.memory_size = THP_PAGES * 4096,
+	};
+	uint64_t bits[THP_PAGES / 64];
+	unsigned char *raw, *mem;
+	struct dvm d;
+	const char *what;
+	int i, bad;
+
+	ASSERT_EQ(0, dvm_create(&d, 0, 0, 4, &what))
+		TH_LOG("%s: %s", what, strerror(errno));
+	raw = mmap(NULL, THP_PAGES * 4096 + (2 << 20), PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, raw);
+	mem = (unsigned char *)(((uintptr_t)raw + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
+	madvise(mem, THP_PAGES * 4096, MADV_HUGEPAGE);
+	for (i = 0; i < THP_PAGES; i++)
+		((uint32_t *)(mem + i * 4096))[1] = 0x5000 + i;
+	slot.userspace_addr = (uintptr_t)mem;
+	ASSERT_EQ(0, ioctl(d.v.vm, KVM_SET_USER_MEMORY_REGION, &slot));
+
+	ASSERT_EQ(0, thp_pass(&d, 0, THP_PAGES, 0xa1));
+	for (i = 0, bad = 0; i < THP_PAGES; i++)
+		bad += thp_word(mem, i, 0) != 0xa1 || thp_word(mem, i, 1) != 0x5000u + i;
+	EXPECT_EQ(0, bad);
+
+	/* A 4 KiB piece of the first huge page goes: the guest's next write lands in its new page. */
+	ASSERT_EQ(0, madvise(mem + 300 * 4096, 4096, MADV_DONTNEED));
+	EXPECT_EQ(0, thp_word(mem, 300, 1));
+	ASSERT_EQ(0, thp_pass(&d, 295, 10, 0xb2));
+	for (i = 0, bad = 0; i < THP_PAGES; i++)
+		bad += thp_word(mem, i, 0) != (i >= 295 && i < 305 ? 0xb2 : 0xa1);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0x5000 + 299, thp_word(mem, 299, 1));
+	EXPECT_EQ(0, thp_word(mem, 300, 1));
+
+	/* All of the second one goes. */
+	ASSERT_EQ(0, madvise(mem + 512 * 4096, 512 * 4096, MADV_DONTNEED));
+	ASSERT_EQ(0, thp_pass(&d, 512, 512, 0xc3));
+	for (i = 512, bad = 0; i < THP_PAGES; i++)
+		bad += thp_word(mem, i, 0) != 0xc3 || thp_word(mem, i, 1) != 0;
+	EXPECT_EQ(0, bad);
+
+	/* Dirty logging on the slot: 4 KiB pages are logged one by one. */
+	slot.flags = KVM_MEM_LOG_DIRTY_PAGES;
+	ASSERT_EQ(0, ioctl(d.v.vm, KVM_SET_USER_MEMORY_REGION, &slot));
+	ASSERT_EQ(0, get_bitmap(d.v.vm, THP_SLOT, bits));
+	ASSERT_EQ(0, thp_pass(&d, 3, 1, 0xd4));
+	ASSERT_EQ(0, thp_pass(&d, 600, 1, 0xd4));
+	ASSERT_EQ(0, thp_pass(&d, 5, 1, 0xd4));
+	memset(bits, 0, sizeof(bits));
+	ASSERT_EQ(0, get_bitmap(d.v.vm, THP_SLOT, bits));
+	for (i = 0, bad = 0; i < THP_PAGES / 64; i++)
+		bad += bits[i] != (i == 0 ? (1ull << 3) | (1ull << 5) : i == 600 / 64 ? 1ull << (600 % 64) : 0);
+	EXPECT_EQ(0, bad);
+	/* And off again. */
+	slot.flags = 0;
+	ASSERT_EQ(0, ioctl(d.v.vm, KVM_SET_USER_MEMORY_REGION, &slot));
+	ASSERT_EQ(0, thp_pass(&d, 0, THP_PAGES, 0xe5));
+	for (i = 0, bad = 0; i < THP_PAGES; i++)
+		bad += thp_word(mem, i, 0) != 0xe5;
+	EXPECT_EQ(0, bad);
+
+	dvm_destroy(&d);
+	munmap(raw, THP_PAGES * 4096 + (2 << 20));
+}
+
 KVL_TEST_MAIN
