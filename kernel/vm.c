@@ -285,11 +285,13 @@ static bool kvl_slot_2m_ok(const struct kvl_memslot *slot, u64 gfn)
 
 /*
  * Does the VM's mm map @hva with a 2 MiB or larger leaf (THP, hugetlbfs),
- * writable if @writable?  Under mmu_lock with no invalidation in flight,
+ * writable if @writable, whose 2 MiB around @hva starts at frame @pfn2m?
+ * Under mmu_lock with no invalidation in flight,
  * so nothing that splits or frees these tables has started (each notifies
  * first); IRQs off on top, as GUP-fast, for tables freed through RCU.
  */
-static bool kvl_host_2m(struct mm_struct *mm, unsigned long hva, bool writable)
+static bool kvl_host_2m(struct mm_struct *mm, unsigned long hva, bool writable,
+			unsigned long pfn2m)
 {
 	unsigned long flags;
 	bool huge = false;
@@ -310,12 +312,14 @@ static bool kvl_host_2m(struct mm_struct *mm, unsigned long hva, bool writable)
 	if (!pud_present(pud))
 		goto out;
 	if (pud_leaf(pud)) {
-		huge = !writable || pud_write(pud);
+		huge = (!writable || pud_write(pud)) &&
+		       pud_pfn(pud) + (((hva & ~PUD_MASK) >> PAGE_SHIFT) & ~(KVL_2M_PAGES - 1)) ==
+		       pfn2m;
 		goto out;
 	}
 	pmd = READ_ONCE(*pmd_offset(pudp, hva));
 	if (pmd_present(pmd) && pmd_leaf(pmd))
-		huge = !writable || pmd_write(pmd);
+		huge = (!writable || pmd_write(pmd)) && pmd_pfn(pmd) == pfn2m;
 out:
 	local_irq_restore(flags);
 	return huge;
@@ -378,7 +382,7 @@ retry:
 	r = -EEXIST;
 	/* The 2 MiB host page is physically aligned as the guest range is. */
 	if (try_2m && (pfn & (KVL_2M_PAGES - 1)) == ((hva >> PAGE_SHIFT) & (KVL_2M_PAGES - 1)) &&
-	    kvl_host_2m(vm->mm, hva, writable))
+	    kvl_host_2m(vm->mm, hva, writable, pfn & ~(KVL_2M_PAGES - 1)))
 		r = kvl_ops->map_gpa_2m(vm, gpa & ~(u64)(SZ_2M - 1),
 					pfn & ~(KVL_2M_PAGES - 1), writable);
 	if (r == -EEXIST)
