@@ -78,6 +78,11 @@ struct kvl_backend {
 	/* Drop the nested translation of guest-physical [start, end). */
 	void (*zap_gpa)(struct kvl_vm *vm, u64 start, u64 end);
 	int (*map_gpa)(struct kvl_vm *vm, u64 gpa, unsigned long pfn, bool writable);
+	/*
+	 * Optional: map the 2 MiB-aligned range holding @gpa with one 2 MiB
+	 * page (@pfn its first frame); -EEXIST where 4 KiB mappings are.
+	 */
+	int (*map_gpa_2m)(struct kvl_vm *vm, u64 gpa, unsigned long pfn, bool writable);
 
 	int (*vcpu_create)(struct kvl_vcpu *vcpu);
 	void (*vcpu_destroy)(struct kvl_vcpu *vcpu);
@@ -175,6 +180,10 @@ struct kvl_vm {
 	struct list_head irqfds;
 	struct list_head ioeventfds;	/* under io_lock */
 
+	/* Dirty logging (vm.c, dirty_ring.c); changed under lock. */
+	u64 manual_dirty_log_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags */
+	u32 dirty_ring_size;		/* bytes of each vCPU's ring; 0: bitmaps */
+
 	void *arch;			/* backend's per-VM data */
 };
 
@@ -270,6 +279,8 @@ struct kvl_vcpu {
 	wait_queue_head_t wq;
 	u8 sipi_vector;
 
+	struct kvl_dirty_ring *dirty_ring;	/* KVM_CAP_DIRTY_LOG_RING, or NULL */
+
 	void *arch;			/* backend's per-vCPU data */
 };
 
@@ -288,11 +299,28 @@ void kvl_hw_put(void);
 int kvl_create_vm(unsigned long type);
 struct kvl_memslot *kvl_gfn_to_slot(struct kvl_vm *vm, u64 gfn);
 int kvl_handle_gpa_fault(struct kvl_vcpu *vcpu, u64 gpa, bool write);
-void kvl_mark_dirty_locked(struct kvl_vm *vm, u64 gfn);
+void kvl_mark_dirty_locked(struct kvl_vm *vm, struct kvl_vcpu *vcpu, u64 gfn);
+void kvl_vcpu_mark_dirty(struct kvl_vcpu *vcpu, u64 gfn);
+void kvl_dirty_protect_locked(struct kvl_vm *vm, struct kvl_memslot *s, u64 offset,
+			      unsigned long mask);
 int kvl_read_guest(struct kvl_vm *vm, u64 gpa, void *data, unsigned long len);
 int kvl_write_guest(struct kvl_vm *vm, u64 gpa, const void *data, unsigned long len);
+int kvl_vcpu_write_guest(struct kvl_vcpu *vcpu, u64 gpa, const void *data, unsigned long len);
 void kvl_vm_put(struct kvl_vm *vm);
 long kvl_check_extension(struct kvl_vm *vm, long cap);
+
+/* dirty_ring.c */
+#define KVL_DIRTY_RING_MAX_BYTES	(65536 * sizeof(struct kvm_dirty_gfn))	/* as KVM */
+#define KVL_DIRTY_RING_RSVD_ENTRIES	64
+struct kvl_dirty_ring;
+int kvl_dirty_ring_enable(struct kvl_vm *vm, u32 size);
+int kvl_dirty_ring_alloc(struct kvl_vcpu *vcpu);
+void kvl_dirty_ring_free(struct kvl_vcpu *vcpu);
+bool kvl_dirty_ring_soft_full(struct kvl_vcpu *vcpu);
+void kvl_dirty_ring_push(struct kvl_vcpu *vcpu, u32 slot, u64 offset);
+int kvl_dirty_ring_reset_all(struct kvl_vm *vm);
+struct page *kvl_dirty_ring_page(struct kvl_vcpu *vcpu, unsigned long pgoff);
+int kvl_dirty_ring_mmap_check(struct kvl_vcpu *vcpu, struct vm_area_struct *vma);
 
 /* cpuid.c */
 int kvl_get_supported_cpuid(struct kvm_cpuid2 __user *argp);

@@ -154,10 +154,13 @@ static int kvl_emu_access(struct kvl_emu *e, u64 la, void *buf, unsigned int len
 		for (i = 0; i < n; i++) {
 			void *p = (u8 *)buf + (i ? part[0] : 0);
 
-			if (write)
+			if (write) {
 				r = copy_to_user((void __user *)hva[i], p, part[i]);
-			else
+				if (!r)
+					kvl_vcpu_mark_dirty(eio->vcpu, gpa[i] >> PAGE_SHIFT);
+			} else {
 				r = copy_from_user(p, (void __user *)hva[i], part[i]);
+			}
 			if (r)
 				return KVL_EMU_UNHANDLED;
 		}

@@ -227,6 +227,19 @@ static int svm_map_gpa(struct kvl_vm *vm, u64 gpa, unsigned long pfn, bool writa
 	return kvl_npt_map(&to_svm_vm(vm)->npt, gpa, pfn, writable);
 }
 
+static int svm_map_gpa_2m(struct kvl_vm *vm, u64 gpa, unsigned long pfn, bool writable)
+{
+	u64 *old = NULL;
+	int r = kvl_npt_map_level(&to_svm_vm(vm)->npt, gpa, pfn, writable, 2, &old);
+
+	if (old) {
+		/* No CPU may still walk the empty 4 KiB table the 2 MiB page replaced. */
+		kvl_kick_all(vm, KVL_REQ_TLB_FLUSH);
+		kvl_npt_free_table(old);
+	}
+	return r;
+}
+
 static void svm_set_intercept(struct vmcb_control_area *c, int bit)
 {
 	c->intercepts[bit / 32] |= BIT(bit % 32);
@@ -921,6 +934,7 @@ const struct kvl_backend kvl_svm_backend = {
 	.vm_destroy	= svm_vm_destroy,
 	.zap_gpa	= svm_zap_gpa,
 	.map_gpa	= svm_map_gpa,
+	.map_gpa_2m	= svm_map_gpa_2m,
 	.vcpu_create	= svm_vcpu_create,
 	.vcpu_destroy	= svm_vcpu_destroy,
 	.vcpu_run	= svm_vcpu_run,

@@ -58,9 +58,12 @@ static vm_fault_t kvl_run_fault(struct vm_fault *vmf)
 	struct kvl_vcpu *vcpu = vmf->vma->vm_file->private_data;
 	struct page *page;
 
-	if (vmf->pgoff >= KVL_RUN_PAGES)
+	if (vmf->pgoff < KVL_RUN_PAGES)
+		page = virt_to_page((char *)vcpu->run + vmf->pgoff * PAGE_SIZE);
+	else
+		page = kvl_dirty_ring_page(vcpu, vmf->pgoff);
+	if (!page)
 		return VM_FAULT_SIGBUS;
-	page = virt_to_page((char *)vcpu->run + vmf->pgoff * PAGE_SIZE);
 	get_page(page);
 	vmf->page = page;
 	return 0;
@@ -72,6 +75,8 @@ static const struct vm_operations_struct kvl_run_vm_ops = {
 
 static int kvl_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
+	if (kvl_dirty_ring_mmap_check(filp->private_data, vma))
+		return -EINVAL;
 	vma->vm_ops = &kvl_run_vm_ops;
 	return 0;
 }
@@ -286,6 +291,11 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 			run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}
+		/* Not into the guest while userspace owes the dirty ring a reset. */
+		if (kvl_dirty_ring_soft_full(vcpu)) {
+			run->exit_reason = KVM_EXIT_DIRTY_RING_FULL;
+			return 0;
+		}
 		cond_resched();
 		if (test_and_clear_bit(KVL_REQ_CLOCK_UPDATE, &vcpu->requests))
 			kvl_kvmclock_update(vcpu);
@@ -367,7 +377,6 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	sigset_t saved;
 	int r;
 
 	if (vcpu->pio_pending)
@@ -379,9 +388,14 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 	if (kvl_immediate_exit(run))
 		return -EINTR;
 
-	/* KVM_SET_SIGNAL_MASK: the mask the thread has while the guest runs. */
+	/*
+	 * KVM_SET_SIGNAL_MASK: the mask the thread has while the guest runs.
+	 * The caller's mask waits in real_blocked, as in KVM: a signal it
+	 * blocks, with no handler, is then not fatal to the whole process
+	 * when it arrives during KVM_RUN (complete_signal() checks there).
+	 */
 	if (vcpu->sigmask_set)
-		sigprocmask(SIG_SETMASK, &vcpu->sigmask, &saved);
+		sigprocmask(SIG_SETMASK, &vcpu->sigmask, &current->real_blocked);
 	/*
 	 * As KVM: a vCPU that never got INIT/SIPI waits for them here, takes
 	 * them and returns -EAGAIN; the next KVM_RUN runs it.
@@ -401,8 +415,10 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 	r = kvl_vcpu_run_loop(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->gfpu, false);
 out_sigmask:
-	if (vcpu->sigmask_set)
-		sigprocmask(SIG_SETMASK, &saved, NULL);
+	if (vcpu->sigmask_set) {
+		sigprocmask(SIG_SETMASK, &current->real_blocked, NULL);
+		sigemptyset(&current->real_blocked);
+	}
 	return r;
 }
 
@@ -867,6 +883,7 @@ void kvl_vcpu_free(struct kvl_vcpu *vcpu)
 	kvl_vcpu_fpu_destroy(vcpu);
 	kvl_emu_vcpu_free(vcpu);
 	kvfree(vcpu->cpuid);
+	kvl_dirty_ring_free(vcpu);
 	free_pages((unsigned long)vcpu->run, get_order(KVL_RUN_PAGES * PAGE_SIZE));
 	kfree(vcpu);
 }
@@ -930,6 +947,9 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 			goto err_unlock;
 		}
 	}
+	r = kvl_dirty_ring_alloc(vcpu);
+	if (r)
+		goto err_unlock;
 	refcount_inc(&vm->refs);
 	snprintf(name, sizeof(name), "kvm-vcpu:%lu", id);
 	r = anon_inode_getfd(name, &kvl_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
@@ -945,6 +965,7 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 
 err_unlock:
 	mutex_unlock(&vm->lock);
+	kvl_dirty_ring_free(vcpu);
 	kvl_apic_destroy(vcpu);
 err_backend:
 	kvl_ops->vcpu_destroy(vcpu);
