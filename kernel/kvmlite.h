@@ -134,6 +134,9 @@ struct kvl_vm {
 	int nr_vcpus;			/* published with smp_store_release */
 	cpumask_var_t kick_mask;	/* under mmu_lock */
 	s64 kvmclock_offset;		/* VM clock = CLOCK_BOOTTIME + this */
+	/* msr.c: the TSC offset host writes of 0 (vCPU creation) synchronize to. */
+	s64 tsc_offset;
+	bool tsc_offset_set;		/* under lock */
 
 	/* In-kernel devices (irqchip.h). */
 	struct mutex io_lock;
@@ -225,6 +228,10 @@ struct kvl_vcpu {
 	struct kvl_event pending_exc;	/* queued exception, not yet delivered */
 	bool nmi_pending;
 	bool nmi_masked;
+	/* vcpu.c: KVM_NMI and LAPIC NMIs, folded into nmi_pending at entry. */
+	atomic_t nmi_queued;
+	/* vcpu.c: KVM_INTERRUPT's vector (no in-kernel LAPIC), or -1. */
+	int user_irq;
 	u32 mp_state;
 	struct kvl_msrs msrs;
 
@@ -295,6 +302,7 @@ void kvl_emulate_wrmsr(struct kvl_vcpu *vcpu);
 int kvl_msrs_ioctl(struct kvl_vcpu *vcpu, struct kvm_msrs __user *argp, bool set);
 int kvl_get_msr_index_list(struct kvm_msr_list __user *argp);
 void kvl_msrs_reset(struct kvl_vcpu *vcpu);
+void kvl_tsc_vcpu_init(struct kvl_vcpu *vcpu);
 
 /* fpu.c */
 int kvl_fpu_init(void);
@@ -341,6 +349,7 @@ void kvl_emu_translate(struct kvl_vcpu *vcpu, struct kvm_translation *tr);
 void kvl_queue_exception(struct kvl_vcpu *vcpu, u8 vector, bool has_err, u32 err);
 void kvl_skip_instruction(struct kvl_vcpu *vcpu, unsigned int len);
 void kvl_internal_error(struct kvl_vcpu *vcpu, u32 suberror, u64 d0, u64 d1);
+void kvl_vcpu_queue_nmi(struct kvl_vcpu *vcpu);
 
 int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id);
 void kvl_vcpu_free(struct kvl_vcpu *vcpu);

@@ -186,8 +186,7 @@ static int apic_accept(struct kvl_lapic *a, const struct kvl_apic_irq *irq)
 		kvl_apic_set_irr(a, irq->vector, irq->level);
 		return 1;
 	case KVL_APIC_DM_NMI:
-		WRITE_ONCE(vcpu->nmi_pending, true);
-		kvl_vcpu_kick(vcpu);
+		kvl_vcpu_queue_nmi(vcpu);
 		return 1;
 	case KVL_APIC_DM_INIT:
 		/* A new INIT drops a SIPI not yet taken (KVM does the same). */

@@ -263,9 +263,11 @@ static void svm_vmcb_reset(struct kvl_vcpu *vcpu)
 		INTERCEPT_DR0_READ + 3, INTERCEPT_DR0_WRITE, INTERCEPT_DR0_WRITE + 1,
 		INTERCEPT_DR0_WRITE + 2, INTERCEPT_DR0_WRITE + 3,
 	};
+	u64 tsc_offset = c->tsc_offset;	/* INIT and shutdown leave the TSC running */
 	int i;
 
 	memset(vmcb, 0, PAGE_SIZE);
+	c->tsc_offset = tsc_offset;
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
 		svm_set_intercept(c, intercepts[i]);
 	c->iopm_base_pa = page_to_phys(svm_iopm);

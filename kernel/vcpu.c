@@ -186,6 +186,34 @@ void kvl_queue_exception(struct kvl_vcpu *vcpu, u8 vector, bool has_err, u32 err
 	e->err = err;
 }
 
+/* KVM_NMI, or an NMI message to the LAPIC: any context. */
+void kvl_vcpu_queue_nmi(struct kvl_vcpu *vcpu)
+{
+	atomic_inc(&vcpu->nmi_queued);
+	kvl_vcpu_kick(vcpu);
+}
+
+/*
+ * Fold the queued NMIs into nmi_pending, as KVM's process_nmi(): while
+ * none is being delivered or in service, two can be outstanding (one
+ * delivered now, one latched behind it); otherwise the extras collapse
+ * into one.  The second stays queued until the backend has taken the first.
+ */
+static void kvl_process_nmi(struct kvl_vcpu *vcpu)
+{
+	unsigned int n, limit = 2;
+
+	if (!atomic_read(&vcpu->nmi_queued))
+		return;
+	if (vcpu->nmi_masked || vcpu->event.type == KVL_EVENT_NMI)
+		limit = 1;
+	n = vcpu->nmi_pending + atomic_xchg(&vcpu->nmi_queued, 0);
+	n = min(n, limit);
+	vcpu->nmi_pending = n > 0;
+	if (n > 1)
+		atomic_inc(&vcpu->nmi_queued);
+}
+
 /* Would an interrupt be taken now (EFLAGS.IF, no STI/MOV SS shadow)? */
 static bool kvl_interrupt_allowed(struct kvl_vcpu *vcpu)
 {
@@ -199,7 +227,7 @@ static bool kvl_vcpu_has_events(struct kvl_vcpu *vcpu)
 		return true;
 	if (vcpu->mp_state != KVM_MP_STATE_HALTED)
 		return false;
-	return READ_ONCE(vcpu->nmi_pending) ||
+	return READ_ONCE(vcpu->nmi_pending) || atomic_read(&vcpu->nmi_queued) ||
 	       (kvl_apic_has_interrupt(vcpu) && kvl_interrupt_allowed(vcpu));
 }
 
@@ -215,6 +243,8 @@ static void kvl_vcpu_accept_events(struct kvl_vcpu *vcpu)
 		vcpu->rip = 0xfff0;
 		vcpu->rsp = 0;
 		vcpu->rflags = X86_EFLAGS_FIXED;
+		atomic_set(&vcpu->nmi_queued, 0);
+		vcpu->user_irq = -1;
 		vcpu->mp_state = vcpu->id ? KVM_MP_STATE_INIT_RECEIVED : KVM_MP_STATE_RUNNABLE;
 	}
 	if (test_and_clear_bit(KVL_REQ_SIPI, &vcpu->requests) &&
@@ -252,6 +282,94 @@ static int kvl_vcpu_block(struct kvl_vcpu *vcpu)
 }
 
 /*
+ * Without an in-kernel irqchip, userspace is the interrupt controller
+ * (KVM_INTERRUPT, request_interrupt_window): as KVM's
+ * kvm_cpu_accept_dm_intr() (no interrupt already on its way in) and
+ * kvm_vcpu_ready_for_interrupt_injection().
+ */
+static bool kvl_user_irq_ready(struct kvl_vcpu *vcpu)
+{
+	return kvl_interrupt_allowed(vcpu) && vcpu->user_irq < 0 &&
+	       vcpu->event.type != KVL_EVENT_INTR;
+}
+
+/* KVM_RUN with request_interrupt_window (no in-kernel PIC) wants an exit now? */
+static bool kvl_irq_window_exit(struct kvl_vcpu *vcpu)
+{
+	if (vcpu->vm->pic || !READ_ONCE(vcpu->run->request_interrupt_window) ||
+	    !kvl_user_irq_ready(vcpu))
+		return false;
+	vcpu->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+	return true;
+}
+
+/* Make KVM_INTERRUPT's vector the interrupt being delivered, if the slot is free. */
+static void kvl_take_user_irq(struct kvl_vcpu *vcpu)
+{
+	if (vcpu->user_irq < 0 || (vcpu->event.type != KVL_EVENT_NONE &&
+				   vcpu->event.type != KVL_EVENT_INTR))
+		return;
+	vcpu->event.type = KVL_EVENT_INTR;
+	vcpu->event.vector = vcpu->user_irq;
+	vcpu->event.has_err = false;
+	vcpu->user_irq = -1;
+}
+
+/*
+ * At entry without a LAPIC: KVM_INTERRUPT's vector goes in now (userspace
+ * checked ready_for_interrupt_injection), and the window exit is armed if
+ * userspace asked for one.
+ */
+static void kvl_inject_user_irq(struct kvl_vcpu *vcpu)
+{
+	kvl_take_user_irq(vcpu);
+	if (!vcpu->vm->pic && READ_ONCE(vcpu->run->request_interrupt_window) &&
+	    vcpu->user_irq < 0 && vcpu->event.type != KVL_EVENT_INTR)
+		kvl_ops->set_irq_window(vcpu, true);
+}
+
+/*
+ * What every return from KVM_RUN reports, as KVM's post_kvm_run_save().
+ * Without a LAPIC, CR8 is the backend's: @scratch holds its sregs.
+ */
+static void kvl_post_run_save(struct kvl_vcpu *vcpu, struct kvm_sregs *scratch)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
+	if (vcpu->lapic) {
+		run->cr8 = kvl_apic_get_tpr(vcpu);
+	} else {
+		kvl_ops->get_sregs(vcpu, scratch);
+		run->cr8 = scratch->cr8;
+	}
+	run->apic_base = vcpu->msrs.apic_base;
+	run->ready_for_interrupt_injection = vcpu->vm->pic || kvl_user_irq_ready(vcpu);
+}
+
+/*
+ * KVM_INTERRUPT: only for a VM without an in-kernel irqchip, as in KVM.
+ * As there, the vector becomes the interrupt being delivered (replacing
+ * one not delivered yet) and goes in at the next entry whatever EFLAGS.IF
+ * says: userspace waits for ready_for_interrupt_injection first.  Behind
+ * an exception or NMI still being delivered, it waits for the slot.
+ */
+static int kvl_vcpu_interrupt(struct kvl_vcpu *vcpu, struct kvm_interrupt __user *argp)
+{
+	struct kvm_interrupt irq;
+
+	if (copy_from_user(&irq, argp, sizeof(irq)))
+		return -EFAULT;
+	if (irq.irq >= KVM_NR_INTERRUPTS)
+		return -EINVAL;
+	if (vcpu->lapic)
+		return -ENXIO;
+	vcpu->user_irq = irq.irq;
+	kvl_take_user_irq(vcpu);
+	return 0;
+}
+
+/*
  * IRQs off, IN_GUEST published: queue the interrupt the guest can take
  * now, or ask for an exit when it can.  Exceptions and NMIs go first.
  */
@@ -262,7 +380,11 @@ static void kvl_inject_interrupt(struct kvl_vcpu *vcpu)
 		    (vcpu->nmi_pending && !vcpu->nmi_masked);
 	int vec;
 
-	if (!vcpu->lapic || !kvl_apic_has_interrupt(vcpu))
+	if (!vcpu->lapic) {
+		kvl_inject_user_irq(vcpu);
+		return;
+	}
+	if (!kvl_apic_has_interrupt(vcpu))
 		return;
 	if (busy || !kvl_interrupt_allowed(vcpu)) {
 		kvl_ops->set_irq_window(vcpu, true);
@@ -307,6 +429,7 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 			preempt_enable();
 			continue;
 		}
+		kvl_process_nmi(vcpu);
 		kvl_inject_interrupt(vcpu);
 		vcpu->ran = true;
 		r = kvl_ops->vcpu_run(vcpu);
@@ -320,6 +443,8 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 		switch (r) {
 		case KVL_EXIT_CONTINUE:
 		case KVL_EXIT_INTR:
+			if (kvl_irq_window_exit(vcpu))
+				return 0;
 			continue;
 		case KVL_EXIT_GPA_FAULT:
 			r = kvl_handle_gpa_fault(vcpu, vcpu->fault_gpa, vcpu->fault_write);
@@ -493,6 +618,7 @@ static int kvl_vcpu_get_events(struct kvl_vcpu *vcpu, struct kvm_vcpu_events __u
 {
 	struct kvm_vcpu_events e;
 
+	kvl_process_nmi(vcpu);
 	kvl_events_get(vcpu, &e);
 	return copy_to_user(argp, &e, sizeof(e)) ? -EFAULT : 0;
 }
@@ -537,8 +663,10 @@ static int kvl_events_set(struct kvl_vcpu *vcpu, const struct kvm_vcpu_events *e
 		vcpu->event.vector = NMI_VECTOR;
 		vcpu->event.has_err = false;
 	}
-	if (e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING)
+	if (e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING) {
+		atomic_set(&vcpu->nmi_queued, 0);
 		vcpu->nmi_pending = e.nmi.pending;
+	}
 	vcpu->nmi_masked = e.nmi.masked;
 	return 0;
 }
@@ -721,6 +849,7 @@ static int kvl_vcpu_run_ioctl(struct kvl_vcpu *vcpu)
 		r = kvl_sync_regs_in(vcpu, s);
 	if (!r)
 		r = kvl_vcpu_run(vcpu);
+	kvl_post_run_save(vcpu, &s->sregs);
 	if (READ_ONCE(run->kvm_valid_regs))
 		kvl_sync_regs_out(vcpu, s);
 	kfree(s);
@@ -823,6 +952,13 @@ static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 	case KVM_GET_LAPIC:
 		r = kvl_apic_get_state(vcpu, argp);
 		break;
+	case KVM_INTERRUPT:
+		r = kvl_vcpu_interrupt(vcpu, argp);
+		break;
+	case KVM_NMI:
+		kvl_vcpu_queue_nmi(vcpu);
+		r = 0;
+		break;
 	case KVM_SET_LAPIC:
 		r = kvl_apic_set_state(vcpu, argp);
 		break;
@@ -888,6 +1024,7 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 	vcpu->rip = 0xfff0;
 	vcpu->regs[KVL_RDX] = 0x600;	/* reset EDX: family 6 signature, as KVM */
 	vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+	vcpu->user_irq = -1;
 	init_waitqueue_head(&vcpu->wq);
 	kvl_msrs_reset(vcpu);
 
@@ -900,6 +1037,7 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 	r = kvl_ops->vcpu_create(vcpu);
 	if (r)
 		goto err_fpu;
+	kvl_tsc_vcpu_init(vcpu);
 	/* Pairs with the release in kvl_create_irqchip(). */
 	if (smp_load_acquire(&vm->irqchip)) {
 		r = kvl_apic_create(vcpu);

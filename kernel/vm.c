@@ -48,6 +48,7 @@ long kvl_check_extension(struct kvl_vm *vm, long cap)
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
 	case KVM_CAP_READONLY_MEM:	/* writes exit as KVM_EXIT_MMIO (mmio.c) */
+	case KVM_CAP_USER_NMI:		/* KVM_NMI (vcpu.c) */
 		return 1;
 	case KVM_CAP_IRQ_ROUTING:
 		return KVL_MAX_IRQ_ROUTES;
