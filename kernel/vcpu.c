@@ -76,6 +76,16 @@ static int kvl_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 	return 0;
 }
 
+/*
+ * The kernel completed an instruction for the guest: under EFLAGS.TF the
+ * CPU would now take a single-step trap (KVM's kvm_vcpu_do_singlestep()).
+ */
+static void kvl_singlestep_check(struct kvl_vcpu *vcpu)
+{
+	if (vcpu->rflags & X86_EFLAGS_TF)
+		vcpu->singlestep_trap = true;
+}
+
 static void kvl_complete_pio(struct kvl_vcpu *vcpu)
 {
 	struct kvl_pio *pio = &vcpu->pio;
@@ -99,6 +109,7 @@ static void kvl_complete_pio(struct kvl_vcpu *vcpu)
 	}
 	vcpu->rip = pio->next_rip;
 	kvl_ops->set_interrupt_shadow(vcpu, 0);
+	kvl_singlestep_check(vcpu);
 }
 
 static void kvl_exit_io(struct kvl_vcpu *vcpu)
@@ -141,6 +152,7 @@ static bool kvl_pio_in_kernel(struct kvl_vcpu *vcpu)
 	}
 	vcpu->rip = pio->next_rip;
 	kvl_ops->set_interrupt_shadow(vcpu, 0);
+	kvl_singlestep_check(vcpu);
 	return true;
 }
 
@@ -164,6 +176,137 @@ void kvl_skip_instruction(struct kvl_vcpu *vcpu, unsigned int len)
 {
 	vcpu->rip += len;
 	kvl_ops->set_interrupt_shadow(vcpu, 0);
+	kvl_singlestep_check(vcpu);
+}
+
+/* ---- KVM_SET_GUEST_DEBUG ---- */
+
+#define KVL_DR6_ACTIVE_LOW	0xffff0ff0UL
+#define KVL_DR6_BS		BIT(14)
+
+/* KVM_EXIT_DEBUG: what the debugger caught, at linear address @pc. */
+void kvl_debug_exit(struct kvl_vcpu *vcpu, u8 vector, u64 dr6, u64 dr7, u64 pc)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_DEBUG;
+	run->debug.arch.exception = vector;
+	run->debug.arch.pad = 0;
+	run->debug.arch.pc = pc;
+	run->debug.arch.dr6 = dr6;
+	run->debug.arch.dr7 = dr7;
+}
+
+/*
+ * The single-step trap of an instruction the kernel completed: to the
+ * debugger with KVM_GUESTDBG_SINGLESTEP, else a #DB (DR6.BS) for the guest.
+ * Returns true when kvm_run holds an exit.
+ */
+static bool kvl_singlestep_deliver(struct kvl_vcpu *vcpu)
+{
+	struct kvm_sregs *sregs;
+	u64 dr6, dr7, pc = vcpu->rip;
+
+	vcpu->singlestep_trap = false;
+	if (!(vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP)) {
+		kvl_ops->get_dr67(vcpu, &dr6, &dr7);
+		kvl_ops->set_dr67(vcpu, (dr6 & ~0xfULL) | KVL_DR6_BS, dr7);
+		kvl_queue_exception(vcpu, DB_VECTOR, false, 0);
+		return false;
+	}
+	sregs = kzalloc(sizeof(*sregs), GFP_KERNEL);
+	if (sregs) {
+		kvl_ops->get_sregs(vcpu, sregs);
+		pc += sregs->cs.base;
+		kfree(sregs);
+	}
+	kvl_debug_exit(vcpu, DB_VECTOR, KVL_DR6_BS | KVL_DR6_ACTIVE_LOW,
+		       vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP ? vcpu->guest_debug_dr7 : 0,
+		       pc);
+	return true;
+}
+
+/*
+ * MOV to or from a debug register (0F 21 /r, 0F 23 /r) at RIP, for a
+ * backend without decode assists: point *@reg at the general-purpose
+ * register it names.  Returns the instruction's length, or -EFAULT if
+ * its bytes cannot be read or are not that instruction.
+ */
+int kvl_mov_dr_gpr(struct kvl_vcpu *vcpu, u64 cs_base, unsigned long **reg)
+{
+	static const s8 gpr[16] = {
+		KVL_RAX, KVL_RCX, KVL_RDX, KVL_RBX, -1, KVL_RBP, KVL_RSI, KVL_RDI,
+		KVL_R8, KVL_R9, KVL_R10, KVL_R11, KVL_R12, KVL_R13, KVL_R14, KVL_R15,
+	};
+	struct kvm_translation tr = { .linear_address = cs_base + vcpu->rip };
+	u8 b[8];
+	unsigned int i, n, rex = 0;
+
+	kvl_emu_translate(vcpu, &tr);
+	n = min_t(u64, sizeof(b), PAGE_SIZE - offset_in_page(tr.physical_address));
+	if (!tr.valid || kvl_read_guest(vcpu->vm, tr.physical_address, b, n))
+		return -EFAULT;
+	/* Legacy prefixes, then at most one REX, then 0F 21/23 and ModRM. */
+	for (i = 0; i < n && (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0xf2 ||
+			      b[i] == 0xf3 || b[i] == 0x2e || b[i] == 0x3e ||
+			      b[i] == 0x26 || b[i] == 0x36 || b[i] == 0x64 || b[i] == 0x65); i++)
+		;
+	if (i < n && (b[i] & 0xf0) == 0x40)
+		rex = b[i++];
+	if (i + 2 >= n || b[i] != 0x0f || (b[i + 1] != 0x21 && b[i + 1] != 0x23))
+		return -EFAULT;
+	n = (b[i + 2] & 7) | ((rex & 1) << 3);	/* ModRM.rm: mod is 11 for MOV DR */
+	*reg = gpr[n] < 0 ? &vcpu->rsp : &vcpu->regs[gpr[n]];
+	return i + 3;
+}
+
+/* KVM's kvm_get_rflags(): TF set for the debugger's single-step is not the guest's. */
+static unsigned long kvl_get_rflags(struct kvl_vcpu *vcpu)
+{
+	unsigned long rflags = vcpu->rflags;
+
+	if (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP)
+		rflags &= ~X86_EFLAGS_TF;
+	return rflags;
+}
+
+/* ... and kvm_set_rflags(): still at the step's RIP, the step's TF stays. */
+static void kvl_set_rflags(struct kvl_vcpu *vcpu, unsigned long rflags)
+{
+	if ((vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP) && vcpu->rip == vcpu->singlestep_rip)
+		rflags |= X86_EFLAGS_TF;
+	vcpu->rflags = rflags | X86_EFLAGS_FIXED;
+}
+
+static int kvl_vcpu_set_guest_debug(struct kvl_vcpu *vcpu, struct kvm_guest_debug __user *argp)
+{
+	struct kvm_guest_debug dbg;
+	unsigned long rflags;
+	int i;
+
+	if (!kvl_ops->update_guest_debug)
+		return -EINVAL;	/* a backend without it: as an unknown ioctl */
+	/* Unknown control bits are kept and mean nothing, as in KVM. */
+	if (copy_from_user(&dbg, argp, sizeof(dbg)))
+		return -EFAULT;
+	if (dbg.control & (KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)) {
+		if (vcpu->pending_exc.type != KVL_EVENT_NONE ||
+		    vcpu->event.type == KVL_EVENT_EXCEPTION)
+			return -EBUSY;
+		kvl_queue_exception(vcpu, dbg.control & KVM_GUESTDBG_INJECT_DB ?
+				    DB_VECTOR : BP_VECTOR, false, 0);
+	}
+	rflags = kvl_get_rflags(vcpu);
+	vcpu->guest_debug = dbg.control & KVM_GUESTDBG_ENABLE ? dbg.control : 0;
+	for (i = 0; i < 4; i++)
+		vcpu->guest_debug_db[i] = dbg.arch.debugreg[i];
+	vcpu->guest_debug_dr7 = dbg.arch.debugreg[7];
+	/* KVM keeps the linear RIP; CS does not move under a debugger's feet. */
+	if (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP)
+		vcpu->singlestep_rip = vcpu->rip;
+	kvl_set_rflags(vcpu, rflags);
+	kvl_ops->update_guest_debug(vcpu);
+	return 0;
 }
 
 /*
@@ -380,6 +523,9 @@ static void kvl_inject_interrupt(struct kvl_vcpu *vcpu)
 		    (vcpu->nmi_pending && !vcpu->nmi_masked);
 	int vec;
 
+	/* KVM_GUESTDBG_BLOCKIRQ: the debugger steps without interrupts coming in. */
+	if (vcpu->guest_debug & KVM_GUESTDBG_BLOCKIRQ)
+		return;
 	if (!vcpu->lapic) {
 		kvl_inject_user_irq(vcpu);
 		return;
@@ -409,6 +555,8 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 			return -EINTR;
 		}
 		cond_resched();
+		if (vcpu->singlestep_trap && kvl_singlestep_deliver(vcpu))
+			return 0;
 		if (test_and_clear_bit(KVL_REQ_CLOCK_UPDATE, &vcpu->requests))
 			kvl_kvmclock_update(vcpu);
 		if (vcpu->lapic) {
@@ -472,6 +620,9 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 			kvl_exit_io(vcpu);
 			return 0;
 		case KVL_EXIT_HLT:
+			/* The debugger single-stepping HLT sees it done, not the sleep. */
+			if (vcpu->singlestep_trap && (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP))
+				continue;
 			/* With an in-kernel LAPIC the vCPU sleeps here until woken. */
 			if (vcpu->lapic) {
 				vcpu->mp_state = KVM_MP_STATE_HALTED;
@@ -717,7 +868,7 @@ static void kvl_regs_get(struct kvl_vcpu *vcpu, struct kvm_regs *rp)
 		.r10 = vcpu->regs[KVL_R10], .r11 = vcpu->regs[KVL_R11],
 		.r12 = vcpu->regs[KVL_R12], .r13 = vcpu->regs[KVL_R13],
 		.r14 = vcpu->regs[KVL_R14], .r15 = vcpu->regs[KVL_R15],
-		.rip = vcpu->rip, .rflags = vcpu->rflags,
+		.rip = vcpu->rip, .rflags = kvl_get_rflags(vcpu),
 	};
 
 	*rp = r;
@@ -752,7 +903,7 @@ static void kvl_regs_set(struct kvl_vcpu *vcpu, const struct kvm_regs *rp)
 	vcpu->regs[KVL_R15] = r.r15;
 	vcpu->rsp = r.rsp;
 	vcpu->rip = r.rip;
-	vcpu->rflags = r.rflags | X86_EFLAGS_FIXED;
+	kvl_set_rflags(vcpu, r.rflags);
 	/* KVM drops a pending PIO completion when userspace rewrites the registers. */
 	vcpu->pio_pending = false;
 }
@@ -958,6 +1109,9 @@ static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 	case KVM_NMI:
 		kvl_vcpu_queue_nmi(vcpu);
 		r = 0;
+		break;
+	case KVM_SET_GUEST_DEBUG:
+		r = kvl_vcpu_set_guest_debug(vcpu, argp);
 		break;
 	case KVM_SET_LAPIC:
 		r = kvl_apic_set_state(vcpu, argp);

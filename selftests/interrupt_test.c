@@ -3,8 +3,9 @@
  * Userspace as the interrupt controller: KVM_INTERRUPT, KVM_NMI,
  * request_interrupt_window / KVM_EXIT_IRQ_WINDOW_OPEN and what kvm_run
  * reports on each exit (ready_for_interrupt_injection, if_flag), with a
- * flat 32-bit guest (not real mode: KVM on VMX without unrestricted guest
- * emulates that, and its emulator opens no interrupt window) and no
+ * 64-bit guest (not real or unpaged protected mode: KVM on VMX without
+ * unrestricted guest emulates those, and its emulator opens no interrupt
+ * window) and no
  * in-kernel irqchip; and the errors KVM gives
  * (EINVAL, EFAULT, ENXIO with an in-kernel irqchip).
  */
@@ -22,9 +23,9 @@
  * an NMI): the NMI handler writes 0x52; port 0x14; halt.
  */
 asm(".pushsection .rodata\n"
-    ".code32\n"
+    ".code64\n"
     "intr_begin:\n"
-    "	mov $0x7000, %esp\n"
+    "	mov $0x7000, %rsp\n"
     "	out %al, $0x10\n"
     "	mov $1, %eax\n"
     "	sti\n"
@@ -38,26 +39,28 @@ asm(".pushsection .rodata\n"
     "	hlt\n"
     "intr_isr40:\n"
     "	out %al, $0x50\n"
-    "	iretl\n"
+    "	iretq\n"
     "intr_isr41:\n"
     "	out %al, $0x51\n"
-    "	iretl\n"
+    "	iretq\n"
     "intr_nmi:\n"
     "	out %al, $0x52\n"
-    "	iretl\n"
+    "	iretq\n"
     "intr_end:\n"
     ".code64\n"
     ".popsection\n");
 extern const unsigned char intr_begin[], intr_isr40[], intr_isr41[], intr_nmi[], intr_end[];
 
-/* A 32-bit interrupt gate for @vec to @handler (in the guest code). */
+/* A 64-bit interrupt gate for @vec to @handler (in the guest code). */
 static void set_gate(unsigned char *mem, int vec, const unsigned char *handler)
 {
 	uint32_t off = CODE_GPA + (handler - intr_begin);
-	uint32_t *g = (uint32_t *)(mem + IDT_GPA + vec * 8);
+	uint32_t *g = (uint32_t *)(mem + IDT_GPA + vec * 16);
 
 	g[0] = (off & 0xffff) | (0x08 << 16);
-	g[1] = (off & 0xffff0000) | 0x8e00;	/* present, DPL 0, 32-bit interrupt gate */
+	g[1] = (off & 0xffff0000) | 0x8e00;	/* present, DPL 0, interrupt gate */
+	g[2] = 0;
+	g[3] = 0;
 }
 
 FIXTURE(uvm) {
@@ -72,13 +75,13 @@ FIXTURE_SETUP(uvm)
 	ASSERT_EQ(0, kvl_rm_vm_create(&self->v, GUEST_MEM, CODE_GPA, intr_begin,
 				      intr_end - intr_begin, &what)) TH_LOG("%s: %s", what,
 									    strerror(errno));
-	ASSERT_EQ(0, kvl_vm_set_mode(&self->v, KVL_MODE_PROT32));
+	ASSERT_EQ(0, kvl_vm_set_mode(&self->v, KVL_MODE_LONG));
 	set_gate(self->v.mem, 2, intr_nmi);
 	set_gate(self->v.mem, 0x40, intr_isr40);
 	set_gate(self->v.mem, 0x41, intr_isr41);
 	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_GET_SREGS, &sregs));
 	sregs.idt.base = IDT_GPA;
-	sregs.idt.limit = 0x42 * 8 - 1;
+	sregs.idt.limit = 0x42 * 16 - 1;
 	ASSERT_EQ(0, ioctl(self->v.vcpu, KVM_SET_SREGS, &sregs));
 }
 
