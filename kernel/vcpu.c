@@ -232,20 +232,32 @@ static bool kvl_singlestep_deliver(struct kvl_vcpu *vcpu)
  * register it names.  Returns the instruction's length, or -EFAULT if
  * its bytes cannot be read or are not that instruction.
  */
+/* Up to @len (<= 16) bytes at CS:RIP, as far as the page goes; how many, or -EFAULT. */
+static int kvl_fetch_at_rip(struct kvl_vcpu *vcpu, u64 cs_base, u8 *buf, unsigned int len)
+{
+	struct kvm_translation tr = { .linear_address = cs_base + vcpu->rip };
+	unsigned int n;
+
+	kvl_emu_translate(vcpu, &tr);
+	n = min_t(u64, len, PAGE_SIZE - offset_in_page(tr.physical_address));
+	if (!tr.valid || kvl_read_guest(vcpu->vm, tr.physical_address, buf, n))
+		return -EFAULT;
+	return n;
+}
+
 int kvl_mov_dr_gpr(struct kvl_vcpu *vcpu, u64 cs_base, unsigned long **reg)
 {
 	static const s8 gpr[16] = {
 		KVL_RAX, KVL_RCX, KVL_RDX, KVL_RBX, -1, KVL_RBP, KVL_RSI, KVL_RDI,
 		KVL_R8, KVL_R9, KVL_R10, KVL_R11, KVL_R12, KVL_R13, KVL_R14, KVL_R15,
 	};
-	struct kvm_translation tr = { .linear_address = cs_base + vcpu->rip };
 	u8 b[8];
-	unsigned int i, n, rex = 0;
+	unsigned int i, rex = 0;
+	int n;
 
-	kvl_emu_translate(vcpu, &tr);
-	n = min_t(u64, sizeof(b), PAGE_SIZE - offset_in_page(tr.physical_address));
-	if (!tr.valid || kvl_read_guest(vcpu->vm, tr.physical_address, b, n))
-		return -EFAULT;
+	n = kvl_fetch_at_rip(vcpu, cs_base, b, sizeof(b));
+	if (n < 0)
+		return n;
 	/* Legacy prefixes, then at most one REX, then 0F 21/23 and ModRM. */
 	for (i = 0; i < n && (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0xf2 ||
 			      b[i] == 0xf3 || b[i] == 0x2e || b[i] == 0x3e ||
@@ -254,10 +266,33 @@ int kvl_mov_dr_gpr(struct kvl_vcpu *vcpu, u64 cs_base, unsigned long **reg)
 	if (i < n && (b[i] & 0xf0) == 0x40)
 		rex = b[i++];
 	if (i + 2 >= n || b[i] != 0x0f || (b[i + 1] != 0x21 && b[i + 1] != 0x23))
-		return -EFAULT;
+		return -EFAULT;	/* not MOV DR after all: the guest changed it */
 	n = (b[i + 2] & 7) | ((rex & 1) << 3);	/* ModRM.rm: mod is 11 for MOV DR */
 	*reg = gpr[n] < 0 ? &vcpu->rsp : &vcpu->regs[gpr[n]];
 	return i + 3;
+}
+
+/*
+ * KVM_GUESTDBG_INJECT_BP re-injects the INT3 (or INT 3) the debugger
+ * caught, RIP still on it: as KVM, the guest's #BP handler gets the
+ * address after it, as if the CPU had raised it.
+ */
+static void kvl_inject_bp(struct kvl_vcpu *vcpu)
+{
+	struct kvm_sregs *sregs = kzalloc(sizeof(*sregs), GFP_KERNEL);
+	u8 b[2];
+	int n = -EFAULT;
+
+	if (sregs) {
+		kvl_ops->get_sregs(vcpu, sregs);
+		n = kvl_fetch_at_rip(vcpu, sregs->cs.base, b, sizeof(b));
+		kfree(sregs);
+	}
+	if (n >= 1 && b[0] == 0xcc)
+		vcpu->rip += 1;
+	else if (n == 2 && b[0] == 0xcd && b[1] == 3)
+		vcpu->rip += 2;
+	kvl_queue_exception(vcpu, BP_VECTOR, false, 0);
 }
 
 /* KVM's kvm_get_rflags(): TF set for the debugger's single-step is not the guest's. */
@@ -293,8 +328,10 @@ static int kvl_vcpu_set_guest_debug(struct kvl_vcpu *vcpu, struct kvm_guest_debu
 		if (vcpu->pending_exc.type != KVL_EVENT_NONE ||
 		    vcpu->event.type == KVL_EVENT_EXCEPTION)
 			return -EBUSY;
-		kvl_queue_exception(vcpu, dbg.control & KVM_GUESTDBG_INJECT_DB ?
-				    DB_VECTOR : BP_VECTOR, false, 0);
+		if (dbg.control & KVM_GUESTDBG_INJECT_DB)
+			kvl_queue_exception(vcpu, DB_VECTOR, false, 0);
+		else
+			kvl_inject_bp(vcpu);
 	}
 	rflags = kvl_get_rflags(vcpu);
 	vcpu->guest_debug = dbg.control & KVM_GUESTDBG_ENABLE ? dbg.control : 0;
