@@ -805,6 +805,7 @@ static void svm_complete_event(struct kvl_vcpu *vcpu, struct svm_vcpu *svm)
 	u32 info = c->exit_int_info;
 	u8 vec = info & SVM_EXITINTINFO_VEC_MASK;
 	struct kvl_event *e = &vcpu->event;
+	struct kvl_event injected = *e;	/* what svm_inject_event() programmed, if anything */
 
 	c->event_inj = 0;
 	e->type = KVL_EVENT_NONE;
@@ -815,8 +816,12 @@ static void svm_complete_event(struct kvl_vcpu *vcpu, struct svm_vcpu *svm)
 	e->err = c->exit_int_info_err;
 	switch (info & SVM_EXITINTINFO_TYPE_MASK) {
 	case SVM_EXITINTINFO_TYPE_EXEPT:
-		/* INT3/INTO are traps of an instruction: it runs again instead. */
-		if (vec != BP_VECTOR && vec != OF_VECTOR)
+		/*
+		 * INT3/INTO are traps of an instruction: it runs again instead,
+		 * unless the #BP/#OF was ours (INJECT_BP, KVM_SET_VCPU_EVENTS).
+		 */
+		if ((vec != BP_VECTOR && vec != OF_VECTOR) ||
+		    (injected.type == KVL_EVENT_EXCEPTION && injected.vector == vec))
 			e->type = KVL_EVENT_EXCEPTION;
 		break;
 	case SVM_EXITINTINFO_TYPE_INTR:
