@@ -425,6 +425,7 @@ static void kvl_vcpu_accept_events(struct kvl_vcpu *vcpu)
 		vcpu->rflags = X86_EFLAGS_FIXED;
 		atomic_set(&vcpu->nmi_queued, 0);
 		vcpu->user_irq = -1;
+		vcpu->singlestep_trap = false;
 		vcpu->mp_state = vcpu->id ? KVM_MP_STATE_INIT_RECEIVED : KVM_MP_STATE_RUNNABLE;
 	}
 	if (test_and_clear_bit(KVL_REQ_SIPI, &vcpu->requests) &&
