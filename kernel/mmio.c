@@ -336,6 +336,8 @@ static void kvl_emu_store(struct kvl_vcpu *vcpu, const struct kvl_emu *e)
 		else
 			vcpu->regs[kvl_gpr_map[i]] = e->gpr[i];
 	}
+	if (vcpu->rip != e->rip && (vcpu->rflags & X86_EFLAGS_TF))
+		vcpu->singlestep_trap = true;	/* the trap the CPU would take now */
 	vcpu->rip = e->rip;
 	vcpu->rflags = e->rflags;
 }

@@ -59,11 +59,16 @@ long kvl_check_extension(struct kvl_vm *vm, long cap)
 	case KVM_CAP_READONLY_MEM:	/* writes exit as KVM_EXIT_MMIO (mmio.c) */
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_ENABLE_CAP_VM:
+	case KVM_CAP_USER_NMI:		/* KVM_NMI (vcpu.c) */
 		return 1;
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return KVL_MANUAL_DIRTY_LOG_CAPS;
 	case KVM_CAP_DIRTY_LOG_RING:
 		return KVL_DIRTY_RING_MAX_BYTES;
+	case KVM_CAP_SET_GUEST_DEBUG:	/* vcpu.c, if the backend can */
+		return !!kvl_ops->update_guest_debug;
+	case KVM_CAP_SET_GUEST_DEBUG2:
+		return kvl_ops->update_guest_debug ? KVL_GUESTDBG_VALID : 0;
 	case KVM_CAP_IRQ_ROUTING:
 		return KVL_MAX_IRQ_ROUTES;
 	case KVM_CAP_SYNC_REGS:
