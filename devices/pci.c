@@ -4,6 +4,8 @@
 
 #include "pci.h"
 
+#define BAR_UPPER	0x80000000U	/* bar[i].flags: the high half of a 64-bit BAR */
+
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = v;
@@ -45,6 +47,7 @@ int pci_dev_add_bar(struct pci_dev *d, int i, uint64_t size, uint32_t flags)
 
 	flags &= PCI_BAR_MEM64 | PCI_BAR_PREFETCH;
 	if (i < 0 || i > 5 || size < 16 || (size & (size - 1)) || d->bar[i].size ||
+	    (d->bar[i].flags & BAR_UPPER) ||
 	    ((flags & PCI_BAR_MEM64) && (i == 5 || d->bar[i + 1].size)) ||
 	    (!(flags & PCI_BAR_MEM64) && size > (1ULL << 31)))
 		return -1;
@@ -53,7 +56,7 @@ int pci_dev_add_bar(struct pci_dev *d, int i, uint64_t size, uint32_t flags)
 	put32(d->cfg + PCI_BAR0 + 4 * i, flags);
 	put32(d->wmask + PCI_BAR0 + 4 * i, (uint32_t)mask & ~0xfU);
 	if (flags & PCI_BAR_MEM64) {
-		d->bar[i + 1].size = 0;
+		d->bar[i + 1].flags = BAR_UPPER;
 		put32(d->wmask + PCI_BAR0 + 4 * (i + 1), (uint32_t)(mask >> 32));
 	}
 	return 0;
@@ -244,7 +247,7 @@ void pci_bus_assign(struct pci_bus *b)
 
 			if (!sz || a + sz > b->mmio_base + b->mmio_size)
 				continue;
-			put32(d->cfg + PCI_BAR0 + 4 * i, (uint32_t)a | d->bar[i].flags);
+			put32(d->cfg + PCI_BAR0 + 4 * i, (uint32_t)a | (d->bar[i].flags & 0xf));
 			if (d->bar[i].flags & PCI_BAR_MEM64)
 				put32(d->cfg + PCI_BAR0 + 4 * (i + 1), a >> 32);
 			next = a + sz;
