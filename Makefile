@@ -31,7 +31,8 @@ USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -isystem $(KSFT)
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 SELFTESTS := dev_test guest_io_test cpuid_test msr_test vcpu_state_test dirtylog_test lifecycle_test lapic_test irqchip_test eventfd_test mmio_test
-HOST_TESTS := devices/serial_test runner/bzimage_test runner/e820_test runner/escape_test kernel/emulate_test
+HOST_TESTS := devices/serial_test runner/bzimage_test runner/e820_test runner/escape_test kernel/emulate_test \
+	devices/pci_test devices/virtq_test devices/virtio_test
 RUNNER_SRCS := $(wildcard runner/*.c) $(filter-out %_test.c,$(wildcard devices/*.c))
 RUNNER_HDRS := $(wildcard runner/*.h devices/*.h) uapi/linux/kvmlite.h
 PAYLOADS := hello
@@ -85,7 +86,13 @@ tested_src = $(patsubst %_test,%.c,$(1))
 .SECONDEXPANSION:
 $(BUILD)/host/%: selftests/%.c $$(call tested_src,$$*) | deps
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(patsubst selftests/%_test.c,%.c,$<)
+	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(patsubst selftests/%_test.c,%.c,$<) $(HOST_EXTRA)
+
+# Virtio device models with the transport, ring walker and disk layer they sit on.
+VIRTIO_HOST_EXTRA := devices/virtq.c devices/pci.c devices/virtio_pci.c devices/virtio_blk.c \
+	devices/virtio_console.c devices/virtio_rng.c devices/disk.c
+$(BUILD)/host/devices/virtio_test: HOST_EXTRA := $(VIRTIO_HOST_EXTRA)
+$(BUILD)/host/devices/virtio_test: $(VIRTIO_HOST_EXTRA) $(wildcard devices/*.h)
 
 # kernel/ pure code (the instruction emulator) built for the host: a type shim.
 $(BUILD)/host/kernel/emulate_test: USER_CFLAGS += -I$(TOP)/selftests/kernel/include
