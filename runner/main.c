@@ -65,7 +65,7 @@ static void parse_disk(struct kvm_config *cfg, const char *val)
 		usage_error("%s", "out of memory");
 	d->path = strtok_r(copy, ",", &save);
 	d->format = DISK_FMT_AUTO;
-	if (!d->path || !*d->path)
+	if (!d->path || val[0] == ',')
 		usage_error("--disk: no file in '%s'", val);
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(opt, "readonly")) {
