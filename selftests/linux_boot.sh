@@ -11,7 +11,13 @@
 # (2 vCPUs, so the APs come up through the MADT) reboots through the
 # i8042; "input" prints a prompt, reads a line the host writes to the
 # runner's stdin (COM1 receive interrupts) and echoes it before powering
-# off.  Each check prints "RESULT kvm runner.linux-<name> pass|fail" (to
+# off; "virtio" (1 vCPU, --disk twice, the second read-only, --rng,
+# --console virtio) loads the virtio modules, reads the host's marker from
+# /dev/vda and writes its own to sector 1 (checked afterwards from the
+# host side), fails to write the read-only /dev/vdb, reads /dev/hwrng, and
+# writes to and reads a line from /dev/hvc0; "intx" repeats the disk and
+# rng part with pci=nomsi (INTx through the IOAPIC instead of MSI-X).
+# Each check prints "RESULT kvm runner.linux-<name> pass|fail" (to
 # --results too); the status is 1 if any failed.  Wall times of the boots
 # (in the emulated host, from starting the runner to its exit) are printed.
 set -uo pipefail
@@ -29,8 +35,15 @@ done
 kernel=$top/build/cache/root/boot/vmlinuz-$KVER_6_1
 out=$top/build/linux_boot
 rm -rf "$out"
-mkdir -p "$out/root/bin" "$out/root/proc" "$out/root/dev"
+mkdir -p "$out/root/bin" "$out/root/proc" "$out/root/dev" "$out/root/sys" "$out/root/lib/modules"
 cp /bin/busybox "$out/root/bin/busybox"
+# Debian builds the virtio drivers as modules: they go in, in load order.
+mods=$top/build/cache/root/lib/modules/$KVER_6_1/kernel/drivers
+for m in virtio/virtio_ring virtio/virtio virtio/virtio_pci_legacy_dev \
+	virtio/virtio_pci_modern_dev virtio/virtio_pci block/virtio_blk char/virtio_console \
+	char/hw_random/virtio-rng; do
+	cp "$mods/$m.ko" "$out/root/lib/modules/" || exit 1
+done
 cat > "$out/root/init" <<'EOS'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
@@ -43,6 +56,34 @@ case "$(/bin/busybox cat /proc/cmdline)" in
 	read -r line
 	echo "GUEST-GOT-[$line]"
 	/bin/busybox poweroff -f ;;
+*kvl.virtio*|*kvl.intx*)
+	B=/bin/busybox
+	$B mount -t sysfs sys /sys
+	$B mount -t devtmpfs dev /dev
+	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
+		virtio_blk virtio_console virtio-rng; do
+		$B insmod /lib/modules/$m.ko || echo "GUEST-INSMOD-FAILED-$m"
+	done
+	i=0
+	while [ ! -b /dev/vdb ] && [ $i -lt 50 ]; do $B sleep 0.1; i=$((i + 1)); done
+	echo "GUEST-VDA-[$($B dd if=/dev/vda bs=512 count=1 2>/dev/null | $B head -c 20)]"
+	echo "GUEST-WROTE-VDA-$((1000 + 337))" | $B dd of=/dev/vda bs=512 seek=1 conv=sync,fsync 2>/dev/null
+	echo "GUEST-VDA-WRITE-EXIT=$?"
+	echo "GUEST-MUST-NOT-LAND" | $B dd of=/dev/vdb bs=512 seek=1 conv=sync,fsync 2>/dev/null
+	echo "GUEST-VDB-WRITE-EXIT=$?"
+	echo "GUEST-VDB-[$($B dd if=/dev/vdb bs=512 count=1 2>/dev/null | $B head -c 20)]"
+	echo "GUEST-RNG-$($B cat /sys/class/misc/hw_random/rng_current)-$($B dd if=/dev/hwrng bs=32 count=1 2>/dev/null | $B od -An -tx1 | $B tr -d ' \n')"
+	echo "GUEST-IRQ-$($B grep -c -E 'PCI-MSI.*virtio' /proc/interrupts)-msi"
+	case "$(/bin/busybox cat /proc/cmdline)" in
+	*kvl.virtio*)
+		echo "GUEST-HVC-OUT-$((6 * 7))" > /dev/hvc0
+		$B stty -echo < /dev/hvc0	# the tty's echo would race COM1's lines on stdout
+		echo "GUEST-HVC-READY"
+		read -r line < /dev/hvc0
+		echo "GUEST-HVC-GOT-[$line]" ;;
+	esac
+	$B sync
+	$B poweroff -f ;;
 *) /bin/busybox poweroff -f ;;
 esac
 EOS
@@ -80,6 +121,31 @@ for dev in kvmlite kvm; do
 	cat /tmp/out
 	echo "RUNNER-$dev-input-EXIT=$rc"
 	echo "RUNNER-$dev-input-WALL=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
+	# virtio: two disks (the second read-only), rng, console on hvc0
+	for mode in virtio intx; do
+		printf 'HOST-DISK-%s' "$dev" > /tmp/a.img; dd if=/dev/zero of=/tmp/a.img bs=1M seek=4 count=0 2>/dev/null
+		printf 'HOST-RODISK-%s' "$dev" > /tmp/b.img; dd if=/dev/zero of=/tmp/b.img bs=1M seek=4 count=0 2>/dev/null
+		rm -f /tmp/in; mkfifo /tmp/in
+		extra=; [ $mode = intx ] && extra=" pci=nomsi"
+		t0=$(up)
+		timeout 240 kvmlite run --dev /dev/$dev --kernel /guest/vmlinuz --initrd /guest/initrd \
+			--mem 256M --append "console=ttyS0 quiet kvl.$mode$extra" --console virtio --rng \
+			--disk /tmp/a.img,format=raw --disk /tmp/b.img,readonly < /tmp/in > /tmp/out 2>&1 &
+		pid=$!
+		exec 3> /tmp/in
+		i=0
+		while [ $mode = virtio ] && ! grep -q GUEST-HVC-READY /tmp/out && [ $i -lt 1200 ]; do
+			sleep 0.2; i=$((i + 1)); done
+		echo "hello via hvc0" >&3
+		wait $pid
+		rc=$?
+		exec 3>&-
+		cat /tmp/out
+		echo "RUNNER-$dev-$mode-SECTOR1=$(dd if=/tmp/a.img bs=512 skip=1 count=1 2>/dev/null | head -c 20)"
+		echo "RUNNER-$dev-$mode-ROSECTOR1=$(dd if=/tmp/b.img bs=512 skip=1 count=1 2>/dev/null | tr -d '\0' | head -c 20)"
+		echo "RUNNER-$dev-$mode-EXIT=$rc"
+		echo "RUNNER-$dev-$mode-WALL=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
+	done
 done
 EOS
 
@@ -107,7 +173,7 @@ section() { # the console lines of boot $1
 		index($0, "RUNNER-" m "-EXIT=") == 1 { printf "%s", buf; exit }' "$log.txt"
 }
 for d in kvmlite kvm; do
-	for m in poweroff reboot input; do section $d-$m > "$out/$d-$m.txt"; done
+	for m in poweroff reboot input virtio intx; do section $d-$m > "$out/$d-$m.txt"; done
 	f=$out/$d
 	grep -q "^RUNNER-$d-poweroff-EXIT=0$" "$f-poweroff.txt"; result poweroff-exit0 $? $d
 	grep -q '^GUEST-INIT-OK-42 .* cpus=1$' "$f-poweroff.txt"; result poweroff-init-marker $? $d
@@ -117,6 +183,22 @@ for d in kvmlite kvm; do
 	grep -q '^kvmlite: guest reset the machine (i8042): reboot$' "$f-reboot.txt"; result reboot-via-i8042 $? $d
 	grep -q "^RUNNER-$d-input-EXIT=0$" "$f-input.txt"; result input-exit0 $? $d
 	grep -q '^GUEST-GOT-\[hello from the host\]$' "$f-input.txt"; result input-line-received $? $d
+	for m in virtio intx; do
+		g=$f-$m.txt
+		grep -q "^RUNNER-$d-$m-EXIT=0$" "$g"; result $m-exit0 $? $d
+		grep -q "^GUEST-VDA-\[HOST-DISK-$d\]$" "$g"; result $m-blk-read $? $d
+		grep -q "^GUEST-VDA-WRITE-EXIT=0$" "$g" &&
+			grep -q "^RUNNER-$d-$m-SECTOR1=GUEST-WROTE-VDA-1337$" "$g"; result $m-blk-write $? $d
+		grep -q "^GUEST-VDB-WRITE-EXIT=[1-9]" "$g" && grep -q "^GUEST-VDB-\[HOST-RODISK-$d\]$" "$g" &&
+			grep -q "^RUNNER-$d-$m-ROSECTOR1=$" "$g"; result $m-blk-readonly $? $d
+		grep -E -q '^GUEST-RNG-virtio_rng\.0-[0-9a-f]{64}$' "$g" &&
+			! grep -q '^GUEST-RNG-.*-0\{64\}$' "$g"; result $m-rng $? $d
+		! grep -q -e 'GUEST-INSMOD-FAILED' -e 'device needs reset' "$g"; result $m-clean $? $d
+	done
+	grep -q '^GUEST-IRQ-[1-9][0-9]*-msi$' "$f-virtio.txt"; result virtio-msix $? $d
+	grep -q '^GUEST-IRQ-0-msi$' "$f-intx.txt"; result intx-no-msi $? $d
+	grep -q '^GUEST-HVC-OUT-42' "$f-virtio.txt"; result virtio-hvc0-write $? $d
+	grep -q 'GUEST-HVC-GOT-\[hello via hvc0\]$' "$f-virtio.txt"; result virtio-hvc0-read $? $d
 done
 [ "$vmrc" = 0 ]; result vmtest-clean $? host
 grep -h '^RUNNER-.*-WALL=' "$log.txt" || true
