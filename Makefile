@@ -73,7 +73,7 @@ $(BUILD)/selftests/bench_exits: selftests/bench/exits.c
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
 runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) | deps
-	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS)
+	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS) -luring
 
 $(BUILD)/payloads/%.bin: runner/payloads/%.S
 	@mkdir -p $(@D)

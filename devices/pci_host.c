@@ -2,7 +2,8 @@
 /*
  * The runner's PCI host bridge and virtio devices: the bus of pci.c on
  * ports CF8-CFF, its ECAM and its MMIO window, the virtio-pci functions
- * for --disk, --console virtio and --rng, and their connection to KVM:
+ * for --disk (raw images on io_uring), --console virtio and --rng, and
+ * their connection to KVM:
  * queue notifications through KVM_IOEVENTFD into the event loop (MMIO
  * exits where the device has no ioeventfd), MSI-X messages through irqfds
  * on MSI routes (KVM_SET_GSI_ROUTING + KVM_IRQFD), else KVM_SIGNAL_MSI,
@@ -24,6 +25,7 @@
 #include "../runner/ioport.h"
 #include "../runner/kvm.h"
 #include "../runner/term.h"
+#include "blk_uring.h"
 #include "disk.h"
 #include "pci_host.h"
 #include "virtio_devs.h"
@@ -309,6 +311,7 @@ static int pci_host_init(struct kvm *kvm)
 {
 	struct vmem mem = { vmem_ptr, kvm };
 	char err[256], label[32];
+	struct virtio_dev *vd;
 	int i, j;
 
 	if (kvm->cfg.boot != BOOT_LINUX)
@@ -335,8 +338,12 @@ static int pci_host_init(struct kvm *kvm)
 		if (!d)
 			die("--disk %s: %s", dc->path, err);
 		snprintf(label, sizeof(label), "kvmlite-disk%d", i);
-		if (add_vdev(virtio_blk_create(&mem, d, label, "virtio-blk")) < 0)
+		vd = virtio_blk_create(&mem, d, label, "virtio-blk");
+		if (add_vdev(vd) < 0)
 			die("--disk %s: no room for another PCI device", dc->path);
+		/* Raw images: guest offsets are file offsets, io_uring reads and writes them. */
+		if (d->format == DISK_FMT_RAW && !dc->sync_io)
+			blk_uring_attach(vd, d->fd);
 	}
 	if (kvm->cfg.console == CONSOLE_VIRTIO) {
 		host.console = virtio_console_create(&mem, console_out, NULL, "virtio-console");

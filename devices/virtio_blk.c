@@ -5,7 +5,10 @@
  * sector}, data, and a one-byte status in the last device-writable byte.
  * Requests that are well formed as rings but not as block requests (short
  * header, no status byte, data not whole sectors, past the end) complete
- * with IOERR; a read-only disk answers writes with IOERR too.
+ * with IOERR; a read-only disk answers writes with IOERR too.  With an
+ * asynchronous back end (struct virtio_blk_aio) reads and writes complete
+ * later, in any order, each from a slot that keeps the request's buffers;
+ * a device reset waits for all of them and drops their results.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +17,17 @@
 #include "virtio_devs.h"
 
 #define CONFIG_LEN	60
+#define PENDING		0xff	/* do_request(): completes later */
+#define SLOT_IOV	(VIRTIO_BLK_QUEUE_SIZE - 2)	/* seg_max */
+
+struct slot {
+	bool busy;
+	uint16_t head;
+	uint8_t *status;	/* the request's status byte in guest RAM */
+	uint32_t len;
+	unsigned int n;
+	struct iovec iov[SLOT_IOV];
+};
 
 struct vblk {
 	struct virtio_dev vd;
@@ -22,7 +36,48 @@ struct vblk {
 	uint8_t config[CONFIG_LEN];
 	struct virtq_req req;
 	struct iovec data[VIRTQ_MAX_IOV];
+	const struct virtio_blk_aio *aio;
+	struct slot *slots;	/* VIRTIO_BLK_QUEUE_SIZE of them, with aio */
+	unsigned int inflight;
+	bool draining;
 };
+
+/* The last device-writable byte: where the status goes. */
+static uint8_t *status_byte(struct virtq_req *r)
+{
+	unsigned int i;
+
+	for (i = r->nout + r->nin; i > r->nout; i--)
+		if (r->iov[i - 1].iov_len)
+			return (uint8_t *)r->iov[i - 1].iov_base + r->iov[i - 1].iov_len - 1;
+	return NULL;
+}
+
+/* Hand a read or write to the asynchronous back end; false: do it here. */
+static bool start_async(struct vblk *b, struct virtq_req *r, bool write, unsigned int n,
+			uint64_t off, uint64_t len)
+{
+	unsigned int i;
+	struct slot *s;
+
+	if (!b->aio || !len || n > SLOT_IOV)
+		return false;
+	for (i = 0; i < VIRTIO_BLK_QUEUE_SIZE && b->slots[i].busy; i++)
+		;
+	if (i == VIRTIO_BLK_QUEUE_SIZE)
+		return false;
+	s = &b->slots[i];
+	memcpy(s->iov, b->data, n * sizeof(s->iov[0]));
+	s->n = n;
+	s->head = r->head;
+	s->status = status_byte(r);
+	s->len = write ? 0 : len;
+	if (b->aio->submit(b->aio->opaque, write, s->iov, n, off, i) < 0)
+		return false;
+	s->busy = true;
+	b->inflight++;
+	return true;
+}
 
 static uint8_t do_request(struct vblk *b, struct virtq_req *r, uint32_t *written)
 {
@@ -74,9 +129,11 @@ static uint8_t do_request(struct vblk *b, struct virtq_req *r, uint32_t *written
 		    len > b->disk->size - sector * DISK_SECTOR)
 			return VIRTIO_BLK_S_IOERR;
 		off = sector * DISK_SECTOR;
+		if (type == VIRTIO_BLK_T_OUT && b->disk->readonly)
+			return VIRTIO_BLK_S_IOERR;
+		if (start_async(b, r, type == VIRTIO_BLK_T_OUT, n, off, len))
+			return PENDING;
 		if (type == VIRTIO_BLK_T_OUT) {
-			if (b->disk->readonly)
-				return VIRTIO_BLK_S_IOERR;
 			err = len ? disk_pwritev(b->disk, b->data, n, off) : 0;
 		} else {
 			err = len ? disk_preadv(b->disk, b->data, n, off) : 0;
@@ -111,9 +168,63 @@ static void blk_notify(struct virtio_dev *vd, unsigned int q)
 			continue;
 		}
 		status = do_request(b, r, &written);
+		if (status == PENDING)
+			continue;
 		buf_to_iov(r->iov + r->nout, r->nin, r->in_len - 1, &status, 1);
 		virtio_complete(vd, q, r->head, written + 1);
 	}
+}
+
+void virtio_blk_aio_complete(struct virtio_dev *vd, uint64_t cookie, int64_t res)
+{
+	struct vblk *b = vd->priv;
+	struct slot *s;
+	uint64_t want = 0;
+	unsigned int i;
+
+	if (cookie >= VIRTIO_BLK_QUEUE_SIZE || !b->slots[cookie].busy)
+		return;
+	s = &b->slots[cookie];
+	s->busy = false;
+	b->inflight--;
+	if (b->draining)
+		return;		/* the device was reset: nobody waits for it */
+	for (i = 0; i < s->n; i++)
+		want += s->iov[i].iov_len;
+	if (res < 0 || (uint64_t)res != want)
+		s->len = 0;
+	if (s->status)
+		*s->status = res >= 0 && (uint64_t)res == want ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+	virtio_complete(vd, 0, s->head, s->len + 1);
+}
+
+unsigned int virtio_blk_inflight(struct virtio_dev *vd)
+{
+	struct vblk *b = vd->priv;
+
+	return b->inflight;
+}
+
+void virtio_blk_set_aio(struct virtio_dev *vd, const struct virtio_blk_aio *aio)
+{
+	struct vblk *b = vd->priv;
+
+	pthread_mutex_lock(&vd->lock);
+	if (!b->slots)
+		b->slots = calloc(VIRTIO_BLK_QUEUE_SIZE, sizeof(*b->slots));
+	b->aio = b->slots ? aio : NULL;
+	pthread_mutex_unlock(&vd->lock);
+}
+
+static void blk_reset(struct virtio_dev *vd)
+{
+	struct vblk *b = vd->priv;
+
+	if (!b || !b->aio || !b->inflight)
+		return;
+	b->draining = true;
+	b->aio->drain(b->aio->opaque, vd);
+	b->draining = false;
 }
 
 static const struct virtio_dev_ops blk_ops = {
@@ -123,6 +234,7 @@ static const struct virtio_dev_ops blk_ops = {
 	.queue_max = VIRTIO_BLK_QUEUE_SIZE,
 	.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_FLUSH),
 	.queue_notify = blk_notify,
+	.reset = blk_reset,
 };
 
 static const struct virtio_dev_ops blk_ro_ops = {
@@ -133,6 +245,7 @@ static const struct virtio_dev_ops blk_ro_ops = {
 	.features = (1ULL << VIRTIO_BLK_F_SEG_MAX) | (1ULL << VIRTIO_BLK_F_FLUSH) |
 		    (1ULL << VIRTIO_BLK_F_RO),
 	.queue_notify = blk_notify,
+	.reset = blk_reset,
 };
 
 struct virtio_dev *virtio_blk_create(const struct vmem *mem, struct disk *disk,

@@ -28,6 +28,26 @@ struct virtio_dev *virtio_blk_create(const struct vmem *mem, struct disk *disk,
 				     const char *id, const char *label);
 
 /*
+ * Asynchronous reads and writes for virtio-blk (the runner's io_uring);
+ * without one, requests go through disk.h synchronously.  All calls are
+ * made with the device's lock held.
+ */
+struct virtio_blk_aio {
+	/* Start one transfer of @iov at byte @off: 0, or < 0 to have it done synchronously. */
+	int (*submit)(void *opaque, bool write, const struct iovec *iov, unsigned int n,
+		      uint64_t off, uint64_t cookie);
+	/* Wait for all started transfers, calling virtio_blk_aio_complete() for each. */
+	void (*drain)(void *opaque, struct virtio_dev *vd);
+	void *opaque;
+};
+
+void virtio_blk_set_aio(struct virtio_dev *vd, const struct virtio_blk_aio *aio);
+/* Transfer @cookie ended with @res (bytes done, or -errno); lock held. */
+void virtio_blk_aio_complete(struct virtio_dev *vd, uint64_t cookie, int64_t res);
+/* Transfers started and not yet completed (lock held). */
+unsigned int virtio_blk_inflight(struct virtio_dev *vd);
+
+/*
  * virtio-console, one port (no MULTIPORT): @out receives what the guest
  * writes to hvc0.  Input arrives through virtio_console_input().
  */

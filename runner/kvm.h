@@ -22,6 +22,7 @@ struct kvm_disk_config {
 	const char *path;
 	int format;		/* enum disk_format */
 	bool readonly;
+	bool sync_io;		/* aio=sync: no io_uring */
 };
 
 struct kvm_config {

@@ -21,7 +21,7 @@
 static const char usage_text[] =
 "usage: kvmlite run --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]\n"
 "                   [--mem SIZE] [--cpus N] [--dev PATH] [--console serial|virtio]\n"
-"                   [--disk FILE[,format=raw|qcow2][,readonly]]... [--rng]\n"
+"                   [--disk FILE[,format=raw|qcow2][,readonly][,aio=...]]... [--rng]\n"
 "       kvmlite run [--dev PATH] [--mem SIZE] [--bios] IMAGE\n"
 "\n"
 "  --kernel F      boot a Linux x86-64 bzImage through its 64-bit entry point\n"
@@ -35,8 +35,9 @@ static const char usage_text[] =
 "                  Ctrl-A x ends the run.  COM1 output always goes to stdout\n"
 "  --console virtio  stdin goes to a virtio-console device instead (the\n"
 "                  guest's hvc0, whose output goes to stdout too)\n"
-"  --disk F[,format=raw|qcow2][,readonly]  a virtio-blk disk on image F\n"
-"                  (format guessed when not given; up to 8, in PCI slot order)\n"
+"  --disk F[,format=raw|qcow2][,readonly][,aio=io_uring|sync]  a virtio-blk\n"
+"                  disk on image F (format guessed when not given; up to 8, in\n"
+"                  PCI slot order); raw images use io_uring unless aio=sync\n"
 "  --rng           a virtio-rng device fed from the host's getrandom()\n"
 "  --bios IMAGE    a flat real-mode binary run at 0000:1000 (also: IMAGE alone)\n"
 "\n"
@@ -70,6 +71,10 @@ static void parse_disk(struct kvm_config *cfg, const char *val)
 	while ((opt = strtok_r(NULL, ",", &save))) {
 		if (!strcmp(opt, "readonly")) {
 			d->readonly = true;
+		} else if (!strcmp(opt, "aio=sync")) {
+			d->sync_io = true;
+		} else if (!strcmp(opt, "aio=io_uring")) {
+			d->sync_io = false;
 		} else if (!strncmp(opt, "format=", 7)) {
 			int f = disk_format_parse(opt + 7);
 
@@ -77,7 +82,7 @@ static void parse_disk(struct kvm_config *cfg, const char *val)
 				usage_error("--disk: unknown format '%s' (raw, qcow2)", opt + 7);
 			d->format = f;
 		} else {
-			usage_error("--disk: unknown option '%s' (format=, readonly)", opt);
+			usage_error("--disk: unknown option '%s' (format=, readonly, aio=)", opt);
 		}
 	}
 }

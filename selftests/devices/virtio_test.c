@@ -479,6 +479,120 @@ TEST(event_idx_through_the_device)
 	unblk(&r);
 }
 
+static struct {
+	int n, drains;
+	uint64_t cookie[8];
+	bool write[8];
+	uint64_t off[8];
+} aio_log;
+
+static int fake_submit(void *opaque, bool write, const struct iovec *iov, unsigned int n,
+		       uint64_t off, uint64_t cookie)
+{
+	(void)opaque;
+	(void)iov;
+	(void)n;
+	if (aio_log.n == 8)
+		return -1;
+	aio_log.write[aio_log.n] = write;
+	aio_log.off[aio_log.n] = off;
+	aio_log.cookie[aio_log.n++] = cookie;
+	return 0;
+}
+
+static void fake_drain(void *opaque, struct virtio_dev *vd)
+{
+	int i;
+
+	(void)opaque;
+	aio_log.drains++;
+	for (i = 0; i < aio_log.n; i++)
+		virtio_blk_aio_complete(vd, aio_log.cookie[i], 512);
+}
+
+static const struct virtio_blk_aio fake_aio = { fake_submit, fake_drain, NULL };
+
+/* Two reads in flight at once, in descriptors 0-2 and 3-5. */
+static void two_reads(struct rig *r)
+{
+	uint8_t *h = ram + BUF;
+	uint32_t in = VIRTIO_BLK_T_IN;
+	uint64_t sec = 1;
+
+	memset(h, 0, 32);
+	memcpy(h, &in, 4);
+	memcpy(h + 8, &sec, 8);
+	sec = 2;
+	memcpy(h + 16, &in, 4);
+	memcpy(h + 24, &sec, 8);
+	ram[BUF + 0x3000] = ram[BUF + 0x3001] = 0xee;
+	set_desc(DESC, 0, BUF, 16, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(DESC, 1, BUF + 0x1000, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	set_desc(DESC, 2, BUF + 0x3000, 1, VIRTQ_DESC_F_WRITE, 0);
+	set_desc(DESC, 3, BUF + 16, 16, VIRTQ_DESC_F_NEXT, 4);
+	set_desc(DESC, 4, BUF + 0x2000, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 5);
+	set_desc(DESC, 5, BUF + 0x3001, 1, VIRTQ_DESC_F_WRITE, 0);
+	kick(r, 0, 0, 0);
+	kick(r, 0, 0, 3);
+}
+
+TEST(blk_async_completes_out_of_order)
+{
+	struct rig r;
+	uint32_t id;
+
+	memset(&aio_log, 0, sizeof(aio_log));
+	attach(&r, blk(&r, false));
+	virtio_blk_set_aio(r.vd, &fake_aio);
+	bring_up(&r, 0, 1);
+	two_reads(&r);
+	ASSERT_EQ(2, aio_log.n);
+	EXPECT_EQ(1024, aio_log.off[1]);
+	EXPECT_EQ(0, used_idx(0));
+	EXPECT_EQ(2, virtio_blk_inflight(r.vd));
+	pthread_mutex_lock(&r.vd->lock);
+	virtio_blk_aio_complete(r.vd, aio_log.cookie[1], 512);
+	virtio_blk_aio_complete(r.vd, aio_log.cookie[1], 512);	/* stale: ignored */
+	virtio_blk_aio_complete(r.vd, 9999, 512);		/* bogus: ignored */
+	pthread_mutex_unlock(&r.vd->lock);
+	EXPECT_EQ(1, used_idx(0));
+	memcpy(&id, ram + USED + 4, 4);
+	EXPECT_EQ(3, id);					/* the second request first */
+	EXPECT_EQ(513, used_len(0, 0));
+	EXPECT_EQ(VIRTIO_BLK_S_OK, ram[BUF + 0x3001]);
+	EXPECT_EQ(0xee, ram[BUF + 0x3000]);
+	pthread_mutex_lock(&r.vd->lock);
+	virtio_blk_aio_complete(r.vd, aio_log.cookie[0], -5);	/* -EIO */
+	pthread_mutex_unlock(&r.vd->lock);
+	EXPECT_EQ(2, used_idx(0));
+	EXPECT_EQ(VIRTIO_BLK_S_IOERR, ram[BUF + 0x3000]);
+	EXPECT_EQ(1, used_len(0, 1));
+	EXPECT_EQ(0, virtio_blk_inflight(r.vd));
+	/* Flush and read-only refusals stay synchronous. */
+	blk_req(&r, VIRTIO_BLK_T_FLUSH, 0, 0, false);
+	EXPECT_EQ(3, used_idx(0));
+	EXPECT_EQ(2, aio_log.n);
+	unblk(&r);
+}
+
+TEST(blk_reset_drains_async_requests)
+{
+	struct rig r;
+
+	memset(&aio_log, 0, sizeof(aio_log));
+	attach(&r, blk(&r, false));
+	virtio_blk_set_aio(r.vd, &fake_aio);
+	bring_up(&r, 0, 1);
+	two_reads(&r);
+	ASSERT_EQ(2, virtio_blk_inflight(r.vd));
+	bar(&r, 0x14, 1, 0);					/* reset */
+	EXPECT_EQ(1, aio_log.drains);
+	EXPECT_EQ(0, virtio_blk_inflight(r.vd));
+	EXPECT_EQ(0, used_idx(0));				/* results dropped */
+	EXPECT_EQ(0xee, ram[BUF + 0x3000]);
+	unblk(&r);
+}
+
 static int fill_pattern(void *buf, size_t len)
 {
 	memset(buf, 0xa5, len);
