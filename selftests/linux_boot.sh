@@ -15,8 +15,10 @@
 # --console virtio) loads the virtio modules, reads the host's marker from
 # /dev/vda and writes its own to sector 1 (checked afterwards from the
 # host side), fails to write the read-only /dev/vdb, reads /dev/hwrng, and
-# writes to and reads a line from /dev/hvc0; "intx" repeats the disk and
-# rng part with pci=nomsi (INTx through the IOAPIC instead of MSI-X).
+# writes to and reads a line from /dev/hvc0, and writes 2 MiB it reads
+# back (md5 in the guest and of the image on the host); "intx" repeats
+# the disk and rng part with pci=nomsi (INTx through the IOAPIC instead of
+# MSI-X) and aio=sync (disk.h calls instead of io_uring).
 # Each check prints "RESULT kvm runner.linux-<name> pass|fail" (to
 # --results too); the status is 1 if any failed.  Wall times of the boots
 # (in the emulated host, from starting the runner to its exit) are printed.
@@ -72,6 +74,12 @@ case "$(/bin/busybox cat /proc/cmdline)" in
 	echo "GUEST-MUST-NOT-LAND" | $B dd of=/dev/vdb bs=512 seek=1 conv=sync,fsync 2>/dev/null
 	echo "GUEST-VDB-WRITE-EXIT=$?"
 	echo "GUEST-VDB-[$($B dd if=/dev/vdb bs=512 count=1 2>/dev/null | $B head -c 20)]"
+	# 2 MiB at 1 MiB: many requests in flight; read back past the page cache.
+	$B dd if=/dev/urandom of=/bulk bs=65536 count=32 2>/dev/null
+	echo "GUEST-BULK-MD5=$($B md5sum < /bulk | $B cut -c1-32)"
+	$B dd if=/bulk of=/dev/vda bs=65536 seek=16 conv=fsync 2>/dev/null
+	echo 3 > /proc/sys/vm/drop_caches
+	echo "GUEST-BULK-READBACK=$($B dd if=/dev/vda bs=65536 skip=16 count=32 2>/dev/null | $B md5sum | $B cut -c1-32)"
 	echo "GUEST-RNG-$($B cat /sys/class/misc/hw_random/rng_current)-$($B dd if=/dev/hwrng bs=32 count=1 2>/dev/null | $B od -An -tx1 | $B tr -d ' \n')"
 	echo "GUEST-IRQ-$($B grep -c -E 'PCI-MSI.*virtio' /proc/interrupts)-msi"
 	case "$(/bin/busybox cat /proc/cmdline)" in
@@ -126,11 +134,12 @@ for dev in kvmlite kvm; do
 		printf 'HOST-DISK-%s' "$dev" > /tmp/a.img; dd if=/dev/zero of=/tmp/a.img bs=1M seek=4 count=0 2>/dev/null
 		printf 'HOST-RODISK-%s' "$dev" > /tmp/b.img; dd if=/dev/zero of=/tmp/b.img bs=1M seek=4 count=0 2>/dev/null
 		rm -f /tmp/in; mkfifo /tmp/in
-		extra=; [ $mode = intx ] && extra=" pci=nomsi"
+		# intx also takes the synchronous disk path, virtio io_uring
+		extra=; aio=io_uring; [ $mode = intx ] && extra=" pci=nomsi" && aio=sync
 		t0=$(up)
 		timeout 240 kvmlite run --dev /dev/$dev --kernel /guest/vmlinuz --initrd /guest/initrd \
 			--mem 256M --append "console=ttyS0 quiet kvl.$mode$extra" --console virtio --rng \
-			--disk /tmp/a.img,format=raw --disk /tmp/b.img,readonly < /tmp/in > /tmp/out 2>&1 &
+			--disk /tmp/a.img,format=raw,aio=$aio --disk /tmp/b.img,readonly < /tmp/in > /tmp/out 2>&1 &
 		pid=$!
 		exec 3> /tmp/in
 		i=0
@@ -143,6 +152,7 @@ for dev in kvmlite kvm; do
 		cat /tmp/out
 		echo "RUNNER-$dev-$mode-SECTOR1=$(dd if=/tmp/a.img bs=512 skip=1 count=1 2>/dev/null | head -c 20)"
 		echo "RUNNER-$dev-$mode-ROSECTOR1=$(dd if=/tmp/b.img bs=512 skip=1 count=1 2>/dev/null | tr -d '\0' | head -c 20)"
+		echo "RUNNER-$dev-$mode-BULK-MD5=$(dd if=/tmp/a.img bs=65536 skip=16 count=32 2>/dev/null | md5sum | cut -c1-32)"
 		echo "RUNNER-$dev-$mode-EXIT=$rc"
 		echo "RUNNER-$dev-$mode-WALL=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
 	done
@@ -191,6 +201,9 @@ for d in kvmlite kvm; do
 			grep -q "^RUNNER-$d-$m-SECTOR1=GUEST-WROTE-VDA-1337$" "$g"; result $m-blk-write $? $d
 		grep -q "^GUEST-VDB-WRITE-EXIT=[1-9]" "$g" && grep -q "^GUEST-VDB-\[HOST-RODISK-$d\]$" "$g" &&
 			grep -q "^RUNNER-$d-$m-ROSECTOR1=$" "$g"; result $m-blk-readonly $? $d
+		sum=$(sed -n 's/^GUEST-BULK-MD5=\([0-9a-f]\{32\}\)$/\1/p' "$g")
+		[ -n "$sum" ] && grep -q "^GUEST-BULK-READBACK=$sum$" "$g" &&
+			grep -q "^RUNNER-$d-$m-BULK-MD5=$sum$" "$g"; result $m-blk-bulk-2m $? $d
 		grep -E -q '^GUEST-RNG-virtio_rng\.0-[0-9a-f]{64}$' "$g" &&
 			! grep -q '^GUEST-RNG-.*-0\{64\}$' "$g"; result $m-rng $? $d
 		! grep -q -e 'GUEST-INSMOD-FAILED' -e 'device needs reset' "$g"; result $m-clean $? $d
