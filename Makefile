@@ -90,7 +90,7 @@ $(BUILD)/host/%: selftests/%.c $$(call tested_src,$$*) | deps
 
 # Virtio device models with the transport, ring walker and disk layer they sit on.
 VIRTIO_HOST_EXTRA := devices/virtq.c devices/pci.c devices/virtio_pci.c devices/virtio_blk.c \
-	devices/virtio_console.c devices/virtio_rng.c devices/disk.c
+	devices/virtio_console.c devices/virtio_rng.c devices/virtio_net.c devices/disk.c
 $(BUILD)/host/devices/virtio_test: HOST_EXTRA := $(VIRTIO_HOST_EXTRA)
 $(BUILD)/host/devices/virtio_test: $(VIRTIO_HOST_EXTRA) $(wildcard devices/*.h)
 

@@ -14,10 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <net/if.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <unistd.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 
 #include "../runner/device.h"
@@ -31,7 +34,7 @@
 #include "virtio_devs.h"
 #include "virtio_pci.h"
 
-#define MAX_VDEVS	(KVM_MAX_DISKS + 2)
+#define MAX_VDEVS	(KVM_MAX_DISKS + 3)
 #define MSI_GSI_BASE	24
 
 struct vnotify {
@@ -307,6 +310,53 @@ static int console_in(void *opaque, uint8_t byte)
 	return virtio_console_input(opaque, &byte, 1) == 1 ? 0 : -1;
 }
 
+struct tap {
+	int fd;
+	struct virtio_dev *vd;
+	uint8_t buf[VIRTIO_NET_MAX_FRAME];
+};
+
+static void tap_send(void *opaque, const struct iovec *iov, unsigned int n)
+{
+	struct tap *t = opaque;
+
+	/* A tap takes or drops a whole frame per write, as a wire would. */
+	while (writev(t->fd, iov, n) < 0 && errno == EINTR)
+		;
+}
+
+static void tap_ready(void *opaque, int fd)
+{
+	struct tap *t = opaque;
+	int i;
+
+	for (i = 0; i < 64; i++) {	/* then let the other fds have a turn */
+		ssize_t n = read(fd, t->buf, sizeof(t->buf));
+
+		if (n <= 0)
+			return;
+		virtio_net_receive(t->vd, t->buf, n);
+	}
+}
+
+static struct tap *tap_open(const char *name)
+{
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
+	struct tap *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		die("out of memory");
+	if (strlen(name) >= IFNAMSIZ)
+		die("--net tap=%s: name too long", name);
+	strcpy(ifr.ifr_name, name);
+	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (t->fd < 0)
+		die("/dev/net/tun: %s", strerror(errno));
+	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0)
+		die("--net tap=%s: TUNSETIFF: %s", name, strerror(errno));
+	return t;
+}
+
 static int pci_host_init(struct kvm *kvm)
 {
 	struct vmem mem = { vmem_ptr, kvm };
@@ -353,6 +403,16 @@ static int pci_host_init(struct kvm *kvm)
 	}
 	if (kvm->cfg.rng && add_vdev(virtio_rng_create(&mem, rng_fill, "virtio-rng")) < 0)
 		die("virtio-rng: no room for another PCI device");
+	if (kvm->cfg.tap) {
+		static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+		struct tap *t = tap_open(kvm->cfg.tap);
+
+		t->vd = virtio_net_create(&mem, mac, tap_send, t, "virtio-net");
+		if (add_vdev(t->vd) < 0)
+			die("virtio-net: no room for another PCI device");
+		if (evloop__add(t->fd, tap_ready, t) < 0)
+			die("tap: %s", strerror(errno));
+	}
 	if ((host.nr && !host.signal_msi && !host.irqfd))
 		warn("no KVM_SIGNAL_MSI or irqfd: virtio devices fall back to INTx");
 	pci_bus_assign(&host.bus);

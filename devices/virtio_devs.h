@@ -57,6 +57,24 @@ struct virtio_dev *virtio_console_create(const struct vmem *mem,
 /* Host to guest (takes the lock): bytes taken, possibly fewer than @len (buffer full). */
 size_t virtio_console_input(struct virtio_dev *vd, const uint8_t *buf, size_t len);
 
+/*
+ * virtio-net (virtio spec 5.1) with a MAC and no offloads: queue 0
+ * receives, queue 1 transmits; every buffer starts with the 12-byte
+ * virtio_net_hdr (VERSION_1).  Frames the guest sends go to @send as an
+ * iovec of the frame alone; frames for the guest come in through
+ * virtio_net_receive().
+ */
+#define VIRTIO_NET_F_MAC	5
+#define VIRTIO_NET_HDR_LEN	12
+#define VIRTIO_NET_MAX_FRAME	65550
+
+struct virtio_dev *virtio_net_create(const struct vmem *mem, const uint8_t mac[6],
+				     void (*send)(void *opaque, const struct iovec *iov,
+						  unsigned int n),
+				     void *opaque, const char *label);
+/* One frame for the guest (takes the lock): 0, or -1 when it had no buffer (dropped). */
+int virtio_net_receive(struct virtio_dev *vd, const uint8_t *frame, size_t len);
+
 /* virtio-rng fed by @fill (getrandom in the runner) */
 struct virtio_dev *virtio_rng_create(const struct vmem *mem,
 				     int (*fill)(void *buf, size_t len), const char *label);

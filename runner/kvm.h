@@ -38,6 +38,7 @@ struct kvm_config {
 	int nr_disks;
 	enum kvm_console console;	/* where stdio goes: COM1 or virtio-console */
 	bool rng;			/* a virtio-rng device */
+	const char *tap;		/* virtio-net on this tap interface */
 };
 
 struct kvm_cpu {

@@ -22,6 +22,7 @@ static const char usage_text[] =
 "usage: kvmlite run --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]\n"
 "                   [--mem SIZE] [--cpus N] [--dev PATH] [--console serial|virtio]\n"
 "                   [--disk FILE[,format=raw|qcow2][,readonly][,aio=...]]... [--rng]\n"
+"                   [--net tap=IFNAME]\n"
 "       kvmlite run [--dev PATH] [--mem SIZE] [--bios] IMAGE\n"
 "\n"
 "  --kernel F      boot a Linux x86-64 bzImage through its 64-bit entry point\n"
@@ -39,6 +40,8 @@ static const char usage_text[] =
 "                  disk on image F (format guessed when not given; up to 8, in\n"
 "                  PCI slot order); raw images use io_uring unless aio=sync\n"
 "  --rng           a virtio-rng device fed from the host's getrandom()\n"
+"  --net tap=IF    a virtio-net device on the host's tap interface IF (created\n"
+"                  if missing; bring it up and address it on the host side)\n"
 "  --bios IMAGE    a flat real-mode binary run at 0000:1000 (also: IMAGE alone)\n"
 "\n"
 "The exit status is 0 when the guest powers off (ACPI S5), resets through\n"
@@ -160,7 +163,7 @@ int main(int argc, char **argv)
 		    strcmp(opt, "--append") && strcmp(opt, "--mem") &&
 		    strcmp(opt, "--cpus") && strcmp(opt, "--dev") &&
 		    strcmp(opt, "--console") && strcmp(opt, "--bios") &&
-		    strcmp(opt, "--disk"))
+		    strcmp(opt, "--disk") && strcmp(opt, "--net"))
 			usage_error("unknown option '%s'", opt);
 		if (!val)
 			usage_error("%s needs a value", opt);
@@ -191,6 +194,10 @@ int main(int argc, char **argv)
 				usage_error("--console: '%s' is not supported (serial, virtio)", val);
 		} else if (!strcmp(opt, "--disk")) {
 			parse_disk(&cfg, val);
+		} else if (!strcmp(opt, "--net")) {
+			if (strncmp(val, "tap=", 4) || !val[4])
+				usage_error("--net: '%s' is not tap=IFNAME", val);
+			cfg.tap = val + 4;
 		} else if (!strcmp(opt, "--bios")) {
 			if (cfg.image)
 				usage_error("more than one IMAGE ('%s')", val);
@@ -204,8 +211,8 @@ int main(int argc, char **argv)
 		usage_error("%s", "nothing to run: give --kernel BZIMAGE or an IMAGE");
 	if (!cfg.kernel && (cfg.initrd || cfg.append))
 		usage_error("%s", "--initrd and --append need --kernel");
-	if (!cfg.kernel && (cfg.nr_disks || cfg.rng || cfg.console == CONSOLE_VIRTIO))
-		usage_error("%s", "--disk, --rng and --console virtio need --kernel (PCI is a Linux platform)");
+	if (!cfg.kernel && (cfg.nr_disks || cfg.rng || cfg.tap || cfg.console == CONSOLE_VIRTIO))
+		usage_error("%s", "--disk, --net, --rng and --console virtio need --kernel (PCI is a Linux platform)");
 	if (cfg.image && cfg.nr_cpus != 1)
 		usage_error("%s", "a flat IMAGE runs on one vCPU");
 	cfg.boot = cfg.kernel ? BOOT_LINUX : BOOT_FLAT;

@@ -656,4 +656,68 @@ TEST(console_output_and_input)
 	EXPECT_EQ(0, memcmp(ram + BUF + 0x200, "lo", 2));
 }
 
+static uint8_t net_sent[128];
+static size_t net_sent_len;
+
+static void net_send(void *opaque, const struct iovec *iov, unsigned int n)
+{
+	(void)opaque;
+	net_sent_len = 0;
+	while (n--) {
+		if (net_sent_len + iov->iov_len <= sizeof(net_sent))
+			memcpy(net_sent + net_sent_len, iov->iov_base, iov->iov_len);
+		net_sent_len += iov->iov_len;
+		iov++;
+	}
+}
+
+TEST(net_transmit_and_receive)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0, 1, 2, 3 };
+	uint8_t frame[60];
+	struct rig r;
+
+	attach(&r, virtio_net_create(&mem, mac, net_send, NULL, "virtio-net test"));
+	EXPECT_EQ(0x1041, r.vp.pci.cfg[2] | r.vp.pci.cfg[3] << 8);
+	EXPECT_EQ(0x020000, virtio_pci_class(VIRTIO_ID_NET));
+	EXPECT_EQ(0x03, bar_rd(&r, VPCI_DEVICE_OFF + 5, 1));
+	/* Before the driver is up, frames are dropped. */
+	memset(frame, 0x77, sizeof(frame));
+	EXPECT_EQ(-1, virtio_net_receive(r.vd, frame, sizeof(frame)));
+	bring_up(&r, 1ULL << VIRTIO_NET_F_MAC, 2);
+
+	/* Transmit: header split from the frame across two buffers. */
+	memset(ram + BUF, 0, VIRTIO_NET_HDR_LEN);
+	memset(ram + BUF + 0x100, 0xab, 60);
+	set_desc(0x4000 + DESC, 0, BUF, VIRTIO_NET_HDR_LEN, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(0x4000 + DESC, 1, BUF + 0x100, 60, 0, 0);
+	kick(&r, 1, 0x4000, 0);
+	EXPECT_EQ(60, net_sent_len);
+	EXPECT_EQ(0xab, net_sent[59]);
+	EXPECT_EQ(1, used_idx(0x4000));
+	/* A runt (header only) is completed, not sent. */
+	net_sent_len = 0;
+	set_desc(0x4000 + DESC, 2, BUF, VIRTIO_NET_HDR_LEN, 0, 0);
+	kick(&r, 1, 0x4000, 2);
+	EXPECT_EQ(0, net_sent_len);
+	EXPECT_EQ(2, used_idx(0x4000));
+
+	/* Receive into one buffer: header with num_buffers 1, then the frame. */
+	set_desc(DESC, 0, BUF + 0x1000, 1526, VIRTQ_DESC_F_WRITE, 0);
+	set_desc(DESC, 1, BUF + 0x2000, 20, VIRTQ_DESC_F_WRITE, 0);
+	kick(&r, 0, 0, 0);
+	kick(&r, 0, 0, 1);
+	EXPECT_EQ(0, virtio_net_receive(r.vd, frame, sizeof(frame)));
+	EXPECT_EQ(1, used_idx(0));
+	EXPECT_EQ(72, used_len(0, 0));
+	EXPECT_EQ(1, ram[BUF + 0x1000 + 10]);
+	EXPECT_EQ(0x77, ram[BUF + 0x1000 + 12 + 59]);
+	/* A buffer too small for the frame: returned empty, the frame dropped. */
+	EXPECT_EQ(-1, virtio_net_receive(r.vd, frame, sizeof(frame)));
+	EXPECT_EQ(2, used_idx(0));
+	EXPECT_EQ(0, used_len(0, 1));
+	/* No buffers left. */
+	EXPECT_EQ(-1, virtio_net_receive(r.vd, frame, sizeof(frame)));
+}
+
 TEST_HARNESS_MAIN
