@@ -18,7 +18,9 @@
 # writes to and reads a line from /dev/hvc0, and writes 2 MiB it reads
 # back (md5 in the guest and of the image on the host); "intx" repeats
 # the disk and rng part with pci=nomsi (INTx through the IOAPIC instead of
-# MSI-X) and aio=sync (disk.h calls instead of io_uring).
+# MSI-X) and aio=sync (disk.h calls instead of io_uring); "net" gives the
+# guest virtio-net on a tap (kvl0, 10.0.2.1 in the emulated host) and
+# pings the host three times.
 # Each check prints "RESULT kvm runner.linux-<name> pass|fail" (to
 # --results too); the status is 1 if any failed.  Wall times of the boots
 # (in the emulated host, from starting the runner to its exit) are printed.
@@ -43,7 +45,7 @@ cp /bin/busybox "$out/root/bin/busybox"
 mods=$top/build/cache/root/lib/modules/$KVER_6_1/kernel/drivers
 for m in virtio/virtio_ring virtio/virtio virtio/virtio_pci_legacy_dev \
 	virtio/virtio_pci_modern_dev virtio/virtio_pci block/virtio_blk char/virtio_console \
-	char/hw_random/virtio-rng; do
+	char/hw_random/virtio-rng ../net/core/failover net/net_failover net/virtio_net; do
 	cp "$mods/$m.ko" "$out/root/lib/modules/" || exit 1
 done
 cat > "$out/root/init" <<'EOS'
@@ -58,6 +60,17 @@ case "$(/bin/busybox cat /proc/cmdline)" in
 	read -r line
 	echo "GUEST-GOT-[$line]"
 	/bin/busybox poweroff -f ;;
+*kvl.net*)
+	B=/bin/busybox
+	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci \
+		failover net_failover virtio_net; do
+		$B insmod /lib/modules/$m.ko || echo "GUEST-INSMOD-FAILED-$m"
+	done
+	$B ip link set eth0 up
+	$B ip addr add 10.0.2.15/24 dev eth0
+	$B ping -c 3 -W 10 10.0.2.1
+	echo "GUEST-PING-EXIT=$?"
+	$B poweroff -f ;;
 *kvl.virtio*|*kvl.intx*)
 	B=/bin/busybox
 	$B mount -t sysfs sys /sys
@@ -109,6 +122,7 @@ boot() { # boot MODE CPUS: a run with stdin from /dev/null
 	echo "RUNNER-$dev-$1-EXIT=$rc"
 	echo "RUNNER-$dev-$1-WALL=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
 }
+insmod /guest/tun.ko || echo "HOST-NO-TUN"
 for dev in kvmlite kvm; do
 	[ $dev = kvm ] && { kvm-load || exit 1; }
 	boot poweroff 1
@@ -156,6 +170,17 @@ for dev in kvmlite kvm; do
 		echo "RUNNER-$dev-$mode-EXIT=$rc"
 		echo "RUNNER-$dev-$mode-WALL=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
 	done
+	# net: virtio-net on tap kvl0, the host at 10.0.2.1, the guest pings it
+	t0=$(up)
+	timeout 240 kvmlite run --dev /dev/$dev --kernel /guest/vmlinuz --initrd /guest/initrd \
+		--mem 256M --append "console=ttyS0 quiet kvl.net" --net tap=kvl0 < /dev/null &
+	pid=$!
+	i=0
+	while [ ! -e /sys/class/net/kvl0 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+	ip link set kvl0 up && ip addr add 10.0.2.1/24 dev kvl0
+	wait $pid
+	echo "RUNNER-$dev-net-EXIT=$?"
+	echo "RUNNER-$dev-net-WALL=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
 done
 EOS
 
@@ -164,7 +189,7 @@ log=$out/console.log
 # never finishes booting (kvmlite's does).
 "$top/scripts/vmtest" --cpu amd --mttcg --mem 2048 --timeout 900 --log "$log" \
 	--add "$kernel:/guest/vmlinuz" --add "$out/initrd:/guest/initrd" \
-	--add "$out/boot.sh:/guest/boot.sh" -- sh /guest/boot.sh
+	--add "$out/boot.sh:/guest/boot.sh" --add "$mods/net/tun.ko:/guest/tun.ko" -- sh /guest/boot.sh
 vmrc=$?
 tr -d '\r' < "$log" > "$log.txt"
 
@@ -183,7 +208,7 @@ section() { # the console lines of boot $1
 		index($0, "RUNNER-" m "-EXIT=") == 1 { printf "%s", buf; exit }' "$log.txt"
 }
 for d in kvmlite kvm; do
-	for m in poweroff reboot input virtio intx; do section $d-$m > "$out/$d-$m.txt"; done
+	for m in poweroff reboot input virtio intx net; do section $d-$m > "$out/$d-$m.txt"; done
 	f=$out/$d
 	grep -q "^RUNNER-$d-poweroff-EXIT=0$" "$f-poweroff.txt"; result poweroff-exit0 $? $d
 	grep -q '^GUEST-INIT-OK-42 .* cpus=1$' "$f-poweroff.txt"; result poweroff-init-marker $? $d
@@ -210,6 +235,9 @@ for d in kvmlite kvm; do
 	done
 	grep -q '^GUEST-IRQ-[1-9][0-9]*-msi$' "$f-virtio.txt"; result virtio-msix $? $d
 	grep -q '^GUEST-IRQ-0-msi$' "$f-intx.txt"; result intx-no-msi $? $d
+	grep -q "^RUNNER-$d-net-EXIT=0$" "$f-net.txt"; result net-exit0 $? $d
+	grep -q '^GUEST-PING-EXIT=0$' "$f-net.txt" &&
+		grep -q ' 3 packets received' "$f-net.txt"; result net-ping-host $? $d
 	grep -q '^GUEST-HVC-OUT-42' "$f-virtio.txt"; result virtio-hvc0-write $? $d
 	grep -q 'GUEST-HVC-GOT-\[hello via hvc0\]$' "$f-virtio.txt"; result virtio-hvc0-read $? $d
 done
