@@ -149,6 +149,8 @@ void pci_cfg_access(struct pci_bus *b, unsigned int slot, unsigned int fn, uint3
 		return;
 	}
 	if (!is_write) {
+		if (d->cfg_read)
+			d->cfg_read(d, reg, len);
 		memcpy(data, d->cfg + reg, len);
 		return;
 	}

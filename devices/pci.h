@@ -63,6 +63,8 @@ struct pci_dev {
 	/* A BAR access at @off (< size); data little endian. */
 	void (*bar_access)(struct pci_dev *d, int bar, uint64_t off, uint8_t *data,
 			   uint32_t len, bool is_write);
+	/* Before a config read of [off, off + len): may refresh cfg (may be NULL). */
+	void (*cfg_read)(struct pci_dev *d, uint32_t off, uint32_t len);
 	/* After a config write to [off, off + len) (may be NULL). */
 	void (*cfg_written)(struct pci_dev *d, uint32_t off, uint32_t len);
 	/* A BAR now decodes at @now (0: nowhere) instead of @was (may be NULL). */

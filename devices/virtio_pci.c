@@ -8,6 +8,7 @@
 #define CAP_NOTIFY	2
 #define CAP_ISR		3
 #define CAP_DEVICE	4
+#define CAP_PCI_CFG	5
 
 #define MSIX_ENABLE	0x8000
 #define MSIX_MASKALL	0x4000
@@ -172,12 +173,44 @@ static void bar_access(struct pci_dev *d, int bar, uint64_t off, uint8_t *data, 
 	pthread_mutex_unlock(&vd->lock);
 }
 
+/*
+ * The PCI_CFG window (virtio 4.1.4.9): BAR 0 at cap.offset, cap.length
+ * bytes (1, 2 or 4, aligned), through pci_cfg_data; anything else is
+ * ignored and reads zero.
+ */
+static bool window(struct virtio_pci *vp, uint32_t off, uint32_t len, uint32_t *boff,
+		   uint32_t *blen)
+{
+	const uint8_t *c = vp->pci.cfg + vp->cfg_cap;
+
+	if (off + len <= vp->cfg_cap + 16u || off >= vp->cfg_cap + 20u)
+		return false;	/* not pci_cfg_data */
+	*boff = get32(c + 8);
+	*blen = get32(c + 12);
+	return c[4] == 0 && (*blen == 1 || *blen == 2 || *blen == 4) && !(*boff & (*blen - 1)) &&
+	       *boff < VPCI_BAR_SIZE;
+}
+
+static void cfg_read(struct pci_dev *d, uint32_t off, uint32_t len)
+{
+	struct virtio_pci *vp = d->opaque;
+	uint32_t boff, blen;
+	uint8_t *data = vp->pci.cfg + vp->cfg_cap + 16;
+
+	if (!vp->cfg_cap || off + len <= vp->cfg_cap + 16u || off >= vp->cfg_cap + 20u)
+		return;
+	memset(data, 0, 4);
+	if (window(vp, off, len, &boff, &blen))
+		bar_access(d, 0, boff, data, blen, false);
+}
+
 static void cfg_written(struct pci_dev *d, uint32_t off, uint32_t len)
 {
 	struct virtio_pci *vp = d->opaque;
+	uint32_t boff, blen;
 
-	(void)off;
-	(void)len;
+	if (vp->cfg_cap && window(vp, off, len, &boff, &blen))
+		bar_access(d, 0, boff, vp->pci.cfg + vp->cfg_cap + 16, blen, true);
 	pthread_mutex_lock(&vp->vd->lock);
 	msix_flush(vp);
 	update_intx(vp);
@@ -201,7 +234,7 @@ static void bar_moved(struct pci_dev *d, int bar, uint64_t was, uint64_t now)
 
 static int add_vcap(struct virtio_pci *vp, uint8_t type, uint32_t off, uint32_t len)
 {
-	uint8_t clen = type == CAP_NOTIFY ? 20 : 16;
+	uint8_t clen = type == CAP_NOTIFY || type == CAP_PCI_CFG ? 20 : 16;
 	uint8_t c = pci_dev_add_cap(&vp->pci, PCI_CAP_ID_VNDR, clen);
 	uint8_t *p = vp->pci.cfg + c;
 
@@ -237,6 +270,7 @@ int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vd,
 	vp->pci.opaque = vp;
 	vp->pci.bar_access = bar_access;
 	vp->pci.cfg_written = cfg_written;
+	vp->pci.cfg_read = cfg_read;
 	vp->pci.bar_moved = bar_moved;
 	if (pci_dev_add_bar(&vp->pci, 0, VPCI_BAR_SIZE, PCI_BAR_MEM64) < 0)
 		return -1;
@@ -254,7 +288,12 @@ int virtio_pci_init(struct virtio_pci *vp, struct virtio_dev *vd,
 	if (add_vcap(vp, CAP_COMMON, VPCI_COMMON_OFF, VIRTIO_COMMON_LEN) < 0 ||
 	    add_vcap(vp, CAP_ISR, VPCI_ISR_OFF, 1) < 0 ||
 	    add_vcap(vp, CAP_NOTIFY, VPCI_NOTIFY_OFF, VPCI_NOTIFY_MULT * ops->nr_queues) < 0 ||
-	    (vd->config_len && add_vcap(vp, CAP_DEVICE, VPCI_DEVICE_OFF, vd->config_len) < 0))
+	    (vd->config_len && add_vcap(vp, CAP_DEVICE, VPCI_DEVICE_OFF, vd->config_len) < 0) ||
+	    add_vcap(vp, CAP_PCI_CFG, 0, 0) < 0)
 		return -1;
+	/* The window's bar, offset, length and data are the driver's to write. */
+	vp->cfg_cap = vp->pci.cfg[PCI_CAPABILITY_LIST];
+	vp->pci.wmask[vp->cfg_cap + 4] = 0xff;
+	memset(vp->pci.wmask + vp->cfg_cap + 8, 0xff, 12);
 	return 0;
 }

@@ -46,6 +46,7 @@ struct virtio_pci {
 	uint8_t isr;
 	int intx_level;
 	uint8_t msix_cap;
+	uint8_t cfg_cap;	/* the VIRTIO_PCI_CAP_PCI_CFG window */
 	uint16_t nvec;
 	uint8_t msix_table[VPCI_MAX_VECTORS * 16];
 	uint64_t pba;

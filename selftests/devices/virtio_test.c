@@ -245,7 +245,65 @@ TEST(pci_identity_and_capabilities)
 	for (c = r.vp.pci.cfg[PCI_CAPABILITY_LIST]; c; c = r.vp.pci.cfg[c + 1])
 		if (r.vp.pci.cfg[c] == PCI_CAP_ID_VNDR)
 			types |= 1 << r.vp.pci.cfg[c + 3];
-	EXPECT_EQ(0x1e, types);		/* common, notify, ISR, device */
+	EXPECT_EQ(0x3e, types);		/* common, notify, ISR, device, PCI_CFG */
+	unblk(&r);
+}
+
+static uint32_t bus_rd(struct pci_bus *b, uint32_t reg, uint32_t len)
+{
+	uint8_t v[4] = { 0 };
+
+	pci_cfg_access(b, 1, 0, reg, v, len, false);
+	return v[0] | v[1] << 8 | v[2] << 16 | (uint32_t)v[3] << 24;
+}
+
+static void bus_wr(struct pci_bus *b, uint32_t reg, uint32_t len, uint32_t x)
+{
+	uint8_t v[4] = { x, x >> 8, x >> 16, x >> 24 };
+
+	pci_cfg_access(b, 1, 0, reg, v, len, true);
+}
+
+TEST(pci_cfg_window)
+{
+	static struct pci_bus b;
+	struct rig r;
+	uint8_t c;
+
+	attach(&r, blk(&r, false));
+	pci_bus_init(&b, 0xc0000000, 0x20000000);
+	ASSERT_EQ(1, pci_bus_add(&b, &r.vp.pci));
+	for (c = bus_rd(&b, PCI_CAPABILITY_LIST, 1); c; c = bus_rd(&b, c + 1, 1))
+		if (bus_rd(&b, c, 1) == PCI_CAP_ID_VNDR && bus_rd(&b, c + 3, 1) == 5)
+			break;
+	ASSERT_NE(0, c);
+	EXPECT_EQ(20, bus_rd(&b, c + 2, 1));
+	/* device_feature_select = 1, then device_feature reads VERSION_1. */
+	bus_wr(&b, c + 4, 1, 0);
+	bus_wr(&b, c + 8, 4, 0x00);
+	bus_wr(&b, c + 12, 4, 4);
+	bus_wr(&b, c + 16, 4, 1);
+	bus_wr(&b, c + 8, 4, 0x04);
+	EXPECT_EQ(1, bus_rd(&b, c + 16, 4));
+	/* Capacity through a 2-byte window. */
+	bus_wr(&b, c + 8, 4, VPCI_DEVICE_OFF);
+	bus_wr(&b, c + 12, 4, 2);
+	EXPECT_EQ(64, bus_rd(&b, c + 16, 4));
+	/* Bad windows do nothing and read zero: other BAR, odd length, misaligned, outside. */
+	bus_wr(&b, c + 4, 1, 2);
+	EXPECT_EQ(0, bus_rd(&b, c + 16, 4));
+	bus_wr(&b, c + 4, 1, 0);
+	bus_wr(&b, c + 12, 4, 3);
+	EXPECT_EQ(0, bus_rd(&b, c + 16, 4));
+	bus_wr(&b, c + 12, 4, 4);
+	bus_wr(&b, c + 8, 4, 0x02);
+	EXPECT_EQ(0, bus_rd(&b, c + 16, 4));
+	bus_wr(&b, c + 8, 4, 0xfffffffc);
+	bus_wr(&b, c + 16, 4, 0);
+	EXPECT_EQ(0, bus_rd(&b, c + 16, 4));
+	/* The cap's type and length stay read-only. */
+	bus_wr(&b, c + 2, 2, 0xffff);
+	EXPECT_EQ(0x0514, bus_rd(&b, c + 2, 2));
 	unblk(&r);
 }
 
