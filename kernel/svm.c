@@ -607,6 +607,11 @@ static void svm_get_emu_regs(struct kvl_vcpu *vcpu, struct kvl_emu_regs *r)
 	r->cpl = s->cpl;
 }
 
+static u64 svm_get_cr8(struct kvl_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->control.int_ctl & V_TPR_MASK;
+}
+
 static int svm_get_cpl(struct kvl_vcpu *vcpu)
 {
 	return to_svm(vcpu)->vmcb->save.cpl;
@@ -1102,6 +1107,7 @@ const struct kvl_backend kvl_svm_backend = {
 	.get_cr4	= svm_get_cr4,
 	.get_cpl	= svm_get_cpl,
 	.get_emu_regs	= svm_get_emu_regs,
+	.get_cr8	= svm_get_cr8,
 	.get_interrupt_shadow = svm_get_interrupt_shadow,
 	.set_interrupt_shadow = svm_set_interrupt_shadow,
 	.get_dr67	= svm_get_dr67,

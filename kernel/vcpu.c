@@ -516,7 +516,8 @@ static void kvl_inject_user_irq(struct kvl_vcpu *vcpu)
 
 /*
  * What every return from KVM_RUN reports, as KVM's post_kvm_run_save().
- * Without a LAPIC, CR8 is the backend's: @scratch holds its sregs.
+ * Without a LAPIC, CR8 is the backend's: its get_cr8, or from @scratch
+ * filled by get_sregs.
  */
 static void kvl_post_run_save(struct kvl_vcpu *vcpu, struct kvm_sregs *scratch)
 {
@@ -525,6 +526,8 @@ static void kvl_post_run_save(struct kvl_vcpu *vcpu, struct kvm_sregs *scratch)
 	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
 	if (vcpu->lapic) {
 		run->cr8 = kvl_apic_get_tpr(vcpu);
+	} else if (kvl_ops->get_cr8) {
+		run->cr8 = kvl_ops->get_cr8(vcpu);
 	} else {
 		kvl_ops->get_sregs(vcpu, scratch);
 		run->cr8 = scratch->cr8;
@@ -1047,8 +1050,12 @@ static int kvl_vcpu_run_ioctl(struct kvl_vcpu *vcpu)
 	int r;
 
 	/* The common case: no registers through kvm_run, nothing to copy. */
-	if (!READ_ONCE(run->kvm_valid_regs) && !READ_ONCE(run->kvm_dirty_regs))
-		return kvl_vcpu_run(vcpu);
+	if (!READ_ONCE(run->kvm_valid_regs) && !READ_ONCE(run->kvm_dirty_regs) &&
+	    (vcpu->lapic || kvl_ops->get_cr8)) {
+		r = kvl_vcpu_run(vcpu);
+		kvl_post_run_save(vcpu, NULL);
+		return r;
+	}
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	if (!s)
 		return -ENOMEM;
