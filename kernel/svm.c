@@ -904,6 +904,10 @@ static int svm_handle_exit(struct kvl_vcpu *vcpu)
 	u64 code = ((u64)c->exit_code_hi << 32) | c->exit_code;
 	int i;
 
+	/* VMEXIT_INVALID is -1: QEMU writes only its low half, KVM reads only that. */
+	if (c->exit_code == (u32)SVM_EXIT_ERR)
+		code = SVM_EXIT_ERR;
+
 	switch (code) {
 	case SVM_EXIT_INTR:
 	case SVM_EXIT_NMI:

@@ -1217,6 +1217,8 @@ static void vmx_read_guest_state(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 
 static void vmx_load_guest_db(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 {
+	/* No host breakpoint on guest addresses until VM entry loads the guest's DR7. */
+	set_debugreg(0, 7);
 	set_debugreg(vcpu->db[0], 0);
 	set_debugreg(vcpu->db[1], 1);
 	set_debugreg(vcpu->db[2], 2);
