@@ -9,7 +9,9 @@
 #                     + the kernel's own KVM selftests (check-compat)
 #   make check-compat the kernel's own KVM selftests on kvmlite and on kvm-amd
 #   make demo         boot the AMD emulated host and run a guest through the runner
-#   make bench        exit round trips, kvmlite beside kvm-amd, under -icount
+#   make bench        exit round trips, kvmlite beside kvm-amd, under -icount;
+#                     then the runner's boot time and memory beside QEMU microvm
+#   make man          check and render Documentation/kvmlite.1
 #   make KDIR=...     build the module against other kernel headers
 #   make C=1 W=1      sparse and extra warnings (both passed to Kbuild)
 
@@ -37,7 +39,7 @@ RUNNER_HDRS := $(wildcard runner/*.h devices/*.h) uapi/linux/kvmlite.h
 PAYLOADS := hello
 
 .PHONY: all deps module module-for userspace selftests runner payloads \
-	check check-host check-amd check-intel check-runner demo bench clean distclean \
+	check check-host check-amd check-intel check-runner demo bench man clean distclean \
 	compat check-compat
 
 all: deps module userspace
@@ -59,7 +61,8 @@ module-for: deps
 
 userspace: selftests runner payloads
 
-selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/bench_exits
+selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/bench_exits \
+	$(BUILD)/selftests/bench_vmm
 runner: runner/kvmlite
 payloads: $(addprefix $(BUILD)/payloads/,$(addsuffix .bin,$(PAYLOADS)))
 
@@ -70,6 +73,10 @@ $(BUILD)/selftests/%: selftests/%.c selftests/kvl_test.h | deps
 $(BUILD)/selftests/bench_exits: selftests/bench/exits.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -pthread -o $@ $<
+
+$(BUILD)/selftests/bench_vmm: selftests/bench/vmm.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
 runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) | deps
 	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS)
@@ -118,6 +125,14 @@ demo: all
 
 bench: all
 	@$(TOP)/scripts/bench
+	@$(TOP)/scripts/bench-runner
+
+# The runner's manual page: checked (groff warnings, every --help option
+# documented) and rendered to build/man/kvmlite.1.txt.
+man: runner
+	@$(TOP)/selftests/runner/man.sh $(TOP)/runner/kvmlite $(TOP)/Documentation/kvmlite.1
+	@mkdir -p $(BUILD)/man
+	MANWIDTH=80 man -l $(TOP)/Documentation/kvmlite.1 > $(BUILD)/man/kvmlite.1.txt
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
