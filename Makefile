@@ -8,6 +8,7 @@
 #                     + a Linux guest booted by the runner (check-runner)
 #                     + the kernel's own KVM selftests (check-compat)
 #   make check-compat the kernel's own KVM selftests on kvmlite and on kvm-amd
+#                     (CPU=intel: a shorter list on kvmlite and kvm-intel, Bochs)
 #   make demo         boot the AMD emulated host and run a guest through the runner
 #   make bench        exit round trips, kvmlite beside kvm-amd, under -icount;
 #                     then the runner's boot time and memory beside QEMU microvm
@@ -34,6 +35,8 @@ SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno
 
 SELFTESTS := dev_test guest_io_test cpuid_test msr_test vcpu_state_test dirtylog_test lifecycle_test lapic_test irqchip_test eventfd_test mmio_test ipi_test timer_test migrate_test
 HOST_TESTS := devices/serial_test runner/bzimage_test runner/e820_test runner/escape_test kernel/emulate_test
+# qcow2 (linked with devices/disk.c and zlib), the PVH parser (libelf)
+HOST_TESTS += devices/qcow2_test runner/pvh_test
 RUNNER_SRCS := $(wildcard runner/*.c) $(filter-out %_test.c,$(wildcard devices/*.c))
 RUNNER_HDRS := $(wildcard runner/*.h devices/*.h) uapi/linux/kvmlite.h
 PAYLOADS := hello
@@ -79,7 +82,7 @@ $(BUILD)/selftests/bench_vmm: selftests/bench/vmm.c
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
 runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) | deps
-	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS)
+	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS) -lelf -lz
 
 $(BUILD)/payloads/%.bin: runner/payloads/%.S
 	@mkdir -p $(@D)
@@ -92,11 +95,44 @@ tested_src = $(patsubst %_test,%.c,$(1))
 .SECONDEXPANSION:
 $(BUILD)/host/%: selftests/%.c $$(call tested_src,$$*) | deps
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(patsubst selftests/%_test.c,%.c,$<)
+	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(patsubst selftests/%_test.c,%.c,$<) $(HOST_LIBS)
 
 # kernel/ pure code (the instruction emulator) built for the host: a type shim.
 $(BUILD)/host/kernel/emulate_test: USER_CFLAGS += -I$(TOP)/selftests/kernel/include
 $(BUILD)/host/kernel/emulate_test: kernel/emulate.c kernel/emulate.h
+
+# qcow2 goes through the disk interface.
+$(BUILD)/host/devices/qcow2_test: HOST_LIBS = devices/disk.c -lz
+$(BUILD)/host/devices/qcow2_test: devices/disk.c devices/disk.h
+$(BUILD)/host/runner/pvh_test: HOST_LIBS = -lelf -lz
+
+# libFuzzer targets: fuzz/NAME_fuzz.c -> build/fuzz/NAME (clang, ASan + UBSan).
+# scripts/check host builds them all and runs each for FUZZ_TIME seconds
+# (default 20) from its seed corpus fuzz/corpus/NAME/.  To add a target
+# (say virtio_blk for a request parser in devices/virtio_blk.c):
+#   1. write fuzz/virtio_blk_fuzz.c defining LLVMFuzzerTestOneInput();
+#   2. below: FUZZ_SRCS_virtio_blk := devices/virtio_blk.c (the code it links;
+#      FUZZ_LIBS_virtio_blk and FUZZ_DEFS_virtio_blk if needed);
+#   3. seed it: add a generator to fuzz/gen-corpus.sh, run it, commit
+#      fuzz/corpus/virtio_blk/ (a few small generated inputs).
+FUZZ_TARGETS := $(patsubst fuzz/%_fuzz.c,%,$(wildcard fuzz/*_fuzz.c))
+FUZZ_CFLAGS := -O1 -g -Wall -Wextra -Werror -std=gnu11 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRCS_qcow2 := devices/qcow2.c devices/disk.c
+FUZZ_LIBS_qcow2 := -lz
+FUZZ_DEFS_qcow2 := -DQCOW2_FUZZ_BACKING
+FUZZ_SRCS_bzimage := runner/bzimage.c
+FUZZ_SRCS_pvh := runner/pvh.c
+FUZZ_LIBS_pvh := -lelf -lz
+
+.PHONY: fuzz print-fuzz-targets
+fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+print-fuzz-targets:
+	@echo $(FUZZ_TARGETS)
+
+$(BUILD)/fuzz/%: fuzz/%_fuzz.c $$(FUZZ_SRCS_$$*) $(RUNNER_HDRS) | deps
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) $(FUZZ_DEFS_$*) -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*)
 
 check-host: $(addprefix $(BUILD)/host/,$(HOST_TESTS))
 	@$(TOP)/scripts/check host
@@ -118,14 +154,14 @@ compat: deps
 	@$(TOP)/selftests/compat/build.sh
 
 check-compat: all compat
-	@$(TOP)/scripts/compat
+	@$(TOP)/scripts/compat $(if $(CPU),--cpu $(CPU))
 
 demo: all
 	@$(TOP)/scripts/demo
 
 bench: all
-	@$(TOP)/scripts/bench
-	@$(TOP)/scripts/bench-runner
+	@$(TOP)/scripts/bench $(if $(CPU),--cpu $(CPU))
+	$(if $(filter intel,$(CPU)),,@$(TOP)/scripts/bench-runner)
 
 # The runner's manual page: checked (groff warnings, every --help option
 # documented) and rendered to build/man/kvmlite.1.txt.

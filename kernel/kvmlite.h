@@ -81,6 +81,11 @@ struct kvl_backend {
 
 	int (*vcpu_create)(struct kvl_vcpu *vcpu);
 	void (*vcpu_destroy)(struct kvl_vcpu *vcpu);
+	/*
+	 * Optional: the vCPU enters next on this CPU.  Preemption off, IRQs
+	 * on, so that a backend may IPI the CPU it ran on before (VMCLEAR).
+	 */
+	void (*vcpu_load)(struct kvl_vcpu *vcpu);
 	/* One guest entry and exit; IRQs off, preemption off.  0 or -errno. */
 	int (*vcpu_run)(struct kvl_vcpu *vcpu);
 	/* Then, IRQs on and preemptible: what the exit asks.  An enum kvl_exit or -errno. */

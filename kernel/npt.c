@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kvmlite: AMD nested page tables.
+ * kvmlite: nested page tables, AMD NPT and Intel EPT.
  *
- * NPT uses the ordinary long-mode page table format; every guest access is
- * checked as a user access (APM vol. 2, 15.25.5), so U/S is set at every
- * level.  Tables are only ever added while the VM lives; zapping clears
- * leaves and keeps the tables, which go at VM destruction.  Callers hold
- * the VM's mmu_lock, hence GFP_ATOMIC.
+ * Both are four-level, 512-entry radix trees over the guest-physical
+ * space; they differ only in the entry bits, which struct kvl_npt_fmt
+ * describes.  NPT uses the ordinary long-mode format; every guest access
+ * is checked as a user access (APM vol. 2, 15.25.5), so U/S is set at
+ * every level.  EPT entries are present when any of R/W/X is set (SDM
+ * vol. 3, 29.3.2); leaves carry the write-back memory type.  Tables are
+ * only ever added while the VM lives; zapping clears leaves and keeps the
+ * tables, which go at VM destruction.  Callers hold the VM's mmu_lock,
+ * hence GFP_ATOMIC.
  */
 #include <linux/gfp.h>
 #include <linux/io.h>
@@ -19,8 +23,27 @@
 #define NPT_A		BIT_ULL(5)
 #define NPT_D		BIT_ULL(6)
 #define NPT_ADDR	GENMASK_ULL(51, 12)
-#define NPT_TABLE	(NPT_P | NPT_RW | NPT_US | NPT_A)
 #define NPT_LEVELS	4
+
+#define EPT_R		BIT_ULL(0)
+#define EPT_W		BIT_ULL(1)
+#define EPT_X		BIT_ULL(2)
+#define EPT_MT_WB	(6ULL << 3)
+#define EPT_IPAT	BIT_ULL(6)
+
+const struct kvl_npt_fmt kvl_npt_amd = {
+	.present	= NPT_P,
+	.table		= NPT_P | NPT_RW | NPT_US | NPT_A,
+	.leaf		= NPT_P | NPT_US | NPT_A,
+	.leaf_write	= NPT_RW | NPT_D,
+};
+
+const struct kvl_npt_fmt kvl_npt_ept = {
+	.present	= EPT_R | EPT_W | EPT_X,
+	.table		= EPT_R | EPT_W | EPT_X,
+	.leaf		= EPT_R | EPT_X | EPT_MT_WB | EPT_IPAT,
+	.leaf_write	= EPT_W,
+};
 
 static inline unsigned int npt_index(u64 gpa, int level)
 {
@@ -32,8 +55,9 @@ static inline u64 *npt_table(u64 pte)
 	return phys_to_virt(pte & NPT_ADDR);
 }
 
-int kvl_npt_init(struct kvl_npt *npt)
+int kvl_npt_init(struct kvl_npt *npt, const struct kvl_npt_fmt *fmt)
 {
+	npt->fmt = fmt;
 	npt->root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!npt->root)
 		return -ENOMEM;
@@ -41,14 +65,14 @@ int kvl_npt_init(struct kvl_npt *npt)
 	return 0;
 }
 
-static void npt_free_level(u64 *table, int level)
+static void npt_free_level(const struct kvl_npt_fmt *fmt, u64 *table, int level)
 {
 	int i;
 
 	if (level > 1) {
 		for (i = 0; i < 512; i++)
-			if (table[i] & NPT_P)
-				npt_free_level(npt_table(table[i]), level - 1);
+			if (table[i] & fmt->present)
+				npt_free_level(fmt, npt_table(table[i]), level - 1);
 	}
 	free_page((unsigned long)table);
 }
@@ -56,12 +80,13 @@ static void npt_free_level(u64 *table, int level)
 void kvl_npt_destroy(struct kvl_npt *npt)
 {
 	if (npt->root)
-		npt_free_level(npt->root, NPT_LEVELS);
+		npt_free_level(npt->fmt, npt->root, NPT_LEVELS);
 	npt->root = NULL;
 }
 
 int kvl_npt_map(struct kvl_npt *npt, u64 gpa, unsigned long pfn, bool writable)
 {
+	const struct kvl_npt_fmt *fmt = npt->fmt;
 	u64 *table = npt->root;
 	int level;
 
@@ -70,23 +95,23 @@ int kvl_npt_map(struct kvl_npt *npt, u64 gpa, unsigned long pfn, bool writable)
 	for (level = NPT_LEVELS; level > 1; level--) {
 		u64 *pte = &table[npt_index(gpa, level)];
 
-		if (!(*pte & NPT_P)) {
+		if (!(*pte & fmt->present)) {
 			u64 *next = (u64 *)get_zeroed_page(GFP_ATOMIC | __GFP_ACCOUNT);
 
 			if (!next)
 				return -ENOMEM;
 			npt->pages++;
-			WRITE_ONCE(*pte, virt_to_phys(next) | NPT_TABLE);
+			WRITE_ONCE(*pte, virt_to_phys(next) | fmt->table);
 		}
 		table = npt_table(*pte);
 	}
 	WRITE_ONCE(table[npt_index(gpa, 1)],
-		   ((u64)pfn << PAGE_SHIFT) | NPT_P | NPT_US | NPT_A |
-		   (writable ? NPT_RW | NPT_D : 0));
+		   ((u64)pfn << PAGE_SHIFT) | fmt->leaf | (writable ? fmt->leaf_write : 0));
 	return 0;
 }
 
-static void npt_zap_level(u64 *table, int level, u64 base, u64 start, u64 end)
+static void npt_zap_level(const struct kvl_npt_fmt *fmt, u64 *table, int level,
+			  u64 base, u64 start, u64 end)
 {
 	u64 span = 1ULL << (12 + 9 * (level - 1));
 	unsigned int i;
@@ -96,17 +121,17 @@ static void npt_zap_level(u64 *table, int level, u64 base, u64 start, u64 end)
 
 		if (lo >= end)
 			break;
-		if (!(table[i] & NPT_P))
+		if (!(table[i] & fmt->present))
 			continue;
 		if (level == 1)
 			WRITE_ONCE(table[i], 0);
 		else
-			npt_zap_level(npt_table(table[i]), level - 1, lo, start, end);
+			npt_zap_level(fmt, npt_table(table[i]), level - 1, lo, start, end);
 	}
 }
 
 void kvl_npt_zap(struct kvl_npt *npt, u64 start, u64 end)
 {
 	if (start < end)
-		npt_zap_level(npt->root, NPT_LEVELS, 0, start, min(end, 1ULL << 48));
+		npt_zap_level(npt->fmt, npt->root, NPT_LEVELS, 0, start, min(end, 1ULL << 48));
 }

@@ -199,7 +199,7 @@ static int svm_vm_init(struct kvl_vm *vm)
 
 	if (!sv)
 		return -ENOMEM;
-	r = kvl_npt_init(&sv->npt);
+	r = kvl_npt_init(&sv->npt, &kvl_npt_amd);
 	if (r) {
 		kfree(sv);
 		return r;

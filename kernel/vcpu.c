@@ -297,6 +297,8 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 		}
 
 		preempt_disable();
+		if (kvl_ops->vcpu_load)
+			kvl_ops->vcpu_load(vcpu);
 		local_irq_disable();
 		WRITE_ONCE(vcpu->cpu, smp_processor_id());
 		/* Publish IN_GUEST before the backend reads vcpu->requests. */

@@ -26,6 +26,7 @@
 #include "bzimage.h"
 #include "e820.h"
 #include "kvm.h"
+#include "pvh.h"
 
 #define GDT_ADDR	0x500
 #define ZERO_PAGE	0x7000
@@ -74,6 +75,18 @@ static uint8_t *read_file(const char *path, size_t max, size_t *len)
 	close(fd);
 	*len = done;
 	return buf;
+}
+
+/* An ELF file boots through PVH instead (boot_pvh.c). */
+static bool is_elf(const char *path)
+{
+	uint8_t m[4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool elf = fd >= 0 && read(fd, m, 4) == 4 && pvh__is_elf(m, 4);
+
+	if (fd >= 0)
+		close(fd);
+	return elf;
 }
 
 static void *gp(struct kvm *kvm, uint64_t gpa, uint64_t len, const char *what)
@@ -146,8 +159,13 @@ void boot_linux__check(const struct kvm_config *cfg)
 	struct bzimage bz;
 	const char *err;
 	size_t len;
-	uint8_t *img = read_file(cfg->kernel, KERNEL_MAX, &len);
+	uint8_t *img;
 
+	if (is_elf(cfg->kernel)) {
+		boot_pvh__check(cfg);
+		return;
+	}
+	img = read_file(cfg->kernel, KERNEL_MAX, &len);
 	if (bzimage__parse(img, len, &bz, &err) < 0)
 		die("%s: %s", cfg->kernel, err);
 	free(img);
@@ -173,6 +191,10 @@ void boot_linux__load(struct kvm *kvm)
 	uint8_t *img;
 	int i, n;
 
+	if (is_elf(cfg->kernel)) {
+		boot_pvh__load(kvm);
+		return;
+	}
 	img = read_file(cfg->kernel, KERNEL_MAX, &len);
 	if (bzimage__parse(img, len, &bz, &err) < 0)
 		die("%s: %s", cfg->kernel, err);

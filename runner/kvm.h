@@ -69,6 +69,9 @@ int kvm__run(struct kvm *kvm);
 void boot_flat__load(struct kvm *kvm);
 void boot_linux__load(struct kvm *kvm);
 void boot_linux__check(const struct kvm_config *cfg);	/* dies on a bad bzImage */
+/* boot_pvh.c: an ELF vmlinux (--kernel of either kind goes to boot_linux). */
+void boot_pvh__load(struct kvm *kvm);
+void boot_pvh__check(const struct kvm_config *cfg);
 
 /* cpu.c */
 void kvm_cpu__init(struct kvm *kvm, int id);

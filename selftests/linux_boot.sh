@@ -6,10 +6,11 @@
 #
 #   selftests/linux_boot.sh [--results FILE]
 #
-# Three boots.  In each the guest's /init prints a marker computed at run
+# Four boots.  In each the guest's /init prints a marker computed at run
 # time, then: "poweroff" (1 vCPU) powers off through ACPI S5; "reboot"
 # (2 vCPUs, so the APs come up through the MADT) reboots through the
-# i8042; "input" prints a prompt, reads a line the host writes to the
+# i8042; "pvh" (2 vCPUs) boots the same kernel as an ELF vmlinux through
+# its PVH entry and powers off; "input" prints a prompt, reads a line the host writes to the
 # runner's stdin (COM1 receive interrupts) and echoes it before powering
 # off.  Each check prints "RESULT kvm runner.linux-<name> pass|fail" (to
 # --results too); the status is 1 if any failed.  Wall times of the boots
@@ -53,6 +54,8 @@ esac
 EOS
 chmod +x "$out/root/init"
 (cd "$out/root" && find . | cpio -o -H newc --quiet) > "$out/initrd"
+# The same kernel as an ELF vmlinux, booted through its PVH entry point.
+"$top/build/cache/linux-source-6.1/scripts/extract-vmlinux" "$kernel" > "$out/vmlinux" || exit 1
 
 # In the emulated host: three boots on kvmlite, then Debian's kvm, each reported.
 cat > "$out/boot.sh" <<'EOS'
@@ -63,9 +66,9 @@ stamp() {
 		case "$l" in GUEST-SLEEP-*) echo "$l HOST-UPTIME=$(up)" ;; *) echo "$l" ;; esac
 	done
 }
-boot() { # boot MODE CPUS: a run with stdin from /dev/null
+boot() { # boot MODE CPUS [KERNEL]: a run with stdin from /dev/null
 	t0=$(up)
-	{ timeout 240 kvmlite run --dev /dev/$dev --kernel /guest/vmlinuz --initrd /guest/initrd \
+	{ timeout 240 kvmlite run --dev /dev/$dev --kernel "${3:-/guest/vmlinuz}" --initrd /guest/initrd \
 		--mem 256M --cpus "$2" --append "console=ttyS0 quiet kvl.$1" < /dev/null 2>&1
 	  echo $? > /tmp/rc; } | stamp
 	rc=$(cat /tmp/rc)
@@ -76,6 +79,7 @@ for dev in kvmlite kvm; do
 	[ $dev = kvm ] && { kvm-load || exit 1; }
 	boot poweroff 1
 	boot reboot 2
+	boot pvh 2 /guest/vmlinux
 	# input: feed a line once the guest asks for it
 	rm -f /tmp/in; mkfifo /tmp/in
 	t0=$(up)
@@ -100,7 +104,7 @@ log=$out/console.log
 # never finishes booting (kvmlite's does).
 "$top/scripts/vmtest" --cpu amd --mttcg --mem 2048 --timeout 900 --log "$log" \
 	--add "$kernel:/guest/vmlinuz" --add "$out/initrd:/guest/initrd" \
-	--add "$out/boot.sh:/guest/boot.sh" -- sh /guest/boot.sh
+	--add "$out/vmlinux:/guest/vmlinux" --add "$out/boot.sh:/guest/boot.sh" -- sh /guest/boot.sh
 vmrc=$?
 tr -d '\r' < "$log" > "$log.txt"
 
@@ -119,7 +123,7 @@ section() { # the console lines of boot $1
 		index($0, "RUNNER-" m "-EXIT=") == 1 { printf "%s", buf; exit }' "$log.txt"
 }
 for d in kvmlite kvm; do
-	for m in poweroff reboot input; do section $d-$m > "$out/$d-$m.txt"; done
+	for m in poweroff reboot pvh input; do section $d-$m > "$out/$d-$m.txt"; done
 	f=$out/$d
 	grep -q "^RUNNER-$d-poweroff-EXIT=0$" "$f-poweroff.txt"; result poweroff-exit0 $? $d
 	grep -q '^GUEST-INIT-OK-42 .* cpus=1$' "$f-poweroff.txt"; result poweroff-init-marker $? $d
@@ -134,6 +138,9 @@ for d in kvmlite kvm; do
 		   printf "guest sleep 3 took %.2f s of host time\n", b - a > "/dev/stderr"
 		   exit !(b - a >= 2.7 && b - a <= 3.3) }' "$f-reboot.txt"
 	result reboot-smp2-sleep3-within-10pct $? $d
+	grep -q "^RUNNER-$d-pvh-EXIT=0$" "$f-pvh.txt"; result pvh-exit0 $? $d
+	grep -q '^GUEST-INIT-OK-42 .* cpus=2$' "$f-pvh.txt"; result pvh-smp2-init-marker $? $d
+	grep -q '^kvmlite: guest powered off (ACPI S5)$' "$f-pvh.txt"; result pvh-poweroff-via-acpi $? $d
 	grep -q "^RUNNER-$d-input-EXIT=0$" "$f-input.txt"; result input-exit0 $? $d
 	grep -q '^GUEST-GOT-\[hello from the host\]$' "$f-input.txt"; result input-line-received $? $d
 done

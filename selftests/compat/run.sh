@@ -4,7 +4,8 @@
 # Inside the emulated host: run the upstream KVM selftests in /compat against
 # one KVM implementation, reached as /dev/kvm as they expect.
 #   run.sh kvmlite [TEST...]   insmod /kvmlite.ko kvm_alias=1 (10:232 is kvmlite's)
-#   run.sh kvm [TEST...]       Debian's kvm + kvm-amd (kvm-load)
+#   run.sh kvm [TEST...]       Debian's kvm + kvm-amd or kvm-intel (kvm-load)
+# COMPAT_SCALE=N in the environment multiplies every timeout (Bochs).
 # With TEST names (a binary's name or <name>@<label>), only those lines of
 # tests.txt run.  --trace (first
 # argument) runs each test under strace and adds, per test, IOCTL and CAP
@@ -43,6 +44,8 @@ sed -e 's/#.*//' "$dir/tests.txt" | while read -r path limit args; do
 	t=${path##*/}
 	bin=${t%%@*}
 	[ "$only" = "  " ] || case "$only" in *" $t "* | *" $bin "*) ;; *) continue ;; esac
+	# COMPAT_SCALE: the Bochs VT-x host runs several times slower than TCG.
+	limit=$((limit * ${COMPAT_SCALE:-1}))
 	echo "=== compat $t $args on $dev (timeout ${limit}s)"
 	start=$(date +%s)
 	if [ $trace = 1 ]; then

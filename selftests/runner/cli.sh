@@ -45,6 +45,10 @@ t missing-kernel 1 "No such file" run --kernel "$tmp/none"
 
 head -c 3000 /dev/zero > "$tmp/zeros"
 t not-a-bzimage 1 "0xaa55" run --kernel "$tmp/zeros"
+# ELF files go to the PVH loader: the runner itself has no PVH note.
+t elf-without-pvh-note 1 "no XEN_ELFNOTE_PHYS32_ENTRY" run --kernel "$k"
+head -c 100 "$k" > "$tmp/elf-trunc"
+t elf-truncated 1 "program header" run --kernel "$tmp/elf-trunc"
 if [ -n "$bz" ] && [ -f "$bz" ]; then
 	head -c 4000000 "$bz" > "$tmp/trunc"
 	t truncated-bzimage 1 "truncated" run --kernel "$tmp/trunc"
