@@ -33,8 +33,9 @@ CC := gcc
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -isystem $(KSFT)
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-SELFTESTS := dev_test guest_io_test cpuid_test msr_test vcpu_state_test dirtylog_test lifecycle_test lapic_test irqchip_test eventfd_test mmio_test ipi_test timer_test migrate_test
-HOST_TESTS := devices/serial_test runner/bzimage_test runner/e820_test runner/escape_test kernel/emulate_test
+SELFTESTS := dev_test guest_io_test cpuid_test msr_test vcpu_state_test dirtylog_test lifecycle_test lapic_test irqchip_test eventfd_test mmio_test ipi_test timer_test migrate_test interrupt_test guest_debug_test
+HOST_TESTS := devices/serial_test runner/bzimage_test runner/e820_test runner/escape_test kernel/emulate_test \
+	devices/pci_test devices/virtq_test devices/virtio_test
 # qcow2 (linked with devices/disk.c and zlib), the PVH parser (libelf)
 HOST_TESTS += devices/qcow2_test runner/pvh_test
 RUNNER_SRCS := $(wildcard runner/*.c) $(filter-out %_test.c,$(wildcard devices/*.c))
@@ -82,7 +83,7 @@ $(BUILD)/selftests/bench_vmm: selftests/bench/vmm.c
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
 runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) | deps
-	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS) -lelf -lz
+	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS) -lelf -lz -luring
 
 $(BUILD)/payloads/%.bin: runner/payloads/%.S
 	@mkdir -p $(@D)
@@ -95,7 +96,13 @@ tested_src = $(patsubst %_test,%.c,$(1))
 .SECONDEXPANSION:
 $(BUILD)/host/%: selftests/%.c $$(call tested_src,$$*) | deps
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(patsubst selftests/%_test.c,%.c,$<) $(HOST_LIBS)
+	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< $(patsubst selftests/%_test.c,%.c,$<) $(HOST_EXTRA) $(HOST_LIBS)
+
+# Virtio device models with the transport, ring walker and disk layer they sit on.
+VIRTIO_HOST_EXTRA := devices/virtq.c devices/pci.c devices/virtio_pci.c devices/virtio_blk.c \
+	devices/virtio_console.c devices/virtio_rng.c devices/virtio_net.c devices/disk.c
+$(BUILD)/host/devices/virtio_test: HOST_EXTRA := $(VIRTIO_HOST_EXTRA)
+$(BUILD)/host/devices/virtio_test: $(VIRTIO_HOST_EXTRA) $(wildcard devices/*.h)
 
 # kernel/ pure code (the instruction emulator) built for the host: a type shim.
 $(BUILD)/host/kernel/emulate_test: USER_CFLAGS += -I$(TOP)/selftests/kernel/include

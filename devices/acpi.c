@@ -9,7 +9,11 @@
  *  - FADT: PM1a event block at 0x600 (4 bytes) and PM1a control at 0x604
  *    (2 bytes), SCI on IRQ 9, no SMI command port (always in ACPI mode),
  *    no PM timer, no 8042 (Linux then skips probing one), no VGA.
- *  - DSDT: only \_S5 = Package {5, 5, 0, 0}.
+ *  - DSDT: \_S5 = Package {5, 5, 0, 0}, and the PCI root \_SB.PCI0
+ *    (PNP0A03, segment 0, bus 0): its windows (ports outside CF8-CFF,
+ *    the MMIO hole of pci_host.h) and _PRT, INTA-D of each slot on
+ *    IOAPIC pins 16-23 (PCI_INTX_GSI).
+ *  - MCFG: the ECAM of segment 0, bus 0.
  *
  * Writing SLP_EN with SLP_TYP 5 to PM1a control ends the run with status
  * 0, as a power-off.
@@ -21,12 +25,15 @@
 #include "../runner/ioport.h"
 #include "../runner/kvm.h"
 #include "acpi.h"
+#include "pci.h"
+#include "pci_host.h"
 
 #define XSDT_ADDR	(ACPI_RSDP_ADDR + 0x040)
 #define FADT_ADDR	(ACPI_RSDP_ADDR + 0x100)
 #define FACS_ADDR	(ACPI_RSDP_ADDR + 0x240)
-#define DSDT_ADDR	(ACPI_RSDP_ADDR + 0x300)
-#define MADT_ADDR	(ACPI_RSDP_ADDR + 0x400)
+#define MADT_ADDR	(ACPI_RSDP_ADDR + 0x400)	/* up to 0x648 with 64 vCPUs */
+#define MCFG_ADDR	(ACPI_RSDP_ADDR + 0x700)
+#define DSDT_ADDR	(ACPI_RSDP_ADDR + 0x800)
 #define ACPI_AREA_END	(ACPI_RSDP_ADDR + 0x2000)
 
 #define PM1_EVT		0x600
@@ -127,6 +134,138 @@ static uint32_t build_madt(uint8_t *t, int nr_cpus)
 	return off;
 }
 
+/* @op, a PkgLength for what follows, then @body; returns the bytes written. */
+static uint32_t aml_pkg(uint8_t *out, const uint8_t *op, uint32_t oplen, const uint8_t *body,
+			uint32_t blen)
+{
+	uint32_t n = oplen, len;
+
+	memcpy(out, op, oplen);
+	if (blen + 1 <= 63) {
+		out[n++] = blen + 1;
+	} else if (blen + 2 < 4096) {
+		len = blen + 2;
+		out[n++] = 0x40 | (len & 0xf);
+		out[n++] = len >> 4;
+	} else {
+		len = blen + 3;
+		out[n++] = 0x80 | (len & 0xf);
+		out[n++] = len >> 4;
+		out[n++] = len >> 12;
+	}
+	memmove(out + n, body, blen);
+	return n + blen;
+}
+
+static uint32_t aml_int(uint8_t *out, uint32_t v)
+{
+	if (v <= 1) {
+		out[0] = v;		/* ZeroOp, OneOp */
+		return 1;
+	}
+	if (v <= 0xff) {
+		out[0] = 0x0a;
+		out[1] = v;
+		return 2;
+	}
+	out[0] = 0x0c;
+	put32(out + 1, v);
+	return 5;
+}
+
+/* Word address space descriptor (ACPI 6.4.3.5.3), a producer with fixed min and max. */
+static uint32_t word_space(uint8_t *out, uint8_t type, uint8_t tflags, uint16_t min,
+			   uint16_t max)
+{
+	out[0] = 0x88;
+	put16(out + 1, 13);
+	out[3] = type;
+	out[4] = 0x0c;		/* MinFixed, MaxFixed, producer */
+	out[5] = tflags;
+	put16(out + 6, 0);
+	put16(out + 8, min);
+	put16(out + 10, max);
+	put16(out + 12, 0);
+	put16(out + 14, max - min + 1);
+	return 16;
+}
+
+/* Device (\_SB.PCI0) { _HID, _UID, _SEG, _BBN, _CRS, _PRT }; returns its length. */
+static uint32_t build_pci0(uint8_t *out)
+{
+	static const uint8_t dev_op[] = { 0x5b, 0x82 };
+	static const uint8_t buf_op[] = { 0x11 };
+	static const uint8_t pkg_op[] = { 0x12 };
+	static uint8_t body[4096], crs[128], prt[2048], ent[16];
+	uint32_t n = 0, c = 0, p = 0, e, slot, pin;
+
+	memcpy(body, "\\\x2e_SB_PCI0", 10);	/* \_SB.PCI0 */
+	n = 10;
+	memcpy(body + n, "\x08_HID\x0c\x41\xd0\x0a\x03", 10);	/* EisaId ("PNP0A03") */
+	n += 10;
+	memcpy(body + n, "\x08_UID\x00\x08_SEG\x00\x08_BBN\x00", 18);
+	n += 18;
+
+	c = word_space(crs, 2, 0, 0, 0);			/* bus 0 */
+	crs[c++] = 0x47;					/* IO (Decode16, 0xcf8, 0xcf8, 1, 8) */
+	crs[c++] = 1;
+	put16(crs + c, PCI_CF8_PORT);
+	put16(crs + c + 2, PCI_CF8_PORT);
+	crs[c + 4] = 1;
+	crs[c + 5] = 8;
+	c += 6;
+	c += word_space(crs + c, 1, 3, 0, PCI_CF8_PORT - 1);	/* I/O, entire range */
+	c += word_space(crs + c, 1, 3, PCI_CF8_PORT + 8, 0xffff);
+	crs[c] = 0x87;						/* DWord memory, read/write */
+	put16(crs + c + 1, 23);
+	crs[c + 3] = 0;
+	crs[c + 4] = 0x0c;
+	crs[c + 5] = 1;
+	put32(crs + c + 6, 0);
+	put32(crs + c + 10, PCI_MMIO_BASE);
+	put32(crs + c + 14, PCI_MMIO_BASE + PCI_MMIO_SIZE - 1);
+	put32(crs + c + 18, 0);
+	put32(crs + c + 22, PCI_MMIO_SIZE);
+	c += 26;
+	crs[c++] = 0x79;					/* end tag */
+	crs[c++] = 0;
+	memcpy(body + n, "\x08_CRS", 5);
+	n += 5;
+	memmove(crs + 2, crs, c);				/* Buffer (size) { ... } */
+	crs[0] = 0x0a;
+	crs[1] = c;
+	n += aml_pkg(body + n, buf_op, 1, crs, c + 2);
+
+	prt[p++] = (PCI_SLOTS - 1) * 4;				/* NumElements */
+	for (slot = 1; slot < PCI_SLOTS; slot++)
+		for (pin = 0; pin < 4; pin++) {
+			e = 0;
+			ent[e++] = 4;
+			e += aml_int(ent + e, slot << 16 | 0xffff);
+			e += aml_int(ent + e, pin);
+			e += aml_int(ent + e, 0);		/* no link device: a GSI */
+			e += aml_int(ent + e, PCI_INTX_GSI(slot, pin));
+			p += aml_pkg(prt + p, pkg_op, 1, ent, e);
+		}
+	memcpy(body + n, "\x08_PRT", 5);
+	n += 5;
+	n += aml_pkg(body + n, pkg_op, 1, prt, p);
+	return aml_pkg(out, dev_op, 2, body, n);
+}
+
+static uint32_t build_mcfg(uint8_t *t)
+{
+	uint32_t len = 44 + 16;
+
+	put64(t + 44, PCI_ECAM_BASE);
+	put16(t + 52, 0);			/* segment */
+	t[54] = 0;				/* first bus */
+	t[55] = PCI_ECAM_SIZE / (1 << 20) - 1;	/* last bus */
+	header(t, "MCFG", len, 1);
+	finish(t, len);
+	return len;
+}
+
 static int acpi_build(struct kvm *kvm)
 {
 	static const uint8_t s5[] = {	/* Name (_S5, Package (4) {5, 5, 0, 0}) */
@@ -134,7 +273,7 @@ static int acpi_build(struct kvm *kvm)
 		0x0a, SLP_TYP_S5, 0x0a, SLP_TYP_S5, 0x00, 0x00,
 	};
 	uint8_t *a = guest_ptr(kvm, ACPI_RSDP_ADDR, ACPI_AREA_END - ACPI_RSDP_ADDR);
-	uint8_t *rsdp, *xsdt, *fadt, *facs, *dsdt, *madt;
+	uint8_t *rsdp, *xsdt, *fadt, *facs, *dsdt, *madt, *mcfg;
 	uint32_t len;
 
 	if (!a)
@@ -146,9 +285,13 @@ static int acpi_build(struct kvm *kvm)
 	facs = a + (FACS_ADDR - ACPI_RSDP_ADDR);
 	dsdt = a + (DSDT_ADDR - ACPI_RSDP_ADDR);
 	madt = a + (MADT_ADDR - ACPI_RSDP_ADDR);
+	mcfg = a + (MCFG_ADDR - ACPI_RSDP_ADDR);
 
 	len = 36 + sizeof(s5);
 	memcpy(dsdt + 36, s5, sizeof(s5));
+	len += build_pci0(dsdt + len);
+	if (DSDT_ADDR + len > ACPI_AREA_END)
+		return -1;
 	header(dsdt, "DSDT", len, 2);
 	finish(dsdt, len);
 
@@ -176,12 +319,14 @@ static int acpi_build(struct kvm *kvm)
 	finish(fadt, len);
 
 	len = build_madt(madt, kvm->nr_cpus);
-	if (MADT_ADDR + len > ACPI_AREA_END)
+	if (MADT_ADDR + len > MCFG_ADDR)
 		return -1;
+	build_mcfg(mcfg);
 
-	len = 36 + 2 * 8;
+	len = 36 + 3 * 8;
 	put64(xsdt + 36, FADT_ADDR);
 	put64(xsdt + 44, MADT_ADDR);
+	put64(xsdt + 52, MCFG_ADDR);
 	header(xsdt, "XSDT", len, 1);
 	finish(xsdt, len);
 

@@ -66,7 +66,8 @@ static int com1_init(struct kvm *kvm)
 	serial__init(&com1.uart, com1_tx, com1_irq, &com1);
 	if (io__register(IO_PIO, COM1_BASE, 8, com1_io, &com1) < 0)
 		return -1;
-	term__init(kvm, com1_receive, &com1);
+	if (kvm->cfg.console == CONSOLE_SERIAL)	/* else stdin feeds virtio-console */
+		term__init(kvm, com1_receive, &com1);
 	return 0;
 }
 device_init(com1_init);

@@ -123,18 +123,51 @@ extern struct workqueue_struct *kvl_irqfd_wq;
 #define KVL_APIC_DM_SIPI	6
 #define KVL_APIC_DM_EXTINT	7
 
+#define KVL_APIC_SH_NONE	0	/* ICR destination shorthands */
+#define KVL_APIC_SH_SELF	1
+#define KVL_APIC_SH_ALL		2
+#define KVL_APIC_SH_OTHERS	3
+
+struct kvl_lapic;
+
 /*
  * An interrupt message, as an IOAPIC redirection entry, an MSI or an IPI
  * carries it (physical or logical destination, 0xff = broadcast in xAPIC
- * mode).  Returns how many LAPICs accepted it.
+ * mode; an IPI may name its targets by shorthand instead, relative to
+ * @src).  Returns how many LAPICs accepted it.  Lowest priority goes to
+ * one enabled LAPIC among those addressed: see kvl_apic_deliver().
  */
 struct kvl_apic_irq {
 	u32 dest;
 	u8 vector;
 	u8 delivery_mode;	/* KVL_APIC_DM_* */
+	u8 shorthand;		/* KVL_APIC_SH_*: IPIs only */
 	bool logical;
 	bool level;		/* level-triggered (the IOAPIC wants the EOI) */
+	struct kvl_lapic *src;	/* the sending LAPIC, for shorthands */
 };
+
+/*
+ * How a LAPIC's interrupts reach its vCPU.  lapic.c's software version
+ * keeps IRR/ISR in the APIC page and injects through the backend's event
+ * injection; an accelerated one (AVIC's backing page and doorbell, APICv's
+ * posted-interrupt descriptor and virtual-interrupt delivery) replaces these
+ * through kvl_apic_set_hooks() before any VM exists.  The register page is
+ * already in the architectural xAPIC layout those use.
+ */
+struct kvl_apic_hooks {
+	const char *name;
+	/* Post @vector (TMR from @level) and make the vCPU notice it; any context. */
+	void (*deliver)(struct kvl_lapic *apic, int vector, bool level);
+	/* The vector the vCPU would take now (IRR above PPR), or -1; the vCPU's thread. */
+	int (*pending)(struct kvl_lapic *apic);
+	/* INTA: move @vector from IRR to ISR; the vCPU's thread. */
+	void (*ack)(struct kvl_lapic *apic, int vector);
+	/* EOI: retire the highest in-service vector and return it, or -1. */
+	int (*eoi)(struct kvl_lapic *apic);
+};
+
+void kvl_apic_set_hooks(const struct kvl_apic_hooks *hooks);
 
 int kvl_apic_deliver(struct kvl_vm *vm, const struct kvl_apic_irq *irq);
 /* The PIC's output changed: the vCPU that takes ExtINT must look again. */

@@ -58,7 +58,7 @@ void kvl_kvmclock_update(struct kvl_vcpu *vcpu)
 	if (kvl_read_guest(vcpu->vm, gpa, &version, sizeof(version)))
 		return;
 	version = (version + 1) | 1;
-	if (kvl_write_guest(vcpu->vm, gpa, &version, sizeof(version)))
+	if (kvl_vcpu_write_guest(vcpu, gpa, &version, sizeof(version)))
 		return;
 	/* The guest's reader checks version before and after: odd first. */
 	smp_wmb();
@@ -70,11 +70,11 @@ void kvl_kvmclock_update(struct kvl_vcpu *vcpu)
 	ti.tsc_timestamp = tsc;
 	kvl_tsc_scale((u64)tsc_khz * 1000, &ti.tsc_shift, &ti.tsc_to_system_mul);
 	ti.version = version;
-	kvl_write_guest(vcpu->vm, gpa + 4, (u8 *)&ti + 4, sizeof(ti) - 4);
+	kvl_vcpu_write_guest(vcpu, gpa + 4, (u8 *)&ti + 4, sizeof(ti) - 4);
 	/* The new contents before the even version that says they are done. */
 	smp_wmb();
 	version++;
-	kvl_write_guest(vcpu->vm, gpa, &version, sizeof(version));
+	kvl_vcpu_write_guest(vcpu, gpa, &version, sizeof(version));
 }
 
 int kvl_kvmclock_set_system_time(struct kvl_vcpu *vcpu, u64 data, bool host)
@@ -99,17 +99,17 @@ int kvl_kvmclock_set_wall_clock(struct kvl_vcpu *vcpu, u64 data, bool host)
 	if (kvl_read_guest(vcpu->vm, data, &wc.version, sizeof(wc.version)))
 		return 0;	/* KVM ignores an unwritable address too */
 	wc.version = (wc.version + 1) | 1;
-	kvl_write_guest(vcpu->vm, data, &wc.version, sizeof(wc.version));
+	kvl_vcpu_write_guest(vcpu, data, &wc.version, sizeof(wc.version));
 	/* Odd version first, as for the vCPU time info. */
 	smp_wmb();
 	boot_ns = ktime_get_real_ns() - kvl_vm_clock_ns(vcpu->vm);
 	wc.sec = div_u64_rem(boot_ns, NSEC_PER_SEC, &rem);
 	wc.nsec = rem;
-	kvl_write_guest(vcpu->vm, data + 4, &wc.sec, 8);
+	kvl_vcpu_write_guest(vcpu, data + 4, &wc.sec, 8);
 	/* Contents before the even version. */
 	smp_wmb();
 	wc.version++;
-	kvl_write_guest(vcpu->vm, data, &wc.version, sizeof(wc.version));
+	kvl_vcpu_write_guest(vcpu, data, &wc.version, sizeof(wc.version));
 	return 0;
 }
 

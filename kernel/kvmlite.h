@@ -29,6 +29,11 @@
 #define KVL_PIO_PAGE		1	/* page offset of the PIO data in the run mmap */
 #define KVL_RUN_PAGES		2
 #define KVL_MAX_IO_DEVS		256	/* in-kernel PIO/MMIO devices (and ioeventfds) per VM */
+/* KVM_SET_GUEST_DEBUG's controls: all of KVM's x86 ones. */
+#define KVL_GUESTDBG_VALID	(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | \
+				 KVM_GUESTDBG_USE_HW_BP | KVM_GUESTDBG_USE_SW_BP | \
+				 KVM_GUESTDBG_INJECT_BP | KVM_GUESTDBG_INJECT_DB | \
+				 KVM_GUESTDBG_BLOCKIRQ)
 
 struct kvl_vm;
 struct kvl_vcpu;
@@ -78,6 +83,11 @@ struct kvl_backend {
 	/* Drop the nested translation of guest-physical [start, end). */
 	void (*zap_gpa)(struct kvl_vm *vm, u64 start, u64 end);
 	int (*map_gpa)(struct kvl_vm *vm, u64 gpa, unsigned long pfn, bool writable);
+	/*
+	 * Optional: map the 2 MiB-aligned range holding @gpa with one 2 MiB
+	 * page (@pfn its first frame); -EEXIST where 4 KiB mappings are.
+	 */
+	int (*map_gpa_2m)(struct kvl_vm *vm, u64 gpa, unsigned long pfn, bool writable);
 
 	int (*vcpu_create)(struct kvl_vcpu *vcpu);
 	void (*vcpu_destroy)(struct kvl_vcpu *vcpu);
@@ -119,6 +129,12 @@ struct kvl_backend {
 	void (*vcpu_reset)(struct kvl_vcpu *vcpu);
 	/* The #PF address, for an exception the instruction emulator queues. */
 	void (*set_cr2)(struct kvl_vcpu *vcpu, u64 cr2);
+	/*
+	 * KVM_SET_GUEST_DEBUG changed vcpu->guest_debug (and its DR0-3/DR7):
+	 * program the #BP/#DB/MOV DR intercepts and the effective debug
+	 * registers.  The backend reports what it catches with kvl_debug_exit().
+	 */
+	void (*update_guest_debug)(struct kvl_vcpu *vcpu);
 };
 
 extern const struct kvl_backend kvl_svm_backend;
@@ -160,6 +176,9 @@ struct kvl_vm {
 	int nr_vcpus;			/* published with smp_store_release */
 	cpumask_var_t kick_mask;	/* under mmu_lock */
 	s64 kvmclock_offset;		/* VM clock = CLOCK_BOOTTIME + this */
+	/* msr.c: the TSC offset host writes of 0 (vCPU creation) synchronize to. */
+	s64 tsc_offset;
+	bool tsc_offset_set;		/* under lock */
 
 	/* In-kernel devices (irqchip.h). */
 	struct mutex io_lock;
@@ -174,6 +193,10 @@ struct kvl_vm {
 	spinlock_t irqfd_lock;		/* irqfds; taken from eventfd wake-ups */
 	struct list_head irqfds;
 	struct list_head ioeventfds;	/* under io_lock */
+
+	/* Dirty logging (vm.c, dirty_ring.c); changed under lock. */
+	u64 manual_dirty_log_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags */
+	u32 dirty_ring_size;		/* bytes of each vCPU's ring; 0: bitmaps */
 
 	void *arch;			/* backend's per-VM data */
 };
@@ -251,6 +274,10 @@ struct kvl_vcpu {
 	struct kvl_event pending_exc;	/* queued exception, not yet delivered */
 	bool nmi_pending;
 	bool nmi_masked;
+	/* vcpu.c: KVM_NMI and LAPIC NMIs, folded into nmi_pending at entry. */
+	atomic_t nmi_queued;
+	/* vcpu.c: KVM_INTERRUPT's vector (no in-kernel LAPIC), or -1. */
+	int user_irq;
 	u32 mp_state;
 	struct kvl_msrs msrs;
 
@@ -265,10 +292,19 @@ struct kvl_vcpu {
 	sigset_t sigmask;
 	bool sigmask_set;
 
+	/* KVM_SET_GUEST_DEBUG (vcpu.c): userspace's debugger. */
+	u32 guest_debug;		/* KVM_GUESTDBG_*, 0 when not enabled */
+	unsigned long guest_debug_db[4];	/* USE_HW_BP: effective DR0-3 */
+	unsigned long guest_debug_dr7;		/* USE_HW_BP: effective DR7 */
+	unsigned long singlestep_rip;	/* TF was set for the debugger at this RIP */
+	bool singlestep_trap;		/* the kernel completed an instruction under TF */
+
 	/* In-kernel irqchip: the vCPU's LAPIC, and where it sleeps in HLT. */
 	struct kvl_lapic *lapic;
 	wait_queue_head_t wq;
 	u8 sipi_vector;
+
+	struct kvl_dirty_ring *dirty_ring;	/* KVM_CAP_DIRTY_LOG_RING, or NULL */
 
 	void *arch;			/* backend's per-vCPU data */
 };
@@ -288,11 +324,28 @@ void kvl_hw_put(void);
 int kvl_create_vm(unsigned long type);
 struct kvl_memslot *kvl_gfn_to_slot(struct kvl_vm *vm, u64 gfn);
 int kvl_handle_gpa_fault(struct kvl_vcpu *vcpu, u64 gpa, bool write);
-void kvl_mark_dirty_locked(struct kvl_vm *vm, u64 gfn);
+void kvl_mark_dirty_locked(struct kvl_vm *vm, struct kvl_vcpu *vcpu, u64 gfn);
+void kvl_vcpu_mark_dirty(struct kvl_vcpu *vcpu, u64 gfn);
+void kvl_dirty_protect_locked(struct kvl_vm *vm, struct kvl_memslot *s, u64 offset,
+			      unsigned long mask);
 int kvl_read_guest(struct kvl_vm *vm, u64 gpa, void *data, unsigned long len);
 int kvl_write_guest(struct kvl_vm *vm, u64 gpa, const void *data, unsigned long len);
+int kvl_vcpu_write_guest(struct kvl_vcpu *vcpu, u64 gpa, const void *data, unsigned long len);
 void kvl_vm_put(struct kvl_vm *vm);
 long kvl_check_extension(struct kvl_vm *vm, long cap);
+
+/* dirty_ring.c */
+#define KVL_DIRTY_RING_MAX_BYTES	(65536 * sizeof(struct kvm_dirty_gfn))	/* as KVM */
+#define KVL_DIRTY_RING_RSVD_ENTRIES	64
+struct kvl_dirty_ring;
+int kvl_dirty_ring_enable(struct kvl_vm *vm, u32 size);
+int kvl_dirty_ring_alloc(struct kvl_vcpu *vcpu);
+void kvl_dirty_ring_free(struct kvl_vcpu *vcpu);
+bool kvl_dirty_ring_soft_full(struct kvl_vcpu *vcpu);
+void kvl_dirty_ring_push(struct kvl_vcpu *vcpu, u32 slot, u64 offset);
+int kvl_dirty_ring_reset_all(struct kvl_vm *vm);
+struct page *kvl_dirty_ring_page(struct kvl_vcpu *vcpu, unsigned long pgoff);
+int kvl_dirty_ring_mmap_check(struct kvl_vcpu *vcpu, struct vm_area_struct *vma);
 
 /* cpuid.c */
 int kvl_get_supported_cpuid(struct kvm_cpuid2 __user *argp);
@@ -321,6 +374,7 @@ void kvl_emulate_wrmsr(struct kvl_vcpu *vcpu);
 int kvl_msrs_ioctl(struct kvl_vcpu *vcpu, struct kvm_msrs __user *argp, bool set);
 int kvl_get_msr_index_list(struct kvm_msr_list __user *argp);
 void kvl_msrs_reset(struct kvl_vcpu *vcpu);
+void kvl_tsc_vcpu_init(struct kvl_vcpu *vcpu);
 
 /* fpu.c */
 int kvl_fpu_init(void);
@@ -367,6 +421,9 @@ void kvl_emu_translate(struct kvl_vcpu *vcpu, struct kvm_translation *tr);
 void kvl_queue_exception(struct kvl_vcpu *vcpu, u8 vector, bool has_err, u32 err);
 void kvl_skip_instruction(struct kvl_vcpu *vcpu, unsigned int len);
 void kvl_internal_error(struct kvl_vcpu *vcpu, u32 suberror, u64 d0, u64 d1);
+void kvl_vcpu_queue_nmi(struct kvl_vcpu *vcpu);
+void kvl_debug_exit(struct kvl_vcpu *vcpu, u8 vector, u64 dr6, u64 dr7, u64 pc);
+int kvl_mov_dr_gpr(struct kvl_vcpu *vcpu, u64 cs_base, unsigned long **reg);
 
 int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id);
 void kvl_vcpu_free(struct kvl_vcpu *vcpu);

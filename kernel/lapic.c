@@ -11,10 +11,13 @@
  * x2APIC MSRs (0x800-0x8ff), and the timer (an hrtimer: one-shot,
  * periodic and TSC-deadline; the APIC bus runs at 1 GHz as in KVM).
  *
- * Acceleration hooks (AVIC/APICv) would sit where kvl_apic_set_irr()
- * posts a vector and kvl_apic_ack() takes one; nothing else assumes
- * software delivery.
+ * Posting a vector, picking the one to inject, INTA and EOI go through
+ * a struct kvl_apic_hooks (irqchip.h), so that AVIC or APICv can take
+ * them over; apic_sw_hooks below is the software version every backend
+ * uses today.  Lowest-priority messages are arbitrated as KVM does (see
+ * kvl_apic_deliver()).
  */
+#include <linux/moduleparam.h>
 #include <linux/hrtimer.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -41,11 +44,20 @@
 #define ICR_LEVEL_TRIG		BIT(15)
 #define ICR_LOGICAL		BIT(11)
 #define ICR_SHORTHAND(v)	(((v) >> 18) & 3)
-#define SH_NONE			0
-#define SH_SELF			1
-#define SH_ALL			2
-#define SH_OTHERS		3
 #define X2APIC_MSR_BASE		0x800
+
+/*
+ * Lowest-priority arbitration, as KVM's module parameter of that name:
+ * with vector hashing (KVM's default) the message goes to the
+ * (vector mod n)-th of the n enabled LAPICs addressed, so one vector
+ * always lands on the same vCPU; without, to the one that has taken the
+ * fewest lowest-priority messages so far (KVM's apic_arb_prio), which
+ * spreads them round-robin.  KVM never looks at the PPR here, and
+ * neither do we.
+ */
+static bool vector_hashing = true;
+module_param(vector_hashing, bool, 0444);
+MODULE_PARM_DESC(vector_hashing, "Lowest-priority interrupts: pick the target by vector (default), else round-robin");
 
 struct kvl_lapic {
 	struct kvl_vcpu *vcpu;
@@ -56,6 +68,8 @@ struct kvl_lapic {
 	ktime_t expires;
 	bool x2apic;
 	bool hw_enabled;		/* IA32_APIC_BASE.EN */
+	const struct kvl_apic_hooks *hooks;
+	u32 arb_prio;			/* lowest-priority messages taken (no vector hashing) */
 };
 
 static inline u32 apic_get(struct kvl_lapic *a, u32 reg)
@@ -149,8 +163,10 @@ void kvl_vcpu_kick(struct kvl_vcpu *vcpu)
 		smp_send_reschedule(cpu);
 }
 
+/* ---- the software hooks: IRR/ISR in the APIC page, injection by the backend ---- */
+
 /* Post @vec to the IRR (and TMR for level-triggered). */
-static void kvl_apic_set_irr(struct kvl_lapic *a, int vec, bool level)
+static void apic_sw_deliver(struct kvl_lapic *a, int vec, bool level)
 {
 	if (level)
 		apic_vec_set(a, APIC_TMR, vec);
@@ -158,6 +174,45 @@ static void kvl_apic_set_irr(struct kvl_lapic *a, int vec, bool level)
 		apic_vec_clear(a, APIC_TMR, vec);
 	apic_vec_set(a, APIC_IRR, vec);
 	kvl_vcpu_kick(a->vcpu);
+}
+
+static void apic_sw_ack(struct kvl_lapic *a, int vec)
+{
+	apic_vec_clear(a, APIC_IRR, vec);
+	apic_vec_set(a, APIC_ISR, vec);
+}
+
+static int apic_sw_eoi(struct kvl_lapic *a)
+{
+	int vec = apic_find_highest(a, APIC_ISR);
+
+	if (vec >= 0)
+		apic_vec_clear(a, APIC_ISR, vec);
+	return vec;
+}
+
+static const struct kvl_apic_hooks apic_sw_hooks = {
+	.name		= "software",
+	.deliver	= apic_sw_deliver,
+	.pending	= apic_pending_vector,
+	.ack		= apic_sw_ack,
+	.eoi		= apic_sw_eoi,
+};
+
+static const struct kvl_apic_hooks *apic_hooks = &apic_sw_hooks;
+
+/*
+ * Install accelerated hooks (NULL: back to software).  Only while no VM
+ * exists: each LAPIC keeps the hooks it was created with.
+ */
+void kvl_apic_set_hooks(const struct kvl_apic_hooks *hooks)
+{
+	apic_hooks = hooks ? hooks : &apic_sw_hooks;
+}
+
+static void kvl_apic_set_irr(struct kvl_lapic *a, int vec, bool level)
+{
+	a->hooks->deliver(a, vec, level);
 }
 
 static void apic_set_error(struct kvl_lapic *a, u32 bit)
@@ -175,8 +230,10 @@ static int apic_accept(struct kvl_lapic *a, const struct kvl_apic_irq *irq)
 	struct kvl_vcpu *vcpu = a->vcpu;
 
 	switch (irq->delivery_mode) {
-	case KVL_APIC_DM_FIXED:
 	case KVL_APIC_DM_LOWEST:
+		a->arb_prio++;
+		fallthrough;
+	case KVL_APIC_DM_FIXED:
 		if (!apic_enabled(a))
 			return 0;
 		if (irq->vector < 16) {
@@ -186,8 +243,7 @@ static int apic_accept(struct kvl_lapic *a, const struct kvl_apic_irq *irq)
 		kvl_apic_set_irr(a, irq->vector, irq->level);
 		return 1;
 	case KVL_APIC_DM_NMI:
-		WRITE_ONCE(vcpu->nmi_pending, true);
-		kvl_vcpu_kick(vcpu);
+		kvl_vcpu_queue_nmi(vcpu);
 		return 1;
 	case KVL_APIC_DM_INIT:
 		/* A new INIT drops a SIPI not yet taken (KVM does the same). */
@@ -235,22 +291,61 @@ static bool apic_match_dest(struct kvl_lapic *a, u32 dest, bool logical)
 	return a->x2apic ? dest == a->vcpu->id : (dest & 0xff) == (apic_get(a, APIC_ID) >> 24);
 }
 
+/* Is @a among the message's targets (destination, or the IPI's shorthand)? */
+static bool apic_addressed(struct kvl_lapic *a, const struct kvl_apic_irq *irq)
+{
+	switch (irq->shorthand) {
+	case KVL_APIC_SH_SELF:
+		return a == irq->src;
+	case KVL_APIC_SH_ALL:
+		return true;
+	case KVL_APIC_SH_OTHERS:
+		return a != irq->src;
+	default:
+		return apic_match_dest(a, irq->dest, irq->logical);
+	}
+}
+
+/*
+ * Deliver a message to every LAPIC it addresses; a lowest-priority one
+ * to a single enabled LAPIC among them, chosen as KVM's
+ * kvm_irq_delivery_to_apic() does (the vector_hashing parameter above).
+ * Candidates are taken in vCPU creation order.
+ */
 int kvl_apic_deliver(struct kvl_vm *vm, const struct kvl_apic_irq *irq)
 {
 	/* Pairs with the release in kvl_create_vcpu(): vcpus[0..n) are set up. */
-	int i, n = smp_load_acquire(&vm->nr_vcpus), got = 0;
+	int i, n = smp_load_acquire(&vm->nr_vcpus), got = 0, nr_cand = 0, pick = -1;
+	bool lowest = irq->delivery_mode == KVL_APIC_DM_LOWEST;
+	DECLARE_BITMAP(cand, KVL_MAX_VCPUS);
 
+	bitmap_zero(cand, KVL_MAX_VCPUS);
 	for (i = 0; i < n; i++) {
 		struct kvl_lapic *a = vm->vcpus[i]->lapic;
 
-		if (!a || !apic_match_dest(a, irq->dest, irq->logical))
+		if (!a || !apic_addressed(a, irq))
 			continue;
-		got += apic_accept(a, irq);
-		/* Lowest priority: the first APIC that takes it (as KVM without vector hashing). */
-		if (got && irq->delivery_mode == KVL_APIC_DM_LOWEST)
-			break;
+		if (!lowest) {
+			got += apic_accept(a, irq);
+			continue;
+		}
+		if (!apic_enabled(a))
+			continue;
+		__set_bit(i, cand);
+		nr_cand++;
+		if (pick < 0 || (s32)(a->arb_prio - vm->vcpus[pick]->lapic->arb_prio) < 0)
+			pick = i;
 	}
-	return got;
+	if (!nr_cand)
+		return got;
+	if (vector_hashing) {
+		int k = irq->vector % nr_cand;
+
+		for_each_set_bit(pick, cand, KVL_MAX_VCPUS)
+			if (!k--)
+				break;
+	}
+	return apic_accept(vm->vcpus[pick]->lapic, irq);
 }
 
 /* ---- the vCPU side: what to inject, EOI ---- */
@@ -274,7 +369,7 @@ bool kvl_apic_has_interrupt(struct kvl_vcpu *vcpu)
 		return false;
 	if (apic_accepts_pic(vcpu) && kvl_pic_has_interrupt(vcpu->vm->pic))
 		return true;
-	return apic_pending_vector(vcpu->lapic) >= 0;
+	return vcpu->lapic->hooks->pending(vcpu->lapic) >= 0;
 }
 
 /* INTA: the vector to inject, now in service (PIC first, as ExtINT wins). */
@@ -288,11 +383,10 @@ int kvl_apic_ack(struct kvl_vcpu *vcpu)
 		if (vec >= 0)
 			return vec;
 	}
-	vec = apic_pending_vector(a);
+	vec = a->hooks->pending(a);
 	if (vec < 0)
 		return -1;
-	apic_vec_clear(a, APIC_IRR, vec);
-	apic_vec_set(a, APIC_ISR, vec);
+	a->hooks->ack(a, vec);
 	return vec;
 }
 
@@ -305,11 +399,10 @@ void kvl_apic_extint_changed(struct kvl_vm *vm)
 
 static void apic_eoi(struct kvl_lapic *a)
 {
-	int vec = apic_find_highest(a, APIC_ISR);
+	int vec = a->hooks->eoi(a);
 
 	if (vec < 0)
 		return;
-	apic_vec_clear(a, APIC_ISR, vec);
 	if (apic_vec_test(a, APIC_TMR, vec) && a->vcpu->vm->ioapic)
 		kvl_ioapic_eoi(a->vcpu->vm->ioapic, vec);
 }
@@ -406,12 +499,12 @@ static void apic_send_ipi(struct kvl_lapic *a, u32 lo, u32 dest)
 	struct kvl_apic_irq irq = {
 		.vector = lo & 0xff,
 		.delivery_mode = LVT_DM(lo),
+		.shorthand = ICR_SHORTHAND(lo),
 		.logical = lo & ICR_LOGICAL,
 		.level = lo & ICR_LEVEL_ASSERT,
 		.dest = dest,
+		.src = a,
 	};
-	/* Pairs with the release in kvl_create_vcpu(). */
-	int i, n = smp_load_acquire(&vm->nr_vcpus);
 
 	/* Fixed, lowest priority, SMI, NMI, INIT (assert or deassert) and SIPI carry "assert". */
 	if (irq.delivery_mode != KVL_APIC_DM_INIT)
@@ -421,22 +514,7 @@ static void apic_send_ipi(struct kvl_lapic *a, u32 lo, u32 dest)
 		return;	/* INIT level de-assert: nothing since the P4 */
 	if (irq.delivery_mode == KVL_APIC_DM_INIT)
 		irq.level = true;
-
-	switch (ICR_SHORTHAND(lo)) {
-	case SH_SELF:
-		apic_accept(a, &irq);
-		return;
-	case SH_NONE:
-		kvl_apic_deliver(vm, &irq);
-		return;
-	default:
-		for (i = 0; i < n; i++) {
-			struct kvl_lapic *o = vm->vcpus[i]->lapic;
-
-			if (o && (ICR_SHORTHAND(lo) == SH_ALL || o != a))
-				apic_accept(o, &irq);
-		}
-	}
+	kvl_apic_deliver(vm, &irq);
 }
 
 static u32 apic_read_reg(struct kvl_lapic *a, u32 reg)
@@ -775,6 +853,7 @@ int kvl_apic_create(struct kvl_vcpu *vcpu)
 		return -ENOMEM;
 	}
 	a->vcpu = vcpu;
+	a->hooks = apic_hooks;
 	hrtimer_init(&a->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS);
 	a->timer.function = apic_timer_fn;
 	vcpu->lapic = a;

@@ -154,10 +154,13 @@ static int kvl_emu_access(struct kvl_emu *e, u64 la, void *buf, unsigned int len
 		for (i = 0; i < n; i++) {
 			void *p = (u8 *)buf + (i ? part[0] : 0);
 
-			if (write)
+			if (write) {
 				r = copy_to_user((void __user *)hva[i], p, part[i]);
-			else
+				if (!r)
+					kvl_vcpu_mark_dirty(eio->vcpu, gpa[i] >> PAGE_SHIFT);
+			} else {
 				r = copy_from_user(p, (void __user *)hva[i], part[i]);
+			}
 			if (r)
 				return KVL_EMU_UNHANDLED;
 		}
@@ -333,6 +336,8 @@ static void kvl_emu_store(struct kvl_vcpu *vcpu, const struct kvl_emu *e)
 		else
 			vcpu->regs[kvl_gpr_map[i]] = e->gpr[i];
 	}
+	if (vcpu->rip != e->rip && (vcpu->rflags & X86_EFLAGS_TF))
+		vcpu->singlestep_trap = true;	/* the trap the CPU would take now */
 	vcpu->rip = e->rip;
 	vcpu->rflags = e->rflags;
 }

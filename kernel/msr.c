@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/kvm_para.h>
+#include <asm/msr.h>
 #include <asm/msr-index.h>
 #include "kvmlite.h"
 
@@ -38,6 +39,54 @@ void kvl_msrs_reset(struct kvl_vcpu *vcpu)
 	m->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
 		       (vcpu->id ? 0 : MSR_IA32_APICBASE_BSP);
 	m->misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL | MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
+}
+
+/*
+ * IA32_TSC from the host (KVM_SET_MSRS, and 0 at vCPU creation): as KVM's
+ * kvm_synchronize_tsc(), a write of 0 joins the VM's TSC timeline (the
+ * offset of its last host write), so vCPUs created one after the other
+ * read the same TSC; any other value starts a new timeline.  TSC_ADJUST
+ * is left alone.
+ */
+static int kvl_tsc_host_write(struct kvl_vcpu *vcpu, u64 data)
+{
+	struct kvl_vm *vm = vcpu->vm;
+	u64 tsc;
+	int r;
+
+	mutex_lock(&vm->lock);
+	if (!data && vm->tsc_offset_set) {
+		r = kvl_ops->set_msr(vcpu, MSR_IA32_TSC, rdtsc() + vm->tsc_offset, true);
+	} else {
+		r = kvl_ops->set_msr(vcpu, MSR_IA32_TSC, data, true);
+		if (!r && !kvl_ops->get_msr(vcpu, MSR_IA32_TSC, &tsc)) {
+			vm->tsc_offset = tsc - rdtsc();
+			vm->tsc_offset_set = true;
+		}
+	}
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+/* A new vCPU's TSC starts at 0, on the VM's timeline. */
+void kvl_tsc_vcpu_init(struct kvl_vcpu *vcpu)
+{
+	kvl_tsc_host_write(vcpu, 0);
+}
+
+/*
+ * The guest moves its TSC by @delta (a WRMSR to IA32_TSC or TSC_ADJUST):
+ * TSC_ADJUST follows (SDM 17.17.3), the host's offset stays underneath.
+ */
+static int kvl_tsc_guest_adjust(struct kvl_vcpu *vcpu, s64 delta)
+{
+	u64 tsc;
+
+	if (kvl_ops->get_msr(vcpu, MSR_IA32_TSC, &tsc) ||
+	    kvl_ops->set_msr(vcpu, MSR_IA32_TSC, tsc + delta, false))
+		return 1;
+	vcpu->msrs.tsc_adjust += delta;
+	return 0;
 }
 
 /* The MTRR MSRs (SDM vol. 3, 12.11.1), by number. */
@@ -237,8 +286,21 @@ int kvl_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_KVM_WALL_CLOCK_NEW:
 		return kvl_kvmclock_set_wall_clock(vcpu, data, host);
 	case MSR_IA32_TSC_ADJUST:
-		m->tsc_adjust = data;
-		return 0;
+		/* The host only sets the value; the guest moves its TSC with it. */
+		if (host) {
+			m->tsc_adjust = data;
+			return 0;
+		}
+		return kvl_tsc_guest_adjust(vcpu, data - m->tsc_adjust);
+	case MSR_IA32_TSC: {
+		u64 tsc;
+
+		if (host)
+			return kvl_tsc_host_write(vcpu, data);
+		if (kvl_ops->get_msr(vcpu, MSR_IA32_TSC, &tsc))
+			return 1;
+		return kvl_tsc_guest_adjust(vcpu, data - tsc);
+	}
 	case MSR_IA32_MCG_STATUS:
 		m->mcg_status = data;
 		return 0;

@@ -11,6 +11,13 @@
  * only ever added while the VM lives; zapping clears leaves and keeps the
  * tables, which go at VM destruction.  Callers hold the VM's mmu_lock,
  * hence GFP_ATOMIC.
+ *
+ * A 2 MiB leaf (bit 7, PS in NPT and "page" in EPT, in a level-2 entry)
+ * maps a range whose host backing is one 2 MiB page; it goes in where the
+ * level-2 entry is empty or points to a 4 KiB table with nothing mapped
+ * (that table is handed back, for the caller to free once no CPU can walk
+ * it), and a 4 KiB mapping inside a 2 MiB leaf replaces the leaf with a
+ * table.  Zapping any part of a 2 MiB leaf drops all of it.
  */
 #include <linux/gfp.h>
 #include <linux/io.h>
@@ -22,6 +29,7 @@
 #define NPT_US		BIT_ULL(2)
 #define NPT_A		BIT_ULL(5)
 #define NPT_D		BIT_ULL(6)
+#define NPT_PS		BIT_ULL(7)	/* a large leaf, in NPT and EPT alike */
 #define NPT_ADDR	GENMASK_ULL(51, 12)
 #define NPT_LEVELS	4
 
@@ -71,7 +79,7 @@ static void npt_free_level(const struct kvl_npt_fmt *fmt, u64 *table, int level)
 
 	if (level > 1) {
 		for (i = 0; i < 512; i++)
-			if (table[i] & fmt->present)
+			if ((table[i] & fmt->present) && !(table[i] & NPT_PS))
 				npt_free_level(fmt, npt_table(table[i]), level - 1);
 	}
 	free_page((unsigned long)table);
@@ -84,17 +92,38 @@ void kvl_npt_destroy(struct kvl_npt *npt)
 	npt->root = NULL;
 }
 
-int kvl_npt_map(struct kvl_npt *npt, u64 gpa, unsigned long pfn, bool writable)
+static bool npt_table_empty(const struct kvl_npt_fmt *fmt, const u64 *table)
+{
+	int i;
+
+	for (i = 0; i < 512; i++)
+		if (table[i] & fmt->present)
+			return false;
+	return true;
+}
+
+/*
+ * Map @gpa to @pfn: a 4 KiB page (@leaf_level 1) or the 2 MiB page that
+ * holds @gpa (@leaf_level 2, @pfn its first frame).  -EEXIST when a 2 MiB
+ * leaf cannot go in because 4 KiB pages are mapped there.  *@unlinked is
+ * set to a table the 2 MiB leaf replaced: free it with kvl_npt_free_table()
+ * after flushing every CPU's nested translations.
+ */
+int kvl_npt_map_level(struct kvl_npt *npt, u64 gpa, unsigned long pfn, bool writable,
+		      int leaf_level, u64 **unlinked)
 {
 	const struct kvl_npt_fmt *fmt = npt->fmt;
+	u64 leaf = ((u64)pfn << PAGE_SHIFT) | fmt->leaf | (writable ? fmt->leaf_write : 0);
 	u64 *table = npt->root;
 	int level;
 
 	if (gpa >> 48)
 		return -EINVAL;
-	for (level = NPT_LEVELS; level > 1; level--) {
+	for (level = NPT_LEVELS; level > leaf_level; level--) {
 		u64 *pte = &table[npt_index(gpa, level)];
 
+		if (level == 2 && (*pte & NPT_PS))
+			WRITE_ONCE(*pte, 0);	/* 4 KiB pages inside a 2 MiB leaf */
 		if (!(*pte & fmt->present)) {
 			u64 *next = (u64 *)get_zeroed_page(GFP_ATOMIC | __GFP_ACCOUNT);
 
@@ -105,9 +134,29 @@ int kvl_npt_map(struct kvl_npt *npt, u64 gpa, unsigned long pfn, bool writable)
 		}
 		table = npt_table(*pte);
 	}
-	WRITE_ONCE(table[npt_index(gpa, 1)],
-		   ((u64)pfn << PAGE_SHIFT) | fmt->leaf | (writable ? fmt->leaf_write : 0));
+	if (leaf_level == 2) {
+		u64 *pte = &table[npt_index(gpa, 2)];
+
+		if ((*pte & fmt->present) && !(*pte & NPT_PS)) {
+			if (!npt_table_empty(fmt, npt_table(*pte)))
+				return -EEXIST;
+			*unlinked = npt_table(*pte);
+			npt->pages--;
+		}
+		leaf |= NPT_PS;
+	}
+	WRITE_ONCE(table[npt_index(gpa, leaf_level)], leaf);
 	return 0;
+}
+
+int kvl_npt_map(struct kvl_npt *npt, u64 gpa, unsigned long pfn, bool writable)
+{
+	return kvl_npt_map_level(npt, gpa, pfn, writable, 1, NULL);
+}
+
+void kvl_npt_free_table(u64 *table)
+{
+	free_page((unsigned long)table);
 }
 
 static void npt_zap_level(const struct kvl_npt_fmt *fmt, u64 *table, int level,
@@ -123,7 +172,7 @@ static void npt_zap_level(const struct kvl_npt_fmt *fmt, u64 *table, int level,
 			break;
 		if (!(table[i] & fmt->present))
 			continue;
-		if (level == 1)
+		if (level == 1 || (table[i] & NPT_PS))
 			WRITE_ONCE(table[i], 0);
 		else
 			npt_zap_level(fmt, npt_table(table[i]), level - 1, lo, start, end);

@@ -25,6 +25,9 @@ struct kvl_npt {
 int kvl_npt_init(struct kvl_npt *npt, const struct kvl_npt_fmt *fmt);
 void kvl_npt_destroy(struct kvl_npt *npt);
 int kvl_npt_map(struct kvl_npt *npt, u64 gpa, unsigned long pfn, bool writable);
+int kvl_npt_map_level(struct kvl_npt *npt, u64 gpa, unsigned long pfn, bool writable,
+		      int leaf_level, u64 **unlinked);
+void kvl_npt_free_table(u64 *table);
 void kvl_npt_zap(struct kvl_npt *npt, u64 start, u64 end);
 
 #endif

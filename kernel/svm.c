@@ -46,6 +46,13 @@ struct svm_vcpu {
 	/* NMIs stay masked until the guest's IRET has retired (no vNMI here). */
 	bool awaiting_iret;
 	unsigned long iret_rip;
+	/*
+	 * KVM_SET_GUEST_DEBUG with single-step or hardware breakpoints: the
+	 * debugger owns the debug registers, every MOV DR exits and works
+	 * on the guest's values kept here (DR0-3 stay in vcpu->db).
+	 */
+	bool dbg_regs;
+	u64 guest_dr6, guest_dr7;
 };
 
 static DEFINE_PER_CPU(struct svm_cpu, svm_cpu);
@@ -227,6 +234,19 @@ static int svm_map_gpa(struct kvl_vm *vm, u64 gpa, unsigned long pfn, bool writa
 	return kvl_npt_map(&to_svm_vm(vm)->npt, gpa, pfn, writable);
 }
 
+static int svm_map_gpa_2m(struct kvl_vm *vm, u64 gpa, unsigned long pfn, bool writable)
+{
+	u64 *old = NULL;
+	int r = kvl_npt_map_level(&to_svm_vm(vm)->npt, gpa, pfn, writable, 2, &old);
+
+	if (old) {
+		/* No CPU may still walk the empty 4 KiB table the 2 MiB page replaced. */
+		kvl_kick_all(vm, KVL_REQ_TLB_FLUSH);
+		kvl_npt_free_table(old);
+	}
+	return r;
+}
+
 static void svm_set_intercept(struct vmcb_control_area *c, int bit)
 {
 	c->intercepts[bit / 32] |= BIT(bit % 32);
@@ -244,6 +264,8 @@ static void svm_seg_reset(struct vmcb_seg *s, u16 sel, u16 attrib, u64 base)
 	s->limit = 0xffff;
 	s->base = base;
 }
+
+static void svm_update_guest_debug(struct kvl_vcpu *vcpu);
 
 static void svm_vmcb_reset(struct kvl_vcpu *vcpu)
 {
@@ -263,9 +285,11 @@ static void svm_vmcb_reset(struct kvl_vcpu *vcpu)
 		INTERCEPT_DR0_READ + 3, INTERCEPT_DR0_WRITE, INTERCEPT_DR0_WRITE + 1,
 		INTERCEPT_DR0_WRITE + 2, INTERCEPT_DR0_WRITE + 3,
 	};
+	u64 tsc_offset = c->tsc_offset;	/* INIT and shutdown leave the TSC running */
 	int i;
 
 	memset(vmcb, 0, PAGE_SIZE);
+	c->tsc_offset = tsc_offset;
 	for (i = 0; i < ARRAY_SIZE(intercepts); i++)
 		svm_set_intercept(c, intercepts[i]);
 	c->iopm_base_pa = page_to_phys(svm_iopm);
@@ -298,6 +322,10 @@ static void svm_vmcb_reset(struct kvl_vcpu *vcpu)
 	vcpu->pending_exc.type = KVL_EVENT_NONE;
 	vcpu->nmi_pending = false;
 	vcpu->nmi_masked = false;
+	/* The debugger's hold outlives INIT (and shutdown), as in KVM. */
+	svm->dbg_regs = false;
+	if (vcpu->guest_debug)
+		svm_update_guest_debug(vcpu);
 }
 
 static int svm_vcpu_create(struct kvl_vcpu *vcpu)
@@ -442,6 +470,113 @@ static void svm_set_irq_window(struct kvl_vcpu *vcpu, bool on)
 	}
 }
 
+#define SVM_DR6_ACTIVE_LOW	0xffff0ff0ULL
+#define SVM_DR6_BD		BIT(13)
+#define SVM_DR7_GD		BIT(13)
+#define SVM_DR7_FIXED_1		0x400ULL
+
+static void svm_update_guest_debug(struct kvl_vcpu *vcpu)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	bool own = vcpu->guest_debug & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP);
+	int i;
+
+	if (vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP)
+		svm_set_intercept(c, INTERCEPT_EXCEPTION_OFFSET + BP_VECTOR);
+	else
+		svm_clr_intercept(c, INTERCEPT_EXCEPTION_OFFSET + BP_VECTOR);
+	if (own && !svm->dbg_regs) {
+		svm->guest_dr6 = s->dr6;
+		svm->guest_dr7 = s->dr7;
+	} else if (!own && svm->dbg_regs) {
+		s->dr6 = svm->guest_dr6;
+		s->dr7 = svm->guest_dr7;
+	}
+	svm->dbg_regs = own;
+	for (i = 0; i < 8; i++) {
+		/* Outside the debugger's hold: DR0-3 until the guest's first touch. */
+		if (own || (i < 4 && !vcpu->db_guest_owned)) {
+			svm_set_intercept(c, INTERCEPT_DR0_READ + i);
+			svm_set_intercept(c, INTERCEPT_DR0_WRITE + i);
+		} else {
+			svm_clr_intercept(c, INTERCEPT_DR0_READ + i);
+			svm_clr_intercept(c, INTERCEPT_DR0_WRITE + i);
+		}
+	}
+	if (own) {
+		svm_set_intercept(c, INTERCEPT_EXCEPTION_OFFSET + DB_VECTOR);
+		s->dr7 = vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP ? vcpu->guest_debug_dr7 :
+								       svm->guest_dr7;
+	} else {
+		svm_clr_intercept(c, INTERCEPT_EXCEPTION_OFFSET + DB_VECTOR);
+	}
+}
+
+/* The debugger holds the debug registers: MOV DR on the guest's values. */
+static int svm_emulate_mov_dr(struct kvl_vcpu *vcpu, int dr, bool write)
+{
+	struct svm_vcpu *svm = to_svm(vcpu);
+	struct vmcb_save_area *s = &svm->vmcb->save;
+	bool hw_bp = vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP;
+	bool lm = (s->efer & EFER_LMA) && (s->cs.attrib & SVM_SELECTOR_L_MASK);
+	unsigned long *reg;
+	u64 val;
+	int len;
+
+	if (s->cpl) {
+		kvl_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return KVL_EXIT_CONTINUE;
+	}
+	/* General detect: the access faults first (and clears GD), as the CPU's #DB would. */
+	if (s->dr7 & SVM_DR7_GD) {
+		if (hw_bp) {
+			kvl_debug_exit(vcpu, DB_VECTOR, SVM_DR6_BD | SVM_DR6_ACTIVE_LOW, s->dr7,
+				       s->cs.base + vcpu->rip);
+			return KVL_EXIT_USER;
+		}
+		svm->guest_dr6 = (svm->guest_dr6 & ~0xfULL) | SVM_DR6_BD;
+		svm->guest_dr7 &= ~SVM_DR7_GD;
+		s->dr7 = svm->guest_dr7;
+		kvl_queue_exception(vcpu, DB_VECTOR, false, 0);
+		return KVL_EXIT_CONTINUE;
+	}
+	if (dr == 4 || dr == 5) {
+		if (s->cr4 & X86_CR4_DE) {
+			kvl_queue_exception(vcpu, UD_VECTOR, false, 0);
+			return KVL_EXIT_CONTINUE;
+		}
+		dr += 2;
+	}
+	len = kvl_mov_dr_gpr(vcpu, s->cs.base, &reg);
+	if (len < 0) {
+		kvl_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION, dr, vcpu->rip);
+		return KVL_EXIT_USER;
+	}
+	if (write) {
+		val = lm ? *reg : (u32)*reg;
+		if (dr >= 6 && (val >> 32)) {
+			kvl_queue_exception(vcpu, GP_VECTOR, true, 0);
+			return KVL_EXIT_CONTINUE;
+		}
+		if (dr < 4) {
+			vcpu->db[dr] = val;
+		} else if (dr == 6) {
+			svm->guest_dr6 = (val & 0xe00f) | SVM_DR6_ACTIVE_LOW;
+		} else {
+			svm->guest_dr7 = val | SVM_DR7_FIXED_1;
+			if (!hw_bp)
+				s->dr7 = svm->guest_dr7;
+		}
+	} else {
+		val = dr < 4 ? vcpu->db[dr] : dr == 6 ? svm->guest_dr6 : svm->guest_dr7;
+		*reg = lm ? val : (u32)val;
+	}
+	kvl_skip_instruction(vcpu, len);
+	return KVL_EXIT_CONTINUE;
+}
+
 static void svm_vcpu_reset(struct kvl_vcpu *vcpu)
 {
 	svm_vmcb_reset(vcpu);
@@ -496,14 +631,25 @@ static void svm_set_interrupt_shadow(struct kvl_vcpu *vcpu, u8 shadow)
 
 static void svm_get_dr67(struct kvl_vcpu *vcpu, u64 *dr6, u64 *dr7)
 {
-	*dr6 = to_svm(vcpu)->vmcb->save.dr6;
-	*dr7 = to_svm(vcpu)->vmcb->save.dr7;
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	*dr6 = svm->dbg_regs ? svm->guest_dr6 : svm->vmcb->save.dr6;
+	*dr7 = svm->dbg_regs ? svm->guest_dr7 : svm->vmcb->save.dr7;
 }
 
 static void svm_set_dr67(struct kvl_vcpu *vcpu, u64 dr6, u64 dr7)
 {
-	to_svm(vcpu)->vmcb->save.dr6 = dr6;
-	to_svm(vcpu)->vmcb->save.dr7 = dr7;
+	struct svm_vcpu *svm = to_svm(vcpu);
+
+	if (svm->dbg_regs) {
+		svm->guest_dr6 = dr6;
+		svm->guest_dr7 = dr7;
+		if (!(vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP))
+			svm->vmcb->save.dr7 = dr7;
+		return;
+	}
+	svm->vmcb->save.dr6 = dr6;
+	svm->vmcb->save.dr7 = dr7;
 }
 
 /* PAT: eight types, each UC, WC, WT, WP, WB or UC- (not 2 or 3). */
@@ -691,6 +837,7 @@ static void svm_complete_event(struct kvl_vcpu *vcpu, struct svm_vcpu *svm)
 	u32 info = c->exit_int_info;
 	u8 vec = info & SVM_EXITINTINFO_VEC_MASK;
 	struct kvl_event *e = &vcpu->event;
+	struct kvl_event injected = *e;	/* what svm_inject_event() programmed, if anything */
 
 	c->event_inj = 0;
 	e->type = KVL_EVENT_NONE;
@@ -701,8 +848,12 @@ static void svm_complete_event(struct kvl_vcpu *vcpu, struct svm_vcpu *svm)
 	e->err = c->exit_int_info_err;
 	switch (info & SVM_EXITINTINFO_TYPE_MASK) {
 	case SVM_EXITINTINFO_TYPE_EXEPT:
-		/* INT3/INTO are traps of an instruction: it runs again instead. */
-		if (vec != BP_VECTOR && vec != OF_VECTOR)
+		/*
+		 * INT3/INTO are traps of an instruction: it runs again instead,
+		 * unless the #BP/#OF was ours (INJECT_BP, KVM_SET_VCPU_EVENTS).
+		 */
+		if ((vec != BP_VECTOR && vec != OF_VECTOR) ||
+		    (injected.type == KVL_EVENT_EXCEPTION && injected.vector == vec))
 			e->type = KVL_EVENT_EXCEPTION;
 		break;
 	case SVM_EXITINTINFO_TYPE_INTR:
@@ -767,8 +918,10 @@ static int svm_handle_exit(struct kvl_vcpu *vcpu)
 	case SVM_EXIT_XSETBV:
 		kvl_emulate_xsetbv(vcpu);
 		return KVL_EXIT_CONTINUE;
-	case SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR3:
-	case SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR3:
+	case SVM_EXIT_READ_DR0 ... SVM_EXIT_READ_DR7:
+	case SVM_EXIT_WRITE_DR0 ... SVM_EXIT_WRITE_DR7:
+		if (svm->dbg_regs)
+			return svm_emulate_mov_dr(vcpu, code & 7, code >= SVM_EXIT_WRITE_DR0);
 		/* First touch: hand DR0-3 to the guest and run the MOV again. */
 		vcpu->db_guest_owned = true;
 		for (i = 0; i < 4; i++) {
@@ -776,6 +929,15 @@ static int svm_handle_exit(struct kvl_vcpu *vcpu)
 			svm_clr_intercept(c, INTERCEPT_DR0_WRITE + i);
 		}
 		return KVL_EXIT_CONTINUE;
+	case SVM_EXIT_EXCP_BASE + DB_VECTOR:
+		/* Intercepted only for the debugger (single-step, hardware breakpoints). */
+		kvl_debug_exit(vcpu, DB_VECTOR, svm->vmcb->save.dr6, svm->vmcb->save.dr7,
+			       svm->vmcb->save.cs.base + vcpu->rip);
+		return KVL_EXIT_USER;
+	case SVM_EXIT_EXCP_BASE + BP_VECTOR:
+		/* KVM_GUESTDBG_USE_SW_BP: RIP is on the INT3. */
+		kvl_debug_exit(vcpu, BP_VECTOR, 0, 0, svm->vmcb->save.cs.base + vcpu->rip);
+		return KVL_EXIT_USER;
 	case SVM_EXIT_VINTR:
 		svm_set_irq_window(vcpu, false);
 		return KVL_EXIT_CONTINUE;
@@ -841,13 +1003,13 @@ static void svm_pick_asid(struct svm_vcpu *svm, struct svm_cpu *sc, int cpu)
 	c->tlb_ctl = TLB_CONTROL_FLUSH_ASID;
 }
 
-static void svm_load_guest_db(struct kvl_vcpu *vcpu)
+static void svm_load_guest_db(const unsigned long *db)
 {
 	set_debugreg(0, 7);
-	set_debugreg(vcpu->db[0], 0);
-	set_debugreg(vcpu->db[1], 1);
-	set_debugreg(vcpu->db[2], 2);
-	set_debugreg(vcpu->db[3], 3);
+	set_debugreg(db[0], 0);
+	set_debugreg(db[1], 1);
+	set_debugreg(db[2], 2);
+	set_debugreg(db[3], 3);
 }
 
 static void svm_save_guest_db(struct kvl_vcpu *vcpu)
@@ -883,8 +1045,14 @@ static int svm_vcpu_run(struct kvl_vcpu *vcpu)
 		vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
 					kvl_apic_get_tpr(vcpu);
 
-	if (vcpu->db_guest_owned)
-		svm_load_guest_db(vcpu);
+	if (svm->dbg_regs) {
+		/* Each debug exit reports this entry's DR6 bits only, as KVM's. */
+		vmcb->save.dr6 = SVM_DR6_ACTIVE_LOW;
+		svm_load_guest_db(vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP ?
+				  vcpu->guest_debug_db : vcpu->db);
+	} else if (vcpu->db_guest_owned) {
+		svm_load_guest_db(vcpu->db);
+	}
 	kvl_fpu_load_guest_xcr0(vcpu);
 
 	asm volatile("clgi" ::: "memory");
@@ -892,7 +1060,8 @@ static int svm_vcpu_run(struct kvl_vcpu *vcpu)
 	asm volatile("stgi" ::: "memory");
 
 	kvl_fpu_put_guest_xcr0(vcpu);
-	if (vcpu->db_guest_owned)
+	/* Under the debugger every MOV DR exits: DR0-3 cannot have changed. */
+	if (vcpu->db_guest_owned && !svm->dbg_regs)
 		svm_save_guest_db(vcpu);
 	/* The guest's DR0-3/DR7 may be in the CPU: give the host its breakpoints back. */
 	if (hw_breakpoint_active())
@@ -921,6 +1090,7 @@ const struct kvl_backend kvl_svm_backend = {
 	.vm_destroy	= svm_vm_destroy,
 	.zap_gpa	= svm_zap_gpa,
 	.map_gpa	= svm_map_gpa,
+	.map_gpa_2m	= svm_map_gpa_2m,
 	.vcpu_create	= svm_vcpu_create,
 	.vcpu_destroy	= svm_vcpu_destroy,
 	.vcpu_run	= svm_vcpu_run,
@@ -939,4 +1109,5 @@ const struct kvl_backend kvl_svm_backend = {
 	.set_irq_window	= svm_set_irq_window,
 	.vcpu_reset	= svm_vcpu_reset,
 	.set_cr2	= svm_set_cr2,
+	.update_guest_debug = svm_update_guest_debug,
 };

@@ -58,9 +58,12 @@ static vm_fault_t kvl_run_fault(struct vm_fault *vmf)
 	struct kvl_vcpu *vcpu = vmf->vma->vm_file->private_data;
 	struct page *page;
 
-	if (vmf->pgoff >= KVL_RUN_PAGES)
+	if (vmf->pgoff < KVL_RUN_PAGES)
+		page = virt_to_page((char *)vcpu->run + vmf->pgoff * PAGE_SIZE);
+	else
+		page = kvl_dirty_ring_page(vcpu, vmf->pgoff);
+	if (!page)
 		return VM_FAULT_SIGBUS;
-	page = virt_to_page((char *)vcpu->run + vmf->pgoff * PAGE_SIZE);
 	get_page(page);
 	vmf->page = page;
 	return 0;
@@ -72,8 +75,20 @@ static const struct vm_operations_struct kvl_run_vm_ops = {
 
 static int kvl_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 {
+	if (kvl_dirty_ring_mmap_check(filp->private_data, vma))
+		return -EINVAL;
 	vma->vm_ops = &kvl_run_vm_ops;
 	return 0;
+}
+
+/*
+ * The kernel completed an instruction for the guest: under EFLAGS.TF the
+ * CPU would now take a single-step trap (KVM's kvm_vcpu_do_singlestep()).
+ */
+static void kvl_singlestep_check(struct kvl_vcpu *vcpu)
+{
+	if (vcpu->rflags & X86_EFLAGS_TF)
+		vcpu->singlestep_trap = true;
 }
 
 static void kvl_complete_pio(struct kvl_vcpu *vcpu)
@@ -99,6 +114,7 @@ static void kvl_complete_pio(struct kvl_vcpu *vcpu)
 	}
 	vcpu->rip = pio->next_rip;
 	kvl_ops->set_interrupt_shadow(vcpu, 0);
+	kvl_singlestep_check(vcpu);
 }
 
 static void kvl_exit_io(struct kvl_vcpu *vcpu)
@@ -141,6 +157,7 @@ static bool kvl_pio_in_kernel(struct kvl_vcpu *vcpu)
 	}
 	vcpu->rip = pio->next_rip;
 	kvl_ops->set_interrupt_shadow(vcpu, 0);
+	kvl_singlestep_check(vcpu);
 	return true;
 }
 
@@ -164,6 +181,174 @@ void kvl_skip_instruction(struct kvl_vcpu *vcpu, unsigned int len)
 {
 	vcpu->rip += len;
 	kvl_ops->set_interrupt_shadow(vcpu, 0);
+	kvl_singlestep_check(vcpu);
+}
+
+/* ---- KVM_SET_GUEST_DEBUG ---- */
+
+#define KVL_DR6_ACTIVE_LOW	0xffff0ff0UL
+#define KVL_DR6_BS		BIT(14)
+
+/* KVM_EXIT_DEBUG: what the debugger caught, at linear address @pc. */
+void kvl_debug_exit(struct kvl_vcpu *vcpu, u8 vector, u64 dr6, u64 dr7, u64 pc)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->exit_reason = KVM_EXIT_DEBUG;
+	run->debug.arch.exception = vector;
+	run->debug.arch.pad = 0;
+	run->debug.arch.pc = pc;
+	run->debug.arch.dr6 = dr6;
+	run->debug.arch.dr7 = dr7;
+}
+
+/*
+ * The single-step trap of an instruction the kernel completed: to the
+ * debugger with KVM_GUESTDBG_SINGLESTEP, else a #DB (DR6.BS) for the guest.
+ * Returns true when kvm_run holds an exit.
+ */
+static bool kvl_singlestep_deliver(struct kvl_vcpu *vcpu)
+{
+	struct kvm_sregs *sregs;
+	u64 dr6, dr7, pc = vcpu->rip;
+
+	vcpu->singlestep_trap = false;
+	if (!(vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP)) {
+		kvl_ops->get_dr67(vcpu, &dr6, &dr7);
+		kvl_ops->set_dr67(vcpu, (dr6 & ~0xfULL) | KVL_DR6_BS, dr7);
+		kvl_queue_exception(vcpu, DB_VECTOR, false, 0);
+		return false;
+	}
+	sregs = kzalloc(sizeof(*sregs), GFP_KERNEL);
+	if (sregs) {
+		kvl_ops->get_sregs(vcpu, sregs);
+		pc += sregs->cs.base;
+		kfree(sregs);
+	}
+	kvl_debug_exit(vcpu, DB_VECTOR, KVL_DR6_BS | KVL_DR6_ACTIVE_LOW,
+		       vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP ? vcpu->guest_debug_dr7 : 0,
+		       pc);
+	return true;
+}
+
+/*
+ * MOV to or from a debug register (0F 21 /r, 0F 23 /r) at RIP, for a
+ * backend without decode assists: point *@reg at the general-purpose
+ * register it names.  Returns the instruction's length, or -EFAULT if
+ * its bytes cannot be read or are not that instruction.
+ */
+/* Up to @len (<= 16) bytes at CS:RIP, as far as the page goes; how many, or -EFAULT. */
+static int kvl_fetch_at_rip(struct kvl_vcpu *vcpu, u64 cs_base, u8 *buf, unsigned int len)
+{
+	struct kvm_translation tr = { .linear_address = cs_base + vcpu->rip };
+	unsigned int n;
+
+	kvl_emu_translate(vcpu, &tr);
+	n = min_t(u64, len, PAGE_SIZE - offset_in_page(tr.physical_address));
+	if (!tr.valid || kvl_read_guest(vcpu->vm, tr.physical_address, buf, n))
+		return -EFAULT;
+	return n;
+}
+
+int kvl_mov_dr_gpr(struct kvl_vcpu *vcpu, u64 cs_base, unsigned long **reg)
+{
+	static const s8 gpr[16] = {
+		KVL_RAX, KVL_RCX, KVL_RDX, KVL_RBX, -1, KVL_RBP, KVL_RSI, KVL_RDI,
+		KVL_R8, KVL_R9, KVL_R10, KVL_R11, KVL_R12, KVL_R13, KVL_R14, KVL_R15,
+	};
+	u8 b[8];
+	unsigned int i, rex = 0;
+	int n;
+
+	n = kvl_fetch_at_rip(vcpu, cs_base, b, sizeof(b));
+	if (n < 0)
+		return n;
+	/* Legacy prefixes, then at most one REX, then 0F 21/23 and ModRM. */
+	for (i = 0; i < n && (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0xf2 ||
+			      b[i] == 0xf3 || b[i] == 0x2e || b[i] == 0x3e ||
+			      b[i] == 0x26 || b[i] == 0x36 || b[i] == 0x64 || b[i] == 0x65); i++)
+		;
+	if (i < n && (b[i] & 0xf0) == 0x40)
+		rex = b[i++];
+	if (i + 2 >= n || b[i] != 0x0f || (b[i + 1] != 0x21 && b[i + 1] != 0x23))
+		return -EFAULT;	/* not MOV DR after all: the guest changed it */
+	n = (b[i + 2] & 7) | ((rex & 1) << 3);	/* ModRM.rm: mod is 11 for MOV DR */
+	*reg = gpr[n] < 0 ? &vcpu->rsp : &vcpu->regs[gpr[n]];
+	return i + 3;
+}
+
+/*
+ * KVM_GUESTDBG_INJECT_BP re-injects the INT3 (or INT 3) the debugger
+ * caught, RIP still on it: as KVM, the guest's #BP handler gets the
+ * address after it, as if the CPU had raised it.
+ */
+static void kvl_inject_bp(struct kvl_vcpu *vcpu)
+{
+	struct kvm_sregs *sregs = kzalloc(sizeof(*sregs), GFP_KERNEL);
+	u8 b[2];
+	int n = -EFAULT;
+
+	if (sregs) {
+		kvl_ops->get_sregs(vcpu, sregs);
+		n = kvl_fetch_at_rip(vcpu, sregs->cs.base, b, sizeof(b));
+		kfree(sregs);
+	}
+	if (n >= 1 && b[0] == 0xcc)
+		vcpu->rip += 1;
+	else if (n == 2 && b[0] == 0xcd && b[1] == 3)
+		vcpu->rip += 2;
+	kvl_queue_exception(vcpu, BP_VECTOR, false, 0);
+}
+
+/* KVM's kvm_get_rflags(): TF set for the debugger's single-step is not the guest's. */
+static unsigned long kvl_get_rflags(struct kvl_vcpu *vcpu)
+{
+	unsigned long rflags = vcpu->rflags;
+
+	if (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP)
+		rflags &= ~X86_EFLAGS_TF;
+	return rflags;
+}
+
+/* ... and kvm_set_rflags(): still at the step's RIP, the step's TF stays. */
+static void kvl_set_rflags(struct kvl_vcpu *vcpu, unsigned long rflags)
+{
+	if ((vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP) && vcpu->rip == vcpu->singlestep_rip)
+		rflags |= X86_EFLAGS_TF;
+	vcpu->rflags = rflags | X86_EFLAGS_FIXED;
+}
+
+static int kvl_vcpu_set_guest_debug(struct kvl_vcpu *vcpu, struct kvm_guest_debug __user *argp)
+{
+	struct kvm_guest_debug dbg;
+	unsigned long rflags;
+	int i;
+
+	if (!kvl_ops->update_guest_debug)
+		return -EINVAL;	/* a backend without it: as an unknown ioctl */
+	/* Unknown control bits are kept and mean nothing, as in KVM. */
+	if (copy_from_user(&dbg, argp, sizeof(dbg)))
+		return -EFAULT;
+	if (dbg.control & (KVM_GUESTDBG_INJECT_DB | KVM_GUESTDBG_INJECT_BP)) {
+		if (vcpu->pending_exc.type != KVL_EVENT_NONE ||
+		    vcpu->event.type == KVL_EVENT_EXCEPTION)
+			return -EBUSY;
+		if (dbg.control & KVM_GUESTDBG_INJECT_DB)
+			kvl_queue_exception(vcpu, DB_VECTOR, false, 0);
+		else
+			kvl_inject_bp(vcpu);
+	}
+	rflags = kvl_get_rflags(vcpu);
+	vcpu->guest_debug = dbg.control & KVM_GUESTDBG_ENABLE ? dbg.control : 0;
+	for (i = 0; i < 4; i++)
+		vcpu->guest_debug_db[i] = dbg.arch.debugreg[i];
+	vcpu->guest_debug_dr7 = dbg.arch.debugreg[7];
+	/* KVM keeps the linear RIP; CS does not move under a debugger's feet. */
+	if (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP)
+		vcpu->singlestep_rip = vcpu->rip;
+	kvl_set_rflags(vcpu, rflags);
+	kvl_ops->update_guest_debug(vcpu);
+	return 0;
 }
 
 /*
@@ -186,6 +371,34 @@ void kvl_queue_exception(struct kvl_vcpu *vcpu, u8 vector, bool has_err, u32 err
 	e->err = err;
 }
 
+/* KVM_NMI, or an NMI message to the LAPIC: any context. */
+void kvl_vcpu_queue_nmi(struct kvl_vcpu *vcpu)
+{
+	atomic_inc(&vcpu->nmi_queued);
+	kvl_vcpu_kick(vcpu);
+}
+
+/*
+ * Fold the queued NMIs into nmi_pending, as KVM's process_nmi(): while
+ * none is being delivered or in service, two can be outstanding (one
+ * delivered now, one latched behind it); otherwise the extras collapse
+ * into one.  The second stays queued until the backend has taken the first.
+ */
+static void kvl_process_nmi(struct kvl_vcpu *vcpu)
+{
+	unsigned int n, limit = 2;
+
+	if (!atomic_read(&vcpu->nmi_queued))
+		return;
+	if (vcpu->nmi_masked || vcpu->event.type == KVL_EVENT_NMI)
+		limit = 1;
+	n = vcpu->nmi_pending + atomic_xchg(&vcpu->nmi_queued, 0);
+	n = min(n, limit);
+	vcpu->nmi_pending = n > 0;
+	if (n > 1)
+		atomic_inc(&vcpu->nmi_queued);
+}
+
 /* Would an interrupt be taken now (EFLAGS.IF, no STI/MOV SS shadow)? */
 static bool kvl_interrupt_allowed(struct kvl_vcpu *vcpu)
 {
@@ -199,7 +412,7 @@ static bool kvl_vcpu_has_events(struct kvl_vcpu *vcpu)
 		return true;
 	if (vcpu->mp_state != KVM_MP_STATE_HALTED)
 		return false;
-	return READ_ONCE(vcpu->nmi_pending) ||
+	return READ_ONCE(vcpu->nmi_pending) || atomic_read(&vcpu->nmi_queued) ||
 	       (kvl_apic_has_interrupt(vcpu) && kvl_interrupt_allowed(vcpu));
 }
 
@@ -215,6 +428,9 @@ static void kvl_vcpu_accept_events(struct kvl_vcpu *vcpu)
 		vcpu->rip = 0xfff0;
 		vcpu->rsp = 0;
 		vcpu->rflags = X86_EFLAGS_FIXED;
+		atomic_set(&vcpu->nmi_queued, 0);
+		vcpu->user_irq = -1;
+		vcpu->singlestep_trap = false;
 		vcpu->mp_state = vcpu->id ? KVM_MP_STATE_INIT_RECEIVED : KVM_MP_STATE_RUNNABLE;
 	}
 	if (test_and_clear_bit(KVL_REQ_SIPI, &vcpu->requests) &&
@@ -252,6 +468,94 @@ static int kvl_vcpu_block(struct kvl_vcpu *vcpu)
 }
 
 /*
+ * Without an in-kernel irqchip, userspace is the interrupt controller
+ * (KVM_INTERRUPT, request_interrupt_window): as KVM's
+ * kvm_cpu_accept_dm_intr() (no interrupt already on its way in) and
+ * kvm_vcpu_ready_for_interrupt_injection().
+ */
+static bool kvl_user_irq_ready(struct kvl_vcpu *vcpu)
+{
+	return kvl_interrupt_allowed(vcpu) && vcpu->user_irq < 0 &&
+	       vcpu->event.type != KVL_EVENT_INTR;
+}
+
+/* KVM_RUN with request_interrupt_window (no in-kernel PIC) wants an exit now? */
+static bool kvl_irq_window_exit(struct kvl_vcpu *vcpu)
+{
+	if (vcpu->vm->pic || !READ_ONCE(vcpu->run->request_interrupt_window) ||
+	    !kvl_user_irq_ready(vcpu))
+		return false;
+	vcpu->run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+	return true;
+}
+
+/* Make KVM_INTERRUPT's vector the interrupt being delivered, if the slot is free. */
+static void kvl_take_user_irq(struct kvl_vcpu *vcpu)
+{
+	if (vcpu->user_irq < 0 || (vcpu->event.type != KVL_EVENT_NONE &&
+				   vcpu->event.type != KVL_EVENT_INTR))
+		return;
+	vcpu->event.type = KVL_EVENT_INTR;
+	vcpu->event.vector = vcpu->user_irq;
+	vcpu->event.has_err = false;
+	vcpu->user_irq = -1;
+}
+
+/*
+ * At entry without a LAPIC: KVM_INTERRUPT's vector goes in now (userspace
+ * checked ready_for_interrupt_injection), and the window exit is armed if
+ * userspace asked for one.
+ */
+static void kvl_inject_user_irq(struct kvl_vcpu *vcpu)
+{
+	kvl_take_user_irq(vcpu);
+	if (!vcpu->vm->pic && READ_ONCE(vcpu->run->request_interrupt_window) &&
+	    vcpu->user_irq < 0 && vcpu->event.type != KVL_EVENT_INTR)
+		kvl_ops->set_irq_window(vcpu, true);
+}
+
+/*
+ * What every return from KVM_RUN reports, as KVM's post_kvm_run_save().
+ * Without a LAPIC, CR8 is the backend's: @scratch holds its sregs.
+ */
+static void kvl_post_run_save(struct kvl_vcpu *vcpu, struct kvm_sregs *scratch)
+{
+	struct kvm_run *run = vcpu->run;
+
+	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
+	if (vcpu->lapic) {
+		run->cr8 = kvl_apic_get_tpr(vcpu);
+	} else {
+		kvl_ops->get_sregs(vcpu, scratch);
+		run->cr8 = scratch->cr8;
+	}
+	run->apic_base = vcpu->msrs.apic_base;
+	run->ready_for_interrupt_injection = vcpu->vm->pic || kvl_user_irq_ready(vcpu);
+}
+
+/*
+ * KVM_INTERRUPT: only for a VM without an in-kernel irqchip, as in KVM.
+ * As there, the vector becomes the interrupt being delivered (replacing
+ * one not delivered yet) and goes in at the next entry whatever EFLAGS.IF
+ * says: userspace waits for ready_for_interrupt_injection first.  Behind
+ * an exception or NMI still being delivered, it waits for the slot.
+ */
+static int kvl_vcpu_interrupt(struct kvl_vcpu *vcpu, struct kvm_interrupt __user *argp)
+{
+	struct kvm_interrupt irq;
+
+	if (copy_from_user(&irq, argp, sizeof(irq)))
+		return -EFAULT;
+	if (irq.irq >= KVM_NR_INTERRUPTS)
+		return -EINVAL;
+	if (vcpu->lapic)
+		return -ENXIO;
+	vcpu->user_irq = irq.irq;
+	kvl_take_user_irq(vcpu);
+	return 0;
+}
+
+/*
  * IRQs off, IN_GUEST published: queue the interrupt the guest can take
  * now, or ask for an exit when it can.  Exceptions and NMIs go first.
  */
@@ -262,7 +566,14 @@ static void kvl_inject_interrupt(struct kvl_vcpu *vcpu)
 		    (vcpu->nmi_pending && !vcpu->nmi_masked);
 	int vec;
 
-	if (!vcpu->lapic || !kvl_apic_has_interrupt(vcpu))
+	/* KVM_GUESTDBG_BLOCKIRQ: the debugger steps without interrupts coming in. */
+	if (vcpu->guest_debug & KVM_GUESTDBG_BLOCKIRQ)
+		return;
+	if (!vcpu->lapic) {
+		kvl_inject_user_irq(vcpu);
+		return;
+	}
+	if (!kvl_apic_has_interrupt(vcpu))
 		return;
 	if (busy || !kvl_interrupt_allowed(vcpu)) {
 		kvl_ops->set_irq_window(vcpu, true);
@@ -286,7 +597,14 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 			run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}
+		/* Not into the guest while userspace owes the dirty ring a reset. */
+		if (kvl_dirty_ring_soft_full(vcpu)) {
+			run->exit_reason = KVM_EXIT_DIRTY_RING_FULL;
+			return 0;
+		}
 		cond_resched();
+		if (vcpu->singlestep_trap && kvl_singlestep_deliver(vcpu))
+			return 0;
 		if (test_and_clear_bit(KVL_REQ_CLOCK_UPDATE, &vcpu->requests))
 			kvl_kvmclock_update(vcpu);
 		if (vcpu->lapic) {
@@ -309,6 +627,7 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 			preempt_enable();
 			continue;
 		}
+		kvl_process_nmi(vcpu);
 		kvl_inject_interrupt(vcpu);
 		vcpu->ran = true;
 		r = kvl_ops->vcpu_run(vcpu);
@@ -322,6 +641,8 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 		switch (r) {
 		case KVL_EXIT_CONTINUE:
 		case KVL_EXIT_INTR:
+			if (kvl_irq_window_exit(vcpu))
+				return 0;
 			continue;
 		case KVL_EXIT_GPA_FAULT:
 			r = kvl_handle_gpa_fault(vcpu, vcpu->fault_gpa, vcpu->fault_write);
@@ -349,6 +670,9 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 			kvl_exit_io(vcpu);
 			return 0;
 		case KVL_EXIT_HLT:
+			/* The debugger single-stepping HLT sees it done, not the sleep. */
+			if (vcpu->singlestep_trap && (vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP))
+				continue;
 			/* With an in-kernel LAPIC the vCPU sleeps here until woken. */
 			if (vcpu->lapic) {
 				vcpu->mp_state = KVM_MP_STATE_HALTED;
@@ -367,7 +691,6 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
-	sigset_t saved;
 	int r;
 
 	if (vcpu->pio_pending)
@@ -379,9 +702,14 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 	if (kvl_immediate_exit(run))
 		return -EINTR;
 
-	/* KVM_SET_SIGNAL_MASK: the mask the thread has while the guest runs. */
+	/*
+	 * KVM_SET_SIGNAL_MASK: the mask the thread has while the guest runs.
+	 * The caller's mask waits in real_blocked, as in KVM: a signal it
+	 * blocks, with no handler, is then not fatal to the whole process
+	 * when it arrives during KVM_RUN (complete_signal() checks there).
+	 */
 	if (vcpu->sigmask_set)
-		sigprocmask(SIG_SETMASK, &vcpu->sigmask, &saved);
+		sigprocmask(SIG_SETMASK, &vcpu->sigmask, &current->real_blocked);
 	/*
 	 * As KVM: a vCPU that never got INIT/SIPI waits for them here, takes
 	 * them and returns -EAGAIN; the next KVM_RUN runs it.
@@ -401,8 +729,10 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 	r = kvl_vcpu_run_loop(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->gfpu, false);
 out_sigmask:
-	if (vcpu->sigmask_set)
-		sigprocmask(SIG_SETMASK, &saved, NULL);
+	if (vcpu->sigmask_set) {
+		sigprocmask(SIG_SETMASK, &current->real_blocked, NULL);
+		sigemptyset(&current->real_blocked);
+	}
 	return r;
 }
 
@@ -495,6 +825,7 @@ static int kvl_vcpu_get_events(struct kvl_vcpu *vcpu, struct kvm_vcpu_events __u
 {
 	struct kvm_vcpu_events e;
 
+	kvl_process_nmi(vcpu);
 	kvl_events_get(vcpu, &e);
 	return copy_to_user(argp, &e, sizeof(e)) ? -EFAULT : 0;
 }
@@ -539,8 +870,10 @@ static int kvl_events_set(struct kvl_vcpu *vcpu, const struct kvm_vcpu_events *e
 		vcpu->event.vector = NMI_VECTOR;
 		vcpu->event.has_err = false;
 	}
-	if (e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING)
+	if (e.flags & KVM_VCPUEVENT_VALID_NMI_PENDING) {
+		atomic_set(&vcpu->nmi_queued, 0);
 		vcpu->nmi_pending = e.nmi.pending;
+	}
 	vcpu->nmi_masked = e.nmi.masked;
 	return 0;
 }
@@ -591,7 +924,7 @@ static void kvl_regs_get(struct kvl_vcpu *vcpu, struct kvm_regs *rp)
 		.r10 = vcpu->regs[KVL_R10], .r11 = vcpu->regs[KVL_R11],
 		.r12 = vcpu->regs[KVL_R12], .r13 = vcpu->regs[KVL_R13],
 		.r14 = vcpu->regs[KVL_R14], .r15 = vcpu->regs[KVL_R15],
-		.rip = vcpu->rip, .rflags = vcpu->rflags,
+		.rip = vcpu->rip, .rflags = kvl_get_rflags(vcpu),
 	};
 
 	*rp = r;
@@ -626,7 +959,7 @@ static void kvl_regs_set(struct kvl_vcpu *vcpu, const struct kvm_regs *rp)
 	vcpu->regs[KVL_R15] = r.r15;
 	vcpu->rsp = r.rsp;
 	vcpu->rip = r.rip;
-	vcpu->rflags = r.rflags | X86_EFLAGS_FIXED;
+	kvl_set_rflags(vcpu, r.rflags);
 	/* KVM drops a pending PIO completion when userspace rewrites the registers. */
 	vcpu->pio_pending = false;
 }
@@ -726,6 +1059,7 @@ static int kvl_vcpu_run_ioctl(struct kvl_vcpu *vcpu)
 		r = kvl_sync_regs_in(vcpu, s);
 	if (!r)
 		r = kvl_vcpu_run(vcpu);
+	kvl_post_run_save(vcpu, &s->sregs);
 	if (READ_ONCE(run->kvm_valid_regs))
 		kvl_sync_regs_out(vcpu, s);
 	kfree(s);
@@ -832,6 +1166,16 @@ static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 	case KVM_GET_LAPIC:
 		r = kvl_apic_get_state(vcpu, argp);
 		break;
+	case KVM_INTERRUPT:
+		r = kvl_vcpu_interrupt(vcpu, argp);
+		break;
+	case KVM_NMI:
+		kvl_vcpu_queue_nmi(vcpu);
+		r = 0;
+		break;
+	case KVM_SET_GUEST_DEBUG:
+		r = kvl_vcpu_set_guest_debug(vcpu, argp);
+		break;
 	case KVM_SET_LAPIC:
 		r = kvl_apic_set_state(vcpu, argp);
 		break;
@@ -867,6 +1211,7 @@ void kvl_vcpu_free(struct kvl_vcpu *vcpu)
 	kvl_vcpu_fpu_destroy(vcpu);
 	kvl_emu_vcpu_free(vcpu);
 	kvfree(vcpu->cpuid);
+	kvl_dirty_ring_free(vcpu);
 	free_pages((unsigned long)vcpu->run, get_order(KVL_RUN_PAGES * PAGE_SIZE));
 	kfree(vcpu);
 }
@@ -897,6 +1242,7 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 	vcpu->rip = 0xfff0;
 	vcpu->regs[KVL_RDX] = 0x600;	/* reset EDX: family 6 signature, as KVM */
 	vcpu->mp_state = KVM_MP_STATE_RUNNABLE;
+	vcpu->user_irq = -1;
 	init_waitqueue_head(&vcpu->wq);
 	kvl_msrs_reset(vcpu);
 
@@ -909,6 +1255,7 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 	r = kvl_ops->vcpu_create(vcpu);
 	if (r)
 		goto err_fpu;
+	kvl_tsc_vcpu_init(vcpu);
 	/* Pairs with the release in kvl_create_irqchip(). */
 	if (smp_load_acquire(&vm->irqchip)) {
 		r = kvl_apic_create(vcpu);
@@ -930,6 +1277,9 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 			goto err_unlock;
 		}
 	}
+	r = kvl_dirty_ring_alloc(vcpu);
+	if (r)
+		goto err_unlock;
 	refcount_inc(&vm->refs);
 	snprintf(name, sizeof(name), "kvm-vcpu:%lu", id);
 	r = anon_inode_getfd(name, &kvl_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
@@ -945,6 +1295,7 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 
 err_unlock:
 	mutex_unlock(&vm->lock);
+	kvl_dirty_ring_free(vcpu);
 	kvl_apic_destroy(vcpu);
 err_backend:
 	kvl_ops->vcpu_destroy(vcpu);

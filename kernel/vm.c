@@ -14,12 +14,21 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/ktime.h>
 #include <linux/timekeeping.h>
 #include "kvmlite.h"
+
+#define KVL_MANUAL_DIRTY_LOG_CAPS \
+	(KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET)
+/*
+ * KVM x86's slot id limit: the dirty log ioctls call ids below it that
+ * kvmlite cannot have absent (-ENOENT), as KVM answers for unused ids.
+ */
+#define KVL_KVM_SLOT_IDS	32764
 
 long kvl_check_extension(struct kvl_vm *vm, long cap)
 {
@@ -49,7 +58,17 @@ long kvl_check_extension(struct kvl_vm *vm, long cap)
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
 	case KVM_CAP_READONLY_MEM:	/* writes exit as KVM_EXIT_MMIO (mmio.c) */
 	case KVM_CAP_GET_TSC_KHZ:
+	case KVM_CAP_ENABLE_CAP_VM:
+	case KVM_CAP_USER_NMI:		/* KVM_NMI (vcpu.c) */
 		return 1;
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		return KVL_MANUAL_DIRTY_LOG_CAPS;
+	case KVM_CAP_DIRTY_LOG_RING:
+		return KVL_DIRTY_RING_MAX_BYTES;
+	case KVM_CAP_SET_GUEST_DEBUG:	/* vcpu.c, if the backend can */
+		return !!kvl_ops->update_guest_debug;
+	case KVM_CAP_SET_GUEST_DEBUG2:
+		return kvl_ops->update_guest_debug ? KVL_GUESTDBG_VALID : 0;
 	case KVM_CAP_IRQ_ROUTING:
 		return KVL_MAX_IRQ_ROUTES;
 	case KVM_CAP_SYNC_REGS:
@@ -182,13 +201,52 @@ static unsigned long kvl_dirty_bitmap_bytes(const struct kvl_memslot *s)
 	return ALIGN(s->npages, BITS_PER_LONG) / 8;
 }
 
-/* Log a write to @gfn if its slot logs dirty pages.  Under mmu_lock. */
-void kvl_mark_dirty_locked(struct kvl_vm *vm, u64 gfn)
+/*
+ * Log a write to @gfn if its slot logs dirty pages: in the slot's bitmap,
+ * or with dirty rings in the ring of @vcpu, the vCPU that wrote (KVM drops
+ * a ring write without one too).  Under mmu_lock.
+ */
+void kvl_mark_dirty_locked(struct kvl_vm *vm, struct kvl_vcpu *vcpu, u64 gfn)
 {
 	struct kvl_memslot *s = kvl_gfn_to_slot(vm, gfn);
 
-	if (s && s->dirty_bitmap)
+	if (!s || !(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
+		return;
+	if (vm->dirty_ring_size) {
+		if (vcpu)
+			kvl_dirty_ring_push(vcpu, s->id, gfn - s->base_gfn);
+	} else if (s->dirty_bitmap) {
 		set_bit_le(gfn - s->base_gfn, s->dirty_bitmap);
+	}
+}
+
+void kvl_vcpu_mark_dirty(struct kvl_vcpu *vcpu, u64 gfn)
+{
+	spin_lock(&vcpu->vm->mmu_lock);
+	kvl_mark_dirty_locked(vcpu->vm, vcpu, gfn);
+	spin_unlock(&vcpu->vm->mmu_lock);
+}
+
+/*
+ * Write-protect again the pages @offset + each set bit of @mask of slot
+ * @s (by dropping their translations: the next write faults and is logged).
+ * Under mmu_lock; the caller flushes the TLBs.
+ */
+void kvl_dirty_protect_locked(struct kvl_vm *vm, struct kvl_memslot *s, u64 offset,
+			      unsigned long mask)
+{
+	u64 base = (s->base_gfn + offset) << PAGE_SHIFT;
+
+	lockdep_assert_held(&vm->mmu_lock);
+	/* One zap for each run of set bits. */
+	while (mask) {
+		unsigned long first = __ffs(mask), rest = ~(mask >> first);
+		unsigned long len = rest ? __ffs(rest) : BITS_PER_LONG;
+
+		kvl_ops->zap_gpa(vm, base + (first << PAGE_SHIFT),
+				 base + ((first + len) << PAGE_SHIFT));
+		mask &= ~GENMASK(first + len - 1, first);
+	}
 }
 
 /*
@@ -196,7 +254,8 @@ void kvl_mark_dirty_locked(struct kvl_vm *vm, u64 gfn)
  * accesses (kvmclock): in the VM's mm, from process context.  -EFAULT if a
  * byte is outside every slot (or in a read-only one, for writes).
  */
-static int kvl_guest_rw(struct kvl_vm *vm, u64 gpa, void *data, unsigned long len, bool write)
+static int kvl_guest_rw(struct kvl_vm *vm, struct kvl_vcpu *vcpu, u64 gpa, void *data,
+			unsigned long len, bool write)
 {
 	while (len) {
 		unsigned long n = min_t(unsigned long, len, PAGE_SIZE - (gpa & ~PAGE_MASK));
@@ -216,7 +275,7 @@ static int kvl_guest_rw(struct kvl_vm *vm, u64 gpa, void *data, unsigned long le
 		r = write ? copy_to_user(hva, data, n) : copy_from_user(data, hva, n);
 		if (!r && write) {
 			spin_lock(&vm->mmu_lock);
-			kvl_mark_dirty_locked(vm, gpa >> PAGE_SHIFT);
+			kvl_mark_dirty_locked(vm, vcpu, gpa >> PAGE_SHIFT);
 			spin_unlock(&vm->mmu_lock);
 		}
 		mutex_unlock(&vm->lock);
@@ -231,17 +290,85 @@ static int kvl_guest_rw(struct kvl_vm *vm, u64 gpa, void *data, unsigned long le
 
 int kvl_read_guest(struct kvl_vm *vm, u64 gpa, void *data, unsigned long len)
 {
-	return kvl_guest_rw(vm, gpa, data, len, false);
+	return kvl_guest_rw(vm, NULL, gpa, data, len, false);
 }
 
 int kvl_write_guest(struct kvl_vm *vm, u64 gpa, const void *data, unsigned long len)
 {
-	return kvl_guest_rw(vm, gpa, (void *)data, len, true);
+	return kvl_guest_rw(vm, NULL, gpa, (void *)data, len, true);
+}
+
+/* A write on behalf of @vcpu: logged in its dirty ring when rings are on. */
+int kvl_vcpu_write_guest(struct kvl_vcpu *vcpu, u64 gpa, const void *data, unsigned long len)
+{
+	return kvl_guest_rw(vcpu->vm, vcpu, gpa, (void *)data, len, true);
+}
+
+#define KVL_2M_PAGES	(SZ_2M >> PAGE_SHIFT)
+
+/*
+ * May the 2 MiB-aligned guest range around @gfn be one 2 MiB mapping?  It
+ * must lie in @slot, at host addresses with the same offset in 2 MiB, in a
+ * slot that does not log dirty pages (those are mapped 4 KiB by 4 KiB, as
+ * in KVM).  Under vm->lock.
+ */
+static bool kvl_slot_2m_ok(const struct kvl_memslot *slot, u64 gfn)
+{
+	u64 first = ALIGN_DOWN(gfn, KVL_2M_PAGES);
+
+	return kvl_ops->map_gpa_2m && !(slot->flags & KVM_MEM_LOG_DIRTY_PAGES) &&
+	       !((slot->userspace_addr - (slot->base_gfn << PAGE_SHIFT)) & (SZ_2M - 1)) &&
+	       first >= slot->base_gfn &&
+	       first + KVL_2M_PAGES <= slot->base_gfn + slot->npages;
+}
+
+/*
+ * Does the VM's mm map @hva with a 2 MiB or larger leaf (THP, hugetlbfs),
+ * writable if @writable, whose 2 MiB around @hva starts at frame @pfn2m?
+ * Under mmu_lock with no invalidation in flight,
+ * so nothing that splits or frees these tables has started (each notifies
+ * first); IRQs off on top, as GUP-fast, for tables freed through RCU.
+ */
+static bool kvl_host_2m(struct mm_struct *mm, unsigned long hva, bool writable,
+			unsigned long pfn2m)
+{
+	unsigned long flags;
+	bool huge = false;
+	pgd_t *pgdp;
+	p4d_t *p4dp;
+	pud_t *pudp, pud;
+	pmd_t pmd;
+
+	local_irq_save(flags);
+	pgdp = pgd_offset(mm, hva);
+	if (!pgd_present(READ_ONCE(*pgdp)))
+		goto out;
+	p4dp = p4d_offset(pgdp, hva);
+	if (!p4d_present(READ_ONCE(*p4dp)))
+		goto out;
+	pudp = pud_offset(p4dp, hva);
+	pud = READ_ONCE(*pudp);
+	if (!pud_present(pud))
+		goto out;
+	if (pud_leaf(pud)) {
+		huge = (!writable || pud_write(pud)) &&
+		       pud_pfn(pud) + (((hva & ~PUD_MASK) >> PAGE_SHIFT) & ~(KVL_2M_PAGES - 1)) ==
+		       pfn2m;
+		goto out;
+	}
+	pmd = READ_ONCE(*pmd_offset(pudp, hva));
+	if (pmd_present(pmd) && pmd_leaf(pmd))
+		huge = (!writable || pmd_write(pmd)) && pmd_pfn(pmd) == pfn2m;
+out:
+	local_irq_restore(flags);
+	return huge;
 }
 
 /*
  * Resolve a nested page fault at @gpa: 0 when mapped (re-enter), 1 when no
  * memslot backs it (an MMIO access), -EFAULT when the slot's memory is gone.
+ * Where the host backs the whole 2 MiB range with one 2 MiB page and the
+ * slot allows it, the range is mapped at once with a 2 MiB page.
  */
 int kvl_handle_gpa_fault(struct kvl_vcpu *vcpu, u64 gpa, bool write)
 {
@@ -249,7 +376,8 @@ int kvl_handle_gpa_fault(struct kvl_vcpu *vcpu, u64 gpa, bool write)
 	struct kvl_memslot *slot;
 	unsigned long hva, seq;
 	struct page *page;
-	bool writable, logged;
+	bool writable, logged, try_2m;
+	unsigned long pfn;
 	long n;
 	int r;
 
@@ -263,7 +391,8 @@ retry:
 	hva = slot->userspace_addr + ((gpa >> PAGE_SHIFT) - slot->base_gfn) * PAGE_SIZE;
 	writable = !(slot->flags & KVM_MEM_READONLY);
 	/* Dirty logging: map for reading until the guest writes, then log the page. */
-	logged = slot->dirty_bitmap && writable;
+	logged = (slot->flags & KVM_MEM_LOG_DIRTY_PAGES) && writable;
+	try_2m = kvl_slot_2m_ok(slot, gpa >> PAGE_SHIFT);
 	mutex_unlock(&vm->lock);
 
 	seq = READ_ONCE(vm->mmu_seq);
@@ -288,9 +417,17 @@ retry:
 		cond_resched();
 		goto retry;
 	}
-	r = kvl_ops->map_gpa(vm, gpa & PAGE_MASK, page_to_pfn(page), writable);
+	pfn = page_to_pfn(page);
+	r = -EEXIST;
+	/* The 2 MiB host page is physically aligned as the guest range is. */
+	if (try_2m && (pfn & (KVL_2M_PAGES - 1)) == ((hva >> PAGE_SHIFT) & (KVL_2M_PAGES - 1)) &&
+	    kvl_host_2m(vm->mm, hva, writable, pfn & ~(KVL_2M_PAGES - 1)))
+		r = kvl_ops->map_gpa_2m(vm, gpa & ~(u64)(SZ_2M - 1),
+					pfn & ~(KVL_2M_PAGES - 1), writable);
+	if (r == -EEXIST)
+		r = kvl_ops->map_gpa(vm, gpa & PAGE_MASK, pfn, writable);
 	if (!r && writable)
-		kvl_mark_dirty_locked(vm, gpa >> PAGE_SHIFT);
+		kvl_mark_dirty_locked(vm, vcpu, gpa >> PAGE_SHIFT);
 	spin_unlock(&vm->mmu_lock);
 	put_page(page);
 	return r;
@@ -348,15 +485,22 @@ static int kvl_set_memory_region(struct kvl_vm *vm,
 		return -EINVAL;	/* deleting what is not there, as KVM since 5.17 */
 	}
 
-	/* A logging slot keeps its bitmap across a move; a new one starts clean. */
+	/*
+	 * A logging slot keeps its bitmap across a move; a new one starts
+	 * clean, or all dirty with KVM_DIRTY_LOG_INITIALLY_SET (its pages are
+	 * then protected only as userspace clears them).  With dirty rings
+	 * there are no bitmaps, as in KVM.
+	 */
 	if (new.flags & KVM_MEM_LOG_DIRTY_PAGES) {
 		if (slot->used && slot->dirty_bitmap && new.npages == slot->npages) {
 			new.dirty_bitmap = slot->dirty_bitmap;
-		} else {
+		} else if (!vm->dirty_ring_size) {
 			new.dirty_bitmap = kvzalloc(kvl_dirty_bitmap_bytes(&new),
 						    GFP_KERNEL_ACCOUNT);
 			if (!new.dirty_bitmap)
 				return -ENOMEM;
+			if (vm->manual_dirty_log_protect & KVM_DIRTY_LOG_INITIALLY_SET)
+				bitmap_set(new.dirty_bitmap, 0, new.npages);
 		}
 	}
 	if (slot->used && slot->dirty_bitmap != new.dirty_bitmap)
@@ -381,6 +525,8 @@ static int kvl_set_memory_region(struct kvl_vm *vm,
  * KVM_GET_DIRTY_LOG: hand out the pages written since the last call and
  * write-protect them again (by dropping their translations), all under
  * mmu_lock so a write either lands in this snapshot or faults into the next.
+ * With manual protection (KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2) the bitmap is
+ * only read: KVM_CLEAR_DIRTY_LOG clears and protects.
  */
 static int kvl_get_dirty_log(struct kvl_vm *vm, struct kvm_dirty_log *log)
 {
@@ -390,31 +536,39 @@ static int kvl_get_dirty_log(struct kvl_vm *vm, struct kvm_dirty_log *log)
 	bool any = false;
 	int r = 0;
 
-	if (as_id >= KVL_ADDRESS_SPACES || id >= KVL_USER_MEM_SLOTS)
-		return -EINVAL;
 	mutex_lock(&vm->lock);
-	s = &vm->slots[id];
-	if (!s->used || !s->dirty_bitmap) {
-		mutex_unlock(&vm->lock);
-		return -ENOENT;
+	/* Dirty rings and bitmaps exclude each other, as in KVM. */
+	if (vm->dirty_ring_size) {
+		r = -ENXIO;
+		goto out_unlock;
+	}
+	if (as_id >= KVL_ADDRESS_SPACES || id >= KVL_KVM_SLOT_IDS) {
+		r = -EINVAL;
+		goto out_unlock;
+	}
+	s = id < KVL_USER_MEM_SLOTS ? &vm->slots[id] : NULL;
+	if (!s || !s->used || !s->dirty_bitmap) {
+		r = -ENOENT;
+		goto out_unlock;
 	}
 	bytes = kvl_dirty_bitmap_bytes(s);
 	snap = kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
 	if (!snap) {
-		mutex_unlock(&vm->lock);
-		return -ENOMEM;
+		r = -ENOMEM;
+		goto out_unlock;
 	}
 	spin_lock(&vm->mmu_lock);
 	for (i = 0; i < bytes / sizeof(long); i++) {
-		unsigned long bits = xchg(&s->dirty_bitmap[i], 0), b;
-
-		snap[i] = bits;	/* x86: the _le bit order is the native one */
-		for_each_set_bit(b, &bits, BITS_PER_LONG) {
-			u64 gpa = (s->base_gfn + i * BITS_PER_LONG + b) << PAGE_SHIFT;
-
-			kvl_ops->zap_gpa(vm, gpa, gpa + PAGE_SIZE);
-			any = true;
+		/* x86: the _le bit order is the native one */
+		if (vm->manual_dirty_log_protect) {
+			snap[i] = READ_ONCE(s->dirty_bitmap[i]);
+			continue;
 		}
+		if (!READ_ONCE(s->dirty_bitmap[i]))
+			continue;
+		snap[i] = xchg(&s->dirty_bitmap[i], 0);
+		kvl_dirty_protect_locked(vm, s, i * BITS_PER_LONG, snap[i]);
+		any = true;
 	}
 	if (any)
 		kvl_kick_all(vm, KVL_REQ_TLB_FLUSH);
@@ -425,6 +579,109 @@ static int kvl_get_dirty_log(struct kvl_vm *vm, struct kvm_dirty_log *log)
 		r = -EFAULT;
 	kvfree(snap);
 	return r;
+
+out_unlock:
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+/*
+ * KVM_CLEAR_DIRTY_LOG: clear the bits of @log's bitmap in the slot's log
+ * and write-protect those pages again.  The range starts at a multiple of
+ * 64 pages and spans a multiple of 64 unless it ends at the slot's end;
+ * the checks come in KVM's order.
+ */
+static int kvl_clear_dirty_log(struct kvl_vm *vm, struct kvm_clear_dirty_log *log)
+{
+	u16 as_id = log->slot >> 16, id = (u16)log->slot;
+	unsigned long *buf = NULL, bytes, i, words;
+	struct kvl_memslot *s;
+	bool any = false;
+	int r = 0;
+
+	mutex_lock(&vm->lock);
+	if (vm->dirty_ring_size) {
+		r = -ENXIO;
+		goto out_unlock;
+	}
+	if (as_id >= KVL_ADDRESS_SPACES || id >= KVL_KVM_SLOT_IDS ||
+	    (log->first_page & 63)) {
+		r = -EINVAL;
+		goto out_unlock;
+	}
+	s = id < KVL_USER_MEM_SLOTS ? &vm->slots[id] : NULL;
+	if (!s || !s->used || !s->dirty_bitmap) {
+		r = -ENOENT;
+		goto out_unlock;
+	}
+	if (log->first_page > s->npages ||
+	    log->num_pages > s->npages - log->first_page ||
+	    (log->num_pages < s->npages - log->first_page && (log->num_pages & 63))) {
+		r = -EINVAL;
+		goto out_unlock;
+	}
+	words = DIV_ROUND_UP(log->num_pages, BITS_PER_LONG);
+	bytes = words * sizeof(long);
+	if (bytes) {
+		buf = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+		if (!buf) {
+			r = -ENOMEM;
+			goto out_unlock;
+		}
+		if (copy_from_user(buf, u64_to_user_ptr((u64)(unsigned long)log->dirty_bitmap),
+				   bytes)) {
+			r = -EFAULT;
+			goto out_free;
+		}
+	}
+
+	spin_lock(&vm->mmu_lock);
+	for (i = 0; i < words; i++) {
+		unsigned long *p = &s->dirty_bitmap[log->first_page / BITS_PER_LONG + i];
+		unsigned long mask = buf[i];
+
+		if (!mask)
+			continue;
+		/* Only the pages whose bit this call really cleared. */
+		mask &= atomic_long_fetch_andnot(mask, (atomic_long_t *)p);
+		if (mask) {
+			kvl_dirty_protect_locked(vm, s, log->first_page + i * BITS_PER_LONG, mask);
+			any = true;
+		}
+	}
+	if (any)
+		kvl_kick_all(vm, KVL_REQ_TLB_FLUSH);
+	spin_unlock(&vm->mmu_lock);
+out_free:
+	kvfree(buf);
+out_unlock:
+	mutex_unlock(&vm->lock);
+	return r;
+}
+
+/* KVM_ENABLE_CAP on the VM; unknown caps are -EINVAL, as in KVM. */
+static int kvl_vm_enable_cap(struct kvl_vm *vm, struct kvm_enable_cap *cap)
+{
+	u64 allowed;
+
+	switch (cap->cap) {
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		/* INITIALLY_SET only together with MANUAL_PROTECT_ENABLE. */
+		allowed = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+		if (cap->args[0] & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)
+			allowed = KVL_MANUAL_DIRTY_LOG_CAPS;
+		if (cap->flags || (cap->args[0] & ~allowed))
+			return -EINVAL;
+		mutex_lock(&vm->lock);
+		vm->manual_dirty_log_protect = cap->args[0];
+		mutex_unlock(&vm->lock);
+		return 0;
+	case KVM_CAP_DIRTY_LOG_RING:
+		/* KVM takes the size as a u32 too. */
+		return kvl_dirty_ring_enable(vm, (u32)cap->args[0]);
+	default:
+		return -EINVAL;
+	}
 }
 
 static void kvl_vm_free(struct kvl_vm *vm)
@@ -492,6 +749,23 @@ static long kvl_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 		if (copy_from_user(&log, argp, sizeof(log)))
 			return -EFAULT;
 		return kvl_get_dirty_log(vm, &log);
+	}
+	/* Manual dirty-log protection and dirty rings. */
+	case KVM_CLEAR_DIRTY_LOG: {
+		struct kvm_clear_dirty_log log;
+
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		return kvl_clear_dirty_log(vm, &log);
+	}
+	case KVM_RESET_DIRTY_RINGS:
+		return kvl_dirty_ring_reset_all(vm);
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
+
+		if (copy_from_user(&cap, argp, sizeof(cap)))
+			return -EFAULT;
+		return kvl_vm_enable_cap(vm, &cap);
 	}
 	case KVM_CREATE_IRQCHIP:
 	case KVM_IRQ_LINE:

@@ -26,6 +26,7 @@
 #include "../devices/acpi.h"
 #include "bzimage.h"
 #include "e820.h"
+#include "../devices/pci_host.h"
 #include "kvm.h"
 #include "pvh.h"
 
@@ -261,6 +262,13 @@ void boot_linux__load(struct kvm *kvm)
 		zp->e820_table[i].addr = map[i].addr;
 		zp->e820_table[i].size = map[i].size;
 		zp->e820_table[i].type = map[i].type;
+	}
+	/* The ECAM reserved too: Linux takes MCFG's area only if firmware reserved it. */
+	if (n < E820_MAX_ENTRIES_ZEROPAGE) {
+		zp->e820_table[n].addr = PCI_ECAM_BASE;
+		zp->e820_table[n].size = PCI_ECAM_SIZE;
+		zp->e820_table[n].type = E820_TYPE_RESERVED;
+		n++;
 	}
 	zp->e820_entries = n;
 	zp->acpi_rsdp_addr = ACPI_RSDP_ADDR;

@@ -89,6 +89,11 @@ static int check_extension(struct kvm *kvm, long cap)
 	return r > 0 ? r : 0;
 }
 
+int kvm__check_extension(struct kvm *kvm, long cap)
+{
+	return check_extension(kvm, cap);
+}
+
 static void add_slot(struct kvm *kvm, int slot, uint64_t gpa, uint64_t size,
 		     uint8_t *host)
 {

@@ -14,6 +14,16 @@
 #define KVM_HIGHMEM_START	0x100000000ULL
 
 enum kvm_boot { BOOT_FLAT, BOOT_LINUX };
+enum kvm_console { CONSOLE_SERIAL, CONSOLE_VIRTIO };
+
+#define KVM_MAX_DISKS		8
+
+struct kvm_disk_config {
+	const char *path;
+	int format;		/* enum disk_format */
+	bool readonly;
+	bool sync_io;		/* aio=sync: no io_uring */
+};
 
 struct kvm_config {
 	const char *dev;
@@ -24,6 +34,11 @@ struct kvm_config {
 	const char *append;
 	uint64_t ram_size;
 	int nr_cpus;
+	struct kvm_disk_config disks[KVM_MAX_DISKS];	/* virtio-blk, Linux only */
+	int nr_disks;
+	enum kvm_console console;	/* where stdio goes: COM1 or virtio-console */
+	bool rng;			/* a virtio-rng device */
+	const char *tap;		/* virtio-net on this tap interface */
 };
 
 struct kvm_cpu {
@@ -58,6 +73,9 @@ void *guest_ptr(struct kvm *kvm, uint64_t gpa, uint64_t len);
 
 /* Ask the run to end with @status; the first request wins. */
 void kvm__request_exit(struct kvm *kvm, int status, const char *why);
+
+/* KVM_CHECK_EXTENSION on the VM (else the system) fd: the value, 0 if absent. */
+int kvm__check_extension(struct kvm *kvm, long cap);
 
 /* Raise (1) or lower (0) an ISA interrupt line; a no-op without an irqchip. */
 void kvm__irq_line(struct kvm *kvm, unsigned int irq, int level);

@@ -3,23 +3,26 @@
  * kvmlite: a small VMM over the KVM ioctl ABI.  See Documentation/runner.rst.
  *
  *   kvmlite run --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]
- *               [--mem SIZE] [--cpus N] [--dev PATH] [--console serial]
+ *               [--mem SIZE] [--cpus N] [--dev PATH] [--console serial|virtio]
+ *               [--disk FILE[,format=raw|qcow2][,readonly]]... [--rng]
  *   kvmlite run [--dev PATH] [--mem SIZE] [--bios] IMAGE
  *
- * It works on /dev/kvmlite and on KVM's /dev/kvm alike (Linux guests need
- * an in-kernel irqchip, which kvmlite does not have yet).
+ * It works on /dev/kvmlite and on KVM's /dev/kvm alike.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../devices/disk.h"
 #include "../uapi/linux/kvmlite.h"
 #include "kvm.h"
 
 static const char usage_text[] =
 "usage: kvmlite run --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]\n"
-"                   [--mem SIZE] [--cpus N] [--dev PATH] [--console serial]\n"
+"                   [--mem SIZE] [--cpus N] [--dev PATH] [--console serial|virtio]\n"
+"                   [--disk FILE[,format=raw|qcow2][,readonly][,aio=...]]... [--rng]\n"
+"                   [--net tap=IFNAME]\n"
 "       kvmlite run [--dev PATH] [--mem SIZE] [--bios] IMAGE\n"
 "\n"
 "  --kernel F      boot a Linux x86-64 bzImage through its 64-bit entry point,\n"
@@ -30,8 +33,16 @@ static const char usage_text[] =
 "                  MiB without one (default 512M for Linux, 2M for IMAGE)\n"
 "  --cpus N        vCPUs, 1..64 (default 1)\n"
 "  --dev PATH      KVM device (default /dev/kvmlite if present, else /dev/kvm)\n"
-"  --console serial  the guest's COM1 on stdio (the only console there is);\n"
-"                  on a terminal, Ctrl-A x ends the run\n"
+"  --console serial  stdin goes to the guest's COM1 (default); on a terminal,\n"
+"                  Ctrl-A x ends the run.  COM1 output always goes to stdout\n"
+"  --console virtio  stdin goes to a virtio-console device instead (the\n"
+"                  guest's hvc0, whose output goes to stdout too)\n"
+"  --disk F[,format=raw|qcow2][,readonly][,aio=io_uring|sync]  a virtio-blk\n"
+"                  disk on image F (format guessed when not given; up to 8, in\n"
+"                  PCI slot order); raw images use io_uring unless aio=sync\n"
+"  --rng           a virtio-rng device fed from the host's getrandom()\n"
+"  --net tap=IF    a virtio-net device on the host's tap interface IF (created\n"
+"                  if missing; bring it up and address it on the host side)\n"
 "  --bios IMAGE    a flat real-mode binary run at 0000:1000 (also: IMAGE alone)\n"
 "\n"
 "The exit status is 0 when the guest powers off (ACPI S5), resets through\n"
@@ -44,6 +55,40 @@ static void usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fputs("\nTry 'kvmlite run --help'.\n", stderr);
 	exit(2);
+}
+
+static void parse_disk(struct kvm_config *cfg, const char *val)
+{
+	struct kvm_disk_config *d;
+	char *copy, *opt, *save;
+
+	if (cfg->nr_disks == KVM_MAX_DISKS)
+		usage_error("--disk: at most 8 disks ('%s')", val);
+	d = &cfg->disks[cfg->nr_disks++];
+	copy = strdup(val);
+	if (!copy)
+		usage_error("%s", "out of memory");
+	d->path = strtok_r(copy, ",", &save);
+	d->format = DISK_FMT_AUTO;
+	if (!d->path || val[0] == ',')
+		usage_error("--disk: no file in '%s'", val);
+	while ((opt = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(opt, "readonly")) {
+			d->readonly = true;
+		} else if (!strcmp(opt, "aio=sync")) {
+			d->sync_io = true;
+		} else if (!strcmp(opt, "aio=io_uring")) {
+			d->sync_io = false;
+		} else if (!strncmp(opt, "format=", 7)) {
+			int f = disk_format_parse(opt + 7);
+
+			if (f < 0 || f == DISK_FMT_AUTO)
+				usage_error("--disk: unknown format '%s' (raw, qcow2)", opt + 7);
+			d->format = f;
+		} else {
+			usage_error("--disk: unknown option '%s' (format=, readonly, aio=)", opt);
+		}
+	}
 }
 
 static uint64_t parse_size(const char *s)
@@ -111,10 +156,15 @@ int main(int argc, char **argv)
 			cfg.image = opt;
 			continue;
 		}
+		if (!strcmp(opt, "--rng")) {
+			cfg.rng = true;
+			continue;
+		}
 		if (strcmp(opt, "--kernel") && strcmp(opt, "--initrd") &&
 		    strcmp(opt, "--append") && strcmp(opt, "--mem") &&
 		    strcmp(opt, "--cpus") && strcmp(opt, "--dev") &&
-		    strcmp(opt, "--console") && strcmp(opt, "--bios"))
+		    strcmp(opt, "--console") && strcmp(opt, "--bios") &&
+		    strcmp(opt, "--disk") && strcmp(opt, "--net"))
 			usage_error("unknown option '%s'", opt);
 		if (!val)
 			usage_error("%s needs a value", opt);
@@ -137,8 +187,18 @@ int main(int argc, char **argv)
 		} else if (!strcmp(opt, "--dev")) {
 			cfg.dev = val;
 		} else if (!strcmp(opt, "--console")) {
-			if (strcmp(val, "serial"))
-				usage_error("--console: '%s' is not supported (serial)", val);
+			if (!strcmp(val, "virtio"))
+				cfg.console = CONSOLE_VIRTIO;
+			else if (!strcmp(val, "serial"))
+				cfg.console = CONSOLE_SERIAL;
+			else
+				usage_error("--console: '%s' is not supported (serial, virtio)", val);
+		} else if (!strcmp(opt, "--disk")) {
+			parse_disk(&cfg, val);
+		} else if (!strcmp(opt, "--net")) {
+			if (strncmp(val, "tap=", 4) || !val[4])
+				usage_error("--net: '%s' is not tap=IFNAME", val);
+			cfg.tap = val + 4;
 		} else if (!strcmp(opt, "--bios")) {
 			if (cfg.image)
 				usage_error("more than one IMAGE ('%s')", val);
@@ -152,6 +212,8 @@ int main(int argc, char **argv)
 		usage_error("%s", "nothing to run: give --kernel BZIMAGE or an IMAGE");
 	if (!cfg.kernel && (cfg.initrd || cfg.append))
 		usage_error("%s", "--initrd and --append need --kernel");
+	if (!cfg.kernel && (cfg.nr_disks || cfg.rng || cfg.tap || cfg.console == CONSOLE_VIRTIO))
+		usage_error("%s", "--disk, --net, --rng and --console virtio need --kernel (PCI is a Linux platform)");
 	if (cfg.image && cfg.nr_cpus != 1)
 		usage_error("%s", "a flat IMAGE runs on one vCPU");
 	cfg.boot = cfg.kernel ? BOOT_LINUX : BOOT_FLAT;

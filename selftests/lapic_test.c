@@ -3,7 +3,8 @@
  * The in-kernel local APIC, driven by a real-mode guest through the x2APIC
  * MSRs: an MSI from userspace wakes a halted vCPU, the APIC timer and a
  * self-IPI interrupt it, INIT/SIPI start a second vCPU, HLT sleeps in the
- * kernel; and KVM_GET/SET_LAPIC, KVM_SIGNAL_MSI, MP state with an irqchip.
+ * kernel; and KVM_GET/SET_LAPIC, KVM_SIGNAL_MSI, MP state with an irqchip;
+ * lowest-priority arbitration as KVM's (vector hashing).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -330,6 +331,58 @@ TEST(init_sipi_starts_ap)
 	EXPECT_EQ(0x300, ap.cs);
 	ASSERT_EQ(0, ioctl(v.vcpu[1], KVM_GET_MP_STATE, &mp));
 	EXPECT_EQ(KVM_MP_STATE_RUNNABLE, mp.mp_state);
+	irq_vm_destroy(&v);
+}
+
+/* Is @vec set in the IRR of a kvm_lapic_state? */
+static int irr_has(const struct kvm_lapic_state *st, int vec)
+{
+	uint32_t w;
+
+	memcpy(&w, st->regs + 0x200 + (vec / 32) * 0x10, 4);
+	return (w >> (vec % 32)) & 1;
+}
+
+/*
+ * Lowest priority to two enabled xAPICs (flat logical, LDR bits 0 and 1):
+ * as KVM with vector hashing (its default), vector v goes to the
+ * (v mod 2)-th; the PPR does not enter into it (vCPU 0's TPR is 0xf0).
+ */
+TEST(lowest_priority)
+{
+	struct kvm_msi msi = { .address_lo = 0xfee00000 | (0x03 << 12) | (1 << 2) };
+	struct kvm_lapic_state st[2];
+	struct irq_vm v;
+	int i, vec;
+
+	ASSERT_EQ(0, irq_vm_create(&v, 2, rm_ap_begin, rm_ap_end - rm_ap_begin));
+	for (i = 0; i < 2; i++) {
+		uint32_t spiv = 0x1ff, dfr = 0xffffffff, ldr = (1u << i) << 24, tpr = i ? 0 : 0xf0;
+
+		ASSERT_EQ(0, ioctl(v.vcpu[i], KVM_GET_LAPIC, &st[i]));
+		memcpy(st[i].regs + 0xf0, &spiv, 4);
+		memcpy(st[i].regs + 0xe0, &dfr, 4);
+		memcpy(st[i].regs + 0xd0, &ldr, 4);
+		memcpy(st[i].regs + 0x80, &tpr, 4);
+		ASSERT_EQ(0, ioctl(v.vcpu[i], KVM_SET_LAPIC, &st[i]));
+	}
+	for (vec = 0x40; vec < 0x44; vec++) {
+		msi.data = vec | (1 << 8);	/* lowest priority, edge */
+		EXPECT_EQ(1, ioctl(v.vm, KVM_SIGNAL_MSI, &msi));
+	}
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, ioctl(v.vcpu[i], KVM_GET_LAPIC, &st[i]));
+	for (vec = 0x40; vec < 0x44; vec++) {
+		EXPECT_EQ(vec % 2 == 0, irr_has(&st[0], vec)) TH_LOG("vector %#x", vec);
+		EXPECT_EQ(vec % 2 == 1, irr_has(&st[1], vec)) TH_LOG("vector %#x", vec);
+	}
+	/* Fixed delivery to the same destination reaches both. */
+	msi.data = 0x50;
+	EXPECT_EQ(2, ioctl(v.vm, KVM_SIGNAL_MSI, &msi));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, ioctl(v.vcpu[i], KVM_GET_LAPIC, &st[i]));
+		EXPECT_TRUE(irr_has(&st[i], 0x50));
+	}
 	irq_vm_destroy(&v);
 }
 

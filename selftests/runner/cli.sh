@@ -39,6 +39,12 @@ t bad-mem-unaligned 2 "--mem: bad size" run --mem 1001K x.bin
 t mem-too-small-for-linux 2 "at least 32M" run --kernel k --mem 16M
 t bad-cpus 2 "--cpus" run --cpus 65 --kernel k
 t bad-console 2 "--console" run --console vga --kernel k
+t bad-disk-format 2 "--disk: unknown format 'vmdk'" run --kernel k --disk d.img,format=vmdk
+t bad-disk-option 2 "--disk: unknown option 'rw'" run --kernel k --disk d.img,rw
+t empty-disk 2 "--disk: no file" run --kernel k --disk ,readonly
+t too-many-disks 2 "at most 8 disks" run --kernel k $(for i in 1 2 3 4 5 6 7 8 9; do echo --disk d$i; done)
+t disk-without-kernel 2 "need --kernel" run --disk d.img x.bin
+t virtio-console-without-kernel 2 "need --kernel" run --console virtio x.bin
 t kernel-and-image 2 "exclude each other" run --kernel k x.bin
 t initrd-without-kernel 2 "need --kernel" run --initrd i x.bin
 t missing-kernel 1 "No such file" run --kernel "$tmp/none"
