@@ -66,7 +66,7 @@ module-for: deps
 userspace: selftests runner payloads
 
 selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/bench_exits \
-	$(BUILD)/selftests/bench_vmm
+	$(BUILD)/selftests/bench_vmm $(BUILD)/selftests/bench_blkio
 runner: runner/kvmlite
 payloads: $(addprefix $(BUILD)/payloads/,$(addsuffix .bin,$(PAYLOADS)))
 
@@ -79,6 +79,10 @@ $(BUILD)/selftests/bench_exits: selftests/bench/exits.c
 	$(CC) $(USER_CFLAGS) -static -pthread -o $@ $<
 
 $(BUILD)/selftests/bench_vmm: selftests/bench/vmm.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static -o $@ $<
+
+$(BUILD)/selftests/bench_blkio: selftests/bench/blkio.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
@@ -169,6 +173,7 @@ demo: all
 bench: all
 	@$(TOP)/scripts/bench $(if $(CPU),--cpu $(CPU))
 	$(if $(filter intel,$(CPU)),,@$(TOP)/scripts/bench-runner)
+	$(if $(filter intel,$(CPU)),,@$(TOP)/scripts/bench-blk)
 
 # The runner's manual page: checked (groff warnings, every --help option
 # documented) and rendered to build/man/kvmlite.1.txt.
