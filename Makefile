@@ -10,7 +10,9 @@
 #   make check-compat the kernel's own KVM selftests on kvmlite and on kvm-amd
 #                     (CPU=intel: a shorter list on kvmlite and kvm-intel, Bochs)
 #   make demo         boot the AMD emulated host and run a guest through the runner
-#   make bench        exit round trips, kvmlite beside kvm-amd, under -icount
+#   make bench        exit round trips, kvmlite beside kvm-amd, under -icount;
+#                     then the runner's boot time and memory beside QEMU microvm
+#   make man          check and render Documentation/kvmlite.1
 #   make KDIR=...     build the module against other kernel headers
 #   make C=1 W=1      sparse and extra warnings (both passed to Kbuild)
 
@@ -41,7 +43,7 @@ RUNNER_HDRS := $(wildcard runner/*.h devices/*.h) uapi/linux/kvmlite.h
 PAYLOADS := hello
 
 .PHONY: all deps module module-for userspace selftests runner payloads \
-	check check-host check-amd check-intel check-runner demo bench clean distclean \
+	check check-host check-amd check-intel check-runner demo bench man clean distclean \
 	compat check-compat
 
 all: deps module userspace
@@ -63,7 +65,8 @@ module-for: deps
 
 userspace: selftests runner payloads
 
-selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/bench_exits
+selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/bench_exits \
+	$(BUILD)/selftests/bench_vmm $(BUILD)/selftests/bench_blkio
 runner: runner/kvmlite
 payloads: $(addprefix $(BUILD)/payloads/,$(addsuffix .bin,$(PAYLOADS)))
 
@@ -74,6 +77,14 @@ $(BUILD)/selftests/%: selftests/%.c selftests/kvl_test.h | deps
 $(BUILD)/selftests/bench_exits: selftests/bench/exits.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -pthread -o $@ $<
+
+$(BUILD)/selftests/bench_vmm: selftests/bench/vmm.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static -o $@ $<
+
+$(BUILD)/selftests/bench_blkio: selftests/bench/blkio.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
 runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) | deps
 	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS) -lelf -lz -luring
@@ -161,6 +172,15 @@ demo: all
 
 bench: all
 	@$(TOP)/scripts/bench $(if $(CPU),--cpu $(CPU))
+	$(if $(filter intel,$(CPU)),,@$(TOP)/scripts/bench-runner)
+	$(if $(filter intel,$(CPU)),,@$(TOP)/scripts/bench-blk)
+
+# The runner's manual page: checked (groff warnings, every --help option
+# documented) and rendered to build/man/kvmlite.1.txt.
+man: runner
+	@$(TOP)/selftests/runner/man.sh $(TOP)/runner/kvmlite $(TOP)/Documentation/kvmlite.1
+	@mkdir -p $(BUILD)/man
+	MANWIDTH=80 man -l $(TOP)/Documentation/kvmlite.1 > $(BUILD)/man/kvmlite.1.txt
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null

@@ -55,7 +55,8 @@ static struct mapped map_file(const char *path, uint64_t max)
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0 || (uint64_t)st.st_size > max)
 		die("%s: not a regular file of 1..%llu MiB", path, (unsigned long long)(max >> 20));
 	m.len = st.st_size;
-	m.p = mmap(NULL, m.len, PROT_READ, MAP_PRIVATE, fd, 0);
+	/* Private and writable for libelf (pvh__parse_writable()); never written back. */
+	m.p = mmap(NULL, m.len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	if (m.p == MAP_FAILED)
 		die("%s: mmap: %s", path, strerror(errno));
 	close(fd);
@@ -76,7 +77,7 @@ static void parse_or_die(const char *path, const struct mapped *m, struct pvh_im
 {
 	const char *err;
 
-	if (pvh__parse(m->p, m->len, img, &err) < 0)
+	if (pvh__parse_writable(m->p, m->len, img, &err) < 0)
 		die("%s: %s", path, err);
 }
 

@@ -10,6 +10,7 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "pvh.h"
 
@@ -62,13 +63,12 @@ static int cmp_seg(const void *a, const void *b)
 	return x->paddr < y->paddr ? -1 : x->paddr > y->paddr;
 }
 
-int pvh__parse(const uint8_t *img, size_t len, struct pvh_image *p, const char **err)
+int pvh__parse_writable(uint8_t *img, size_t len, struct pvh_image *p, const char **err)
 {
 	uint64_t entry = 0;
 	bool found = false, bad_note = false;
 	const char *why = NULL;
 	size_t nph = 0, i;
-	char *copy = NULL;
 	GElf_Ehdr eh;
 	Elf *e = NULL;
 	int k;
@@ -78,11 +78,7 @@ int pvh__parse(const uint8_t *img, size_t len, struct pvh_image *p, const char *
 		return fail(err, "not an ELF file");
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return fail(err, "libelf unusable");
-	copy = malloc(len);
-	if (!copy)
-		return fail(err, "out of memory");
-	memcpy(copy, img, len);
-	e = elf_memory(copy, len);
+	e = elf_memory((char *)img, len);
 	if (!e || elf_kind(e) != ELF_K_ELF || !gelf_getehdr(e, &eh)) {
 		why = "not a readable ELF file";
 		goto out;
@@ -171,10 +167,30 @@ int pvh__parse(const uint8_t *img, size_t len, struct pvh_image *p, const char *
 out:
 	if (e)
 		elf_end(e);
-	free(copy);
 	if (why) {
 		memset(p, 0, sizeof(*p));
 		return fail(err, why);
 	}
 	return 0;
+}
+
+int pvh__parse(const uint8_t *img, size_t len, struct pvh_image *p, const char **err)
+{
+	uint8_t *copy;
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	if (!img || !pvh__is_elf(img, len))
+		return fail(err, "not an ELF file");
+	/*
+	 * A mapping of its own, not malloc(): glibc would keep a freed heap
+	 * chunk this large resident.
+	 */
+	copy = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (copy == MAP_FAILED)
+		return fail(err, "out of memory");
+	memcpy(copy, img, len);
+	r = pvh__parse_writable(copy, len, p, err);
+	munmap(copy, len);
+	return r;
 }

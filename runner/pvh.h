@@ -37,6 +37,14 @@ bool pvh__is_elf(const uint8_t *img, size_t len);
  */
 int pvh__parse(const uint8_t *img, size_t len, struct pvh_image *p, const char **err);
 
+/*
+ * The same on memory libelf may write to (it does not for a little-endian
+ * file on a little-endian host), without pvh__parse()'s copy of the whole
+ * file: the runner passes a private writable mapping of the file, so only
+ * the pages holding the headers and notes are read.
+ */
+int pvh__parse_writable(uint8_t *img, size_t len, struct pvh_image *p, const char **err);
+
 /* The start-of-day structures (layout from Xen's hvm/start_info.h). */
 #define HVM_START_MAGIC		0x336ec578
 struct hvm_start_info {
