@@ -17,7 +17,10 @@
 # /dev/vda and writes its own to sector 1 (checked afterwards from the
 # host side), fails to write the read-only /dev/vdb, reads /dev/hwrng, and
 # writes to and reads a line from /dev/hvc0, and writes 2 MiB it reads
-# back (md5 in the guest and of the image on the host); "intx" repeats
+# back (md5 in the guest and of the image on the host), and reads the
+# marker of a third disk, a qcow2 v3 image (/dev/vdc), and writes 320 KiB
+# and a marker sector to it: the emulated host sends the image back
+# base64 on ttyS1 and the build host checks it with qemu-img; "intx" repeats
 # the disk and rng part with pci=nomsi (INTx through the IOAPIC instead of
 # MSI-X) and aio=sync (disk.h calls instead of io_uring); "net" gives the
 # guest virtio-net on a tap (kvl0, 10.0.2.1 in the emulated host) and
