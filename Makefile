@@ -135,6 +135,7 @@ FUZZ_DEFS_qcow2 := -DQCOW2_FUZZ_BACKING
 FUZZ_SRCS_bzimage := runner/bzimage.c
 FUZZ_SRCS_pvh := runner/pvh.c
 FUZZ_LIBS_pvh := -lelf -lz
+FUZZ_SRCS_virtq := devices/virtq.c
 
 .PHONY: fuzz print-fuzz-targets
 fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))

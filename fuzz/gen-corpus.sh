@@ -113,4 +113,42 @@ seeds = {
 for name, data in seeds.items():
     open(f'{d}/{name}', 'wb').write(data)
 PY
-ls -l "$q" "$b" "$e" >&2
+# ---- virtq: a 32-byte header (see fuzz/virtq_fuzz.c) and a small guest RAM -
+v=$out/virtq
+rm -rf "$v"
+mkdir -p "$v"
+python3 - "$v" <<'PY'
+import struct, sys
+d = sys.argv[1]
+DESC, AVAIL, USED, ITAB, BUF = 0x000, 0x100, 0x200, 0x300, 0x400
+NEXT, WRITE, INDIRECT = 1, 2, 4
+def seed(descs, heads, size=8, flags=0, pops=8, base=0, last_avail=0, used_idx=0,
+         report=0xffffffff, itab=(), ram=0x800, avail_idx=None):
+    mem = bytearray(ram)
+    for i, (addr, ln, fl, nx) in enumerate(descs):
+        struct.pack_into('<QIHH', mem, DESC + 16 * i, base + addr, ln, fl, nx)
+    for i, (addr, ln, fl, nx) in enumerate(itab):
+        struct.pack_into('<QIHH', mem, ITAB + 16 * i, base + addr, ln, fl, nx)
+    for k, h in enumerate(heads):
+        struct.pack_into('<H', mem, AVAIL + 4 + 2 * ((last_avail + k) % size), h)
+    idx = (last_avail + len(heads)) & 0xffff if avail_idx is None else avail_idx
+    struct.pack_into('<H', mem, AVAIL + 2, idx)
+    hdr = struct.pack('<BHBQIIIHHI', flags, size, pops, base, DESC, AVAIL, USED,
+                      last_avail, used_idx, report)
+    return hdr + bytes(mem)
+blk = [(BUF, 16, NEXT, 1), (BUF + 0x100, 512, NEXT | WRITE, 2), (BUF + 0x300, 1, WRITE, 0)]
+seeds = {
+    'direct': seed(blk + [(BUF + 0x310, 64, 0, 0)], [0, 3]),
+    'indirect': seed([(ITAB, 48, INDIRECT, 0)], [0], flags=1, itab=blk),
+    'event-idx': seed(blk + [(ITAB, 48, INDIRECT, 0)], [3, 0, 3], flags=3, itab=blk),
+    'empty-event-idx': seed(blk, [], flags=2),
+    'wrap': seed(blk + [(BUF, 8, 0, 0)], [3, 0, 3], last_avail=0xfffe, used_idx=0xfffe),
+    'loop': seed([(BUF, 8, NEXT, 1), (BUF, 8, NEXT, 0)], [0]),
+    'high-base': seed(blk, [0], base=0x100000000),
+    'size-256': seed(blk, [0], size=256, ram=0x1000),
+    'too-far-ahead': seed(blk, [0], avail_idx=9),
+}
+for name, data in seeds.items():
+    open(f'{d}/{name}', 'wb').write(data)
+PY
+ls -l "$q" "$b" "$e" "$v" >&2

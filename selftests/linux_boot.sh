@@ -17,7 +17,10 @@
 # /dev/vda and writes its own to sector 1 (checked afterwards from the
 # host side), fails to write the read-only /dev/vdb, reads /dev/hwrng, and
 # writes to and reads a line from /dev/hvc0, and writes 2 MiB it reads
-# back (md5 in the guest and of the image on the host); "intx" repeats
+# back (md5 in the guest and of the image on the host), and reads the
+# marker of a third disk, a qcow2 v3 image (/dev/vdc), and writes 320 KiB
+# and a marker sector to it: the emulated host sends the image back
+# base64 on ttyS1 and the build host checks it with qemu-img; "intx" repeats
 # the disk and rng part with pci=nomsi (INTx through the IOAPIC instead of
 # MSI-X) and aio=sync (disk.h calls instead of io_uring); "net" gives the
 # guest virtio-net on a tap (kvl0, 10.0.2.1 in the emulated host) and
@@ -104,6 +107,20 @@ case "$(/bin/busybox cat /proc/cmdline)" in
 	echo "GUEST-IRQ-$($B grep -c -E 'PCI-MSI.*virtio' /proc/interrupts)-msi"
 	case "$(/bin/busybox cat /proc/cmdline)" in
 	*kvl.virtio*)
+		# The third disk is a qcow2 image: read the host's marker, write
+		# 320 KiB at 1 MiB + 12 KiB (partial clusters at both ends) and a
+		# marker in sector 3; the host checks the image after the run.
+		i=0
+		while [ ! -b /dev/vdc ] && [ $i -lt 50 ]; do $B sleep 0.1; i=$((i + 1)); done
+		echo "GUEST-VDC-[$($B dd if=/dev/vdc bs=512 count=1 2>/dev/null | $B head -c 24)]"
+		$B dd if=/dev/urandom of=/qbulk bs=65536 count=5 2>/dev/null
+		echo "GUEST-QBULK-MD5=$($B md5sum < /qbulk | $B cut -c1-32)"
+		$B dd if=/qbulk of=/dev/vdc bs=4096 seek=259 conv=fsync 2>/dev/null
+		echo "GUEST-QBULK-WRITE-EXIT=$?"
+		echo "GUEST-WROTE-VDC-$((1000 + 337))" | $B dd of=/dev/vdc bs=512 seek=3 conv=sync,fsync 2>/dev/null
+		echo "GUEST-VDC-WRITE-EXIT=$?"
+		echo 3 > /proc/sys/vm/drop_caches
+		echo "GUEST-QBULK-READBACK=$($B dd if=/dev/vdc bs=4096 skip=259 count=80 2>/dev/null | $B md5sum | $B cut -c1-32)"
 		echo "GUEST-HVC-OUT-$((6 * 7))" > /dev/hvc0
 		$B stty -echo < /dev/hvc0	# the tty's echo would race COM1's lines on stdout
 		echo "GUEST-HVC-READY"
@@ -119,6 +136,14 @@ chmod +x "$out/root/init"
 (cd "$out/root" && find . | cpio -o -H newc --quiet) > "$out/initrd"
 # The same kernel as an ELF vmlinux, booted through its PVH entry point.
 "$top/build/cache/linux-source-6.1/scripts/extract-vmlinux" "$kernel" > "$out/vmlinux" || exit 1
+
+# A qcow2 v3 image per column (4 MiB, 64 KiB clusters, only its first one
+# allocated), with the host's marker in sector 0.
+for d in kvmlite kvm; do
+	printf 'HOST-QCOW2-%s' "$d" > "$out/q-$d.raw"
+	truncate -s 4M "$out/q-$d.raw"
+	qemu-img convert -q -f raw -O qcow2 -o compat=1.1 "$out/q-$d.raw" "$out/q-$d.qcow2" || exit 1
+done
 
 # In the emulated host: three boots on kvmlite, then Debian's kvm, each reported.
 cat > "$out/boot.sh" <<'EOS'
@@ -167,10 +192,13 @@ for dev in kvmlite kvm; do
 		rm -f /tmp/in; mkfifo /tmp/in
 		# intx also takes the synchronous disk path, virtio io_uring
 		extra=; aio=io_uring; [ $mode = intx ] && extra=" pci=nomsi" && aio=sync
+		# virtio also gets this column's qcow2 image as a third disk
+		qdisk=; [ $mode = virtio ] && cp /guest/q-$dev.qcow2 /tmp/q.qcow2 &&
+			qdisk="--disk /tmp/q.qcow2,format=qcow2"
 		t0=$(up)
 		timeout 240 kvmlite run --dev /dev/$dev --kernel /guest/vmlinuz --initrd /guest/initrd \
 			--mem 256M --append "console=ttyS0 quiet kvl.$mode$extra" --console virtio --rng \
-			--disk /tmp/a.img,format=raw,aio=$aio --disk /tmp/b.img,readonly < /tmp/in > /tmp/out 2>&1 &
+			--disk /tmp/a.img,format=raw,aio=$aio --disk /tmp/b.img,readonly $qdisk < /tmp/in > /tmp/out 2>&1 &
 		pid=$!
 		exec 3> /tmp/in
 		i=0
@@ -185,6 +213,8 @@ for dev in kvmlite kvm; do
 		echo "RUNNER-$dev-$mode-ROSECTOR1=$(dd if=/tmp/b.img bs=512 skip=1 count=1 2>/dev/null | tr -d '\0' | head -c 20)"
 		echo "RUNNER-$dev-$mode-BULK-MD5=$(dd if=/tmp/a.img bs=65536 skip=16 count=32 2>/dev/null | md5sum | cut -c1-32)"
 		echo "RUNNER-$dev-$mode-EXIT=$rc"
+		# The image goes back to the build host through ttyS1, base64.
+		[ -n "$qdisk" ] && { echo "QCOW2-IMAGE-BEGIN-$dev"; base64 /tmp/q.qcow2; echo "QCOW2-IMAGE-END-$dev"; } > /dev/ttyS1
 		echo "RUNNER-$dev-$mode-WALL=$(awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }')s"
 	done
 	# net: virtio-net on tap kvl0, the host at 10.0.2.1, the guest pings it
@@ -205,7 +235,8 @@ log=$out/console.log
 # One TCG thread per CPU here: with one for all, the nested kvm-amd SMP guest
 # never finishes booting (kvmlite's does).
 "$top/scripts/vmtest" --cpu amd --mttcg --mem 2048 --timeout 900 --log "$log" \
-	--add "$kernel:/guest/vmlinuz" --add "$out/initrd:/guest/initrd" \
+	--results "$out/ttyS1.txt" --add "$out/q-kvmlite.qcow2:/guest/q-kvmlite.qcow2" \
+	--add "$out/q-kvm.qcow2:/guest/q-kvm.qcow2" --add "$kernel:/guest/vmlinuz" --add "$out/initrd:/guest/initrd" \
 	--add "$out/vmlinux:/guest/vmlinux" --add "$out/boot.sh:/guest/boot.sh" --add "$mods/net/tun.ko:/guest/tun.ko" -- sh /guest/boot.sh
 vmrc=$?
 tr -d '\r' < "$log" > "$log.txt"
@@ -270,6 +301,25 @@ for d in kvmlite kvm; do
 	grep -q "^RUNNER-$d-net-EXIT=0$" "$f-net.txt"; result net-exit0 $? $d
 	grep -q '^GUEST-PING-EXIT=0$' "$f-net.txt" &&
 		grep -q ' 3 packets received' "$f-net.txt"; result net-ping-host $? $d
+	# qcow2: the image the emulated host sent back, checked here by qemu-img
+	g=$f-virtio.txt q=$out/back-$d.qcow2
+	rm -f "$q" "$q.raw"
+	tr -d '\r' < "$out/ttyS1.txt" | sed -n "/^QCOW2-IMAGE-BEGIN-$d\$/,/^QCOW2-IMAGE-END-$d\$/p" |
+		sed '1d;$d' | base64 -d > "$q" 2>/dev/null
+	grep -q "^GUEST-VDC-\[HOST-QCOW2-$d\]$" "$g"; result virtio-qcow2-guest-read $? $d
+	[ -s "$q" ] && qemu-img check -f qcow2 "$q" > "$q.check" 2>&1 &&
+		grep -q '^No errors were found on the image\.$' "$q.check"; result virtio-qcow2-qemu-img-check $? $d
+	sum=$(sed -n 's/^GUEST-QBULK-MD5=\([0-9a-f]\{32\}\)$/\1/p' "$g")
+	[ -s "$q" ] && qemu-img convert -q -f qcow2 -O raw "$q" "$q.raw" && [ -n "$sum" ] &&
+		grep -q '^GUEST-QBULK-WRITE-EXIT=0$' "$g" && grep -q '^GUEST-VDC-WRITE-EXIT=0$' "$g" &&
+		grep -q "^GUEST-QBULK-READBACK=$sum$" "$g" &&
+		[ "$(dd if="$q.raw" bs=4096 skip=259 count=80 2>/dev/null | md5sum | cut -c1-32)" = "$sum" ] &&
+		[ "$(head -c 32 "$q.raw" | tr -d '\0')" = "HOST-QCOW2-$d" ] &&
+		[ "$(dd if="$q.raw" bs=512 skip=3 count=1 2>/dev/null | head -c 20)" = GUEST-WROTE-VDC-1337 ] &&
+		[ "$(stat -c %s "$q.raw")" = 4194304 ] &&
+		cmp -s <(tail -c +2049 "$q.raw" | head -c $((259 * 4096 - 2048))) <(head -c $((259 * 4096 - 2048)) /dev/zero) &&
+		cmp -s <(tail -c +$((339 * 4096 + 1)) "$q.raw") <(head -c $((4194304 - 339 * 4096)) /dev/zero)
+	result virtio-qcow2-data $? $d
 	grep -q '^GUEST-HVC-OUT-42' "$f-virtio.txt"; result virtio-hvc0-write $? $d
 	grep -q 'GUEST-HVC-GOT-\[hello via hvc0\]$' "$f-virtio.txt"; result virtio-hvc0-read $? $d
 done
