@@ -117,7 +117,7 @@ struct kvl_backend {
 	int (*get_msr)(struct kvl_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host);
 	u64 (*get_cr4)(struct kvl_vcpu *vcpu);
-	/* Optional: CR8 (the TPR) without an in-kernel LAPIC, cheaper than get_sregs. */
+	/* CR8 (the TPR) of a vCPU without an in-kernel LAPIC: every KVM_RUN reports it. */
 	u64 (*get_cr8)(struct kvl_vcpu *vcpu);
 	int (*get_cpl)(struct kvl_vcpu *vcpu);
 	/* STI/MOV SS blocking, as KVM_VCPUEVENT's interrupt.shadow. */

@@ -385,6 +385,11 @@ static void svm_set_seg(struct vmcb_seg *s, const struct kvm_segment *k)
 			    (k->l & 1) << 9 | (k->db & 1) << 10 | (k->g & 1) << 11;
 }
 
+static u64 svm_get_cr8(struct kvl_vcpu *vcpu)
+{
+	return to_svm(vcpu)->vmcb->control.int_ctl & V_TPR_MASK;
+}
+
 static void svm_get_sregs(struct kvl_vcpu *vcpu, struct kvm_sregs *sr)
 {
 	struct svm_vcpu *svm = to_svm(vcpu);
@@ -406,7 +411,7 @@ static void svm_get_sregs(struct kvl_vcpu *vcpu, struct kvm_sregs *sr)
 	sr->cr2 = s->cr2;
 	sr->cr3 = s->cr3;
 	sr->cr4 = s->cr4;
-	sr->cr8 = vcpu->lapic ? kvl_apic_get_tpr(vcpu) : svm->vmcb->control.int_ctl & V_TPR_MASK;
+	sr->cr8 = vcpu->lapic ? kvl_apic_get_tpr(vcpu) : svm_get_cr8(vcpu);
 	sr->efer = s->efer & ~EFER_SVME;
 	sr->apic_base = vcpu->msrs.apic_base;
 }
@@ -605,11 +610,6 @@ static void svm_get_emu_regs(struct kvl_vcpu *vcpu, struct kvl_emu_regs *r)
 	r->cs_l = (s->cs.attrib >> 9) & 1;
 	r->cs_db = (s->cs.attrib >> 10) & 1;
 	r->cpl = s->cpl;
-}
-
-static u64 svm_get_cr8(struct kvl_vcpu *vcpu)
-{
-	return to_svm(vcpu)->vmcb->control.int_ctl & V_TPR_MASK;
 }
 
 static int svm_get_cpl(struct kvl_vcpu *vcpu)

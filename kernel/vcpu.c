@@ -514,24 +514,13 @@ static void kvl_inject_user_irq(struct kvl_vcpu *vcpu)
 		kvl_ops->set_irq_window(vcpu, true);
 }
 
-/*
- * What every return from KVM_RUN reports, as KVM's post_kvm_run_save().
- * Without a LAPIC, CR8 is the backend's: its get_cr8, or from @scratch
- * filled by get_sregs.
- */
-static void kvl_post_run_save(struct kvl_vcpu *vcpu, struct kvm_sregs *scratch)
+/* What every return from KVM_RUN reports, as KVM's post_kvm_run_save(). */
+static void kvl_post_run_save(struct kvl_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 
 	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
-	if (vcpu->lapic) {
-		run->cr8 = kvl_apic_get_tpr(vcpu);
-	} else if (kvl_ops->get_cr8) {
-		run->cr8 = kvl_ops->get_cr8(vcpu);
-	} else {
-		kvl_ops->get_sregs(vcpu, scratch);
-		run->cr8 = scratch->cr8;
-	}
+	run->cr8 = vcpu->lapic ? kvl_apic_get_tpr(vcpu) : kvl_ops->get_cr8(vcpu);
 	run->apic_base = vcpu->msrs.apic_base;
 	run->ready_for_interrupt_injection = vcpu->vm->pic || kvl_user_irq_ready(vcpu);
 }
@@ -1050,10 +1039,9 @@ static int kvl_vcpu_run_ioctl(struct kvl_vcpu *vcpu)
 	int r;
 
 	/* The common case: no registers through kvm_run, nothing to copy. */
-	if (!READ_ONCE(run->kvm_valid_regs) && !READ_ONCE(run->kvm_dirty_regs) &&
-	    (vcpu->lapic || kvl_ops->get_cr8)) {
+	if (!READ_ONCE(run->kvm_valid_regs) && !READ_ONCE(run->kvm_dirty_regs)) {
 		r = kvl_vcpu_run(vcpu);
-		kvl_post_run_save(vcpu, NULL);
+		kvl_post_run_save(vcpu);
 		return r;
 	}
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
@@ -1066,7 +1054,7 @@ static int kvl_vcpu_run_ioctl(struct kvl_vcpu *vcpu)
 		r = kvl_sync_regs_in(vcpu, s);
 	if (!r)
 		r = kvl_vcpu_run(vcpu);
-	kvl_post_run_save(vcpu, &s->sregs);
+	kvl_post_run_save(vcpu);
 	if (READ_ONCE(run->kvm_valid_regs))
 		kvl_sync_regs_out(vcpu, s);
 	kfree(s);

@@ -754,6 +754,11 @@ static void vmx_set_seg(struct vmx_seg *s, const struct kvm_segment *k, bool ldt
 		(k->avl & 1) << 12 | (k->l & 1) << 13 | (k->db & 1) << 14 | (k->g & 1) << 15;
 }
 
+static u64 vmx_get_cr8(struct kvl_vcpu *vcpu)
+{
+	return to_vmx(vcpu)->cr8;
+}
+
 static void vmx_get_sregs(struct kvl_vcpu *vcpu, struct kvm_sregs *sr)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
@@ -1609,6 +1614,7 @@ const struct kvl_backend kvl_vmx_backend = {
 	.vcpu_create	= vmx_vcpu_create,
 	.vcpu_destroy	= vmx_vcpu_destroy,
 	.vcpu_load	= vmx_vcpu_load,
+	.get_cr8	= vmx_get_cr8,
 	.vcpu_run	= vmx_vcpu_run,
 	.handle_exit	= vmx_handle_exit,
 	.get_sregs	= vmx_get_sregs,
