@@ -104,8 +104,8 @@ struct kvl_backend {
 	void (*get_sregs)(struct kvl_vcpu *vcpu, struct kvm_sregs *sregs);
 	int (*set_sregs)(struct kvl_vcpu *vcpu, const struct kvm_sregs *sregs);
 	/*
-	 * Optional, for the instruction emulator on every MMIO exit: just
-	 * the state it needs (get_sregs + get_cpl stand in without it).
+	 * Just the state the instruction emulator needs on every MMIO exit
+	 * (and the CS base of the debug exits): cheaper than get_sregs.
 	 */
 	void (*get_emu_regs)(struct kvl_vcpu *vcpu, struct kvl_emu_regs *r);
 
@@ -425,7 +425,10 @@ void kvl_skip_instruction(struct kvl_vcpu *vcpu, unsigned int len);
 void kvl_internal_error(struct kvl_vcpu *vcpu, u32 suberror, u64 d0, u64 d1);
 void kvl_vcpu_queue_nmi(struct kvl_vcpu *vcpu);
 void kvl_debug_exit(struct kvl_vcpu *vcpu, u8 vector, u64 dr6, u64 dr7, u64 pc);
-int kvl_mov_dr_gpr(struct kvl_vcpu *vcpu, u64 cs_base, unsigned long **reg);
+int kvl_mov_dr_gpr(struct kvl_vcpu *vcpu, unsigned long **reg);
+u64 kvl_linear_rip(struct kvl_vcpu *vcpu);
+int kvl_emulate_mov_dr(struct kvl_vcpu *vcpu, int dr, bool write, unsigned long *reg,
+		       bool lm, unsigned int len);
 
 int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id);
 void kvl_vcpu_free(struct kvl_vcpu *vcpu);

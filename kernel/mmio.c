@@ -50,7 +50,6 @@ struct kvl_emu_io {
 	struct kvl_vcpu *vcpu;
 	struct kvl_hva_cache hva_cache[KVL_HVA_CACHE];
 	struct kvl_emu e;
-	struct kvm_sregs sregs;
 	u8 pending;		/* EIO_*: what the last exit waits on */
 
 	/* MMIO: this step's read request and write, and a completed read. */
@@ -269,37 +268,13 @@ static_assert(KVL_SEG_ES == 0 && KVL_SEG_CS == 1 && KVL_SEG_SS == 2 &&
 	      KVL_SEG_DS == 3 && KVL_SEG_FS == 4 && KVL_SEG_GS == 5);
 static_assert(ARRAY_SIZE(((struct kvl_emu_regs *)0)->seg_base) == KVL_EMU_NR_SEGS);
 
-/* The emulator's registers from get_sregs, for a backend without get_emu_regs. */
-static void kvl_emu_regs_from_sregs(struct kvl_vcpu *vcpu, struct kvl_emu_regs *r)
-{
-	struct kvm_sregs *sr = &vcpu->eio->sregs;
-
-	kvl_ops->get_sregs(vcpu, sr);
-	r->seg_base[KVL_SEG_ES] = sr->es.base;
-	r->seg_base[KVL_SEG_CS] = sr->cs.base;
-	r->seg_base[KVL_SEG_SS] = sr->ss.base;
-	r->seg_base[KVL_SEG_DS] = sr->ds.base;
-	r->seg_base[KVL_SEG_FS] = sr->fs.base;
-	r->seg_base[KVL_SEG_GS] = sr->gs.base;
-	r->cr0 = sr->cr0;
-	r->cr3 = sr->cr3;
-	r->cr4 = sr->cr4;
-	r->efer = sr->efer;
-	r->cs_l = sr->cs.l;
-	r->cs_db = sr->cs.db;
-	r->cpl = (sr->cr0 & X86_CR0_PE) ? kvl_ops->get_cpl(vcpu) : 0;
-}
-
 static void kvl_emu_load(struct kvl_vcpu *vcpu, struct kvl_emu_io *eio)
 {
 	struct kvl_emu *e = &eio->e;
 	struct kvl_emu_regs r;
 	int i;
 
-	if (kvl_ops->get_emu_regs)
-		kvl_ops->get_emu_regs(vcpu, &r);
-	else
-		kvl_emu_regs_from_sregs(vcpu, &r);
+	kvl_ops->get_emu_regs(vcpu, &r);
 	for (i = 0; i < KVL_EMU_NR_GPRS; i++)
 		e->gpr[i] = kvl_gpr_map[i] < 0 ? vcpu->rsp : vcpu->regs[kvl_gpr_map[i]];
 	e->rip = vcpu->rip;

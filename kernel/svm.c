@@ -476,9 +476,6 @@ static void svm_set_irq_window(struct kvl_vcpu *vcpu, bool on)
 }
 
 #define SVM_DR6_ACTIVE_LOW	0xffff0ff0ULL
-#define SVM_DR6_BD		BIT(13)
-#define SVM_DR7_GD		BIT(13)
-#define SVM_DR7_FIXED_1		0x400ULL
 
 static void svm_update_guest_debug(struct kvl_vcpu *vcpu)
 {
@@ -522,64 +519,18 @@ static void svm_update_guest_debug(struct kvl_vcpu *vcpu)
 /* The debugger holds the debug registers: MOV DR on the guest's values. */
 static int svm_emulate_mov_dr(struct kvl_vcpu *vcpu, int dr, bool write)
 {
-	struct svm_vcpu *svm = to_svm(vcpu);
-	struct vmcb_save_area *s = &svm->vmcb->save;
-	bool hw_bp = vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP;
+	struct vmcb_save_area *s = &to_svm(vcpu)->vmcb->save;
 	bool lm = (s->efer & EFER_LMA) && (s->cs.attrib & SVM_SELECTOR_L_MASK);
 	unsigned long *reg;
-	u64 val;
 	int len;
 
-	if (s->cpl) {
-		kvl_queue_exception(vcpu, GP_VECTOR, true, 0);
-		return KVL_EXIT_CONTINUE;
-	}
-	/* General detect: the access faults first (and clears GD), as the CPU's #DB would. */
-	if (s->dr7 & SVM_DR7_GD) {
-		if (hw_bp) {
-			kvl_debug_exit(vcpu, DB_VECTOR, SVM_DR6_BD | SVM_DR6_ACTIVE_LOW, s->dr7,
-				       s->cs.base + vcpu->rip);
-			return KVL_EXIT_USER;
-		}
-		svm->guest_dr6 = (svm->guest_dr6 & ~0xfULL) | SVM_DR6_BD;
-		svm->guest_dr7 &= ~SVM_DR7_GD;
-		s->dr7 = svm->guest_dr7;
-		kvl_queue_exception(vcpu, DB_VECTOR, false, 0);
-		return KVL_EXIT_CONTINUE;
-	}
-	if (dr == 4 || dr == 5) {
-		if (s->cr4 & X86_CR4_DE) {
-			kvl_queue_exception(vcpu, UD_VECTOR, false, 0);
-			return KVL_EXIT_CONTINUE;
-		}
-		dr += 2;
-	}
-	len = kvl_mov_dr_gpr(vcpu, s->cs.base, &reg);
+	/* No decode assists: the instruction names the register. */
+	len = kvl_mov_dr_gpr(vcpu, &reg);
 	if (len < 0) {
 		kvl_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION, dr, vcpu->rip);
 		return KVL_EXIT_USER;
 	}
-	if (write) {
-		val = lm ? *reg : (u32)*reg;
-		if (dr >= 6 && (val >> 32)) {
-			kvl_queue_exception(vcpu, GP_VECTOR, true, 0);
-			return KVL_EXIT_CONTINUE;
-		}
-		if (dr < 4) {
-			vcpu->db[dr] = val;
-		} else if (dr == 6) {
-			svm->guest_dr6 = (val & 0xe00f) | SVM_DR6_ACTIVE_LOW;
-		} else {
-			svm->guest_dr7 = val | SVM_DR7_FIXED_1;
-			if (!hw_bp)
-				s->dr7 = svm->guest_dr7;
-		}
-	} else {
-		val = dr < 4 ? vcpu->db[dr] : dr == 6 ? svm->guest_dr6 : svm->guest_dr7;
-		*reg = lm ? val : (u32)val;
-	}
-	kvl_skip_instruction(vcpu, len);
-	return KVL_EXIT_CONTINUE;
+	return kvl_emulate_mov_dr(vcpu, dr, write, reg, lm, len);
 }
 
 static void svm_vcpu_reset(struct kvl_vcpu *vcpu)

@@ -189,6 +189,15 @@ void kvl_skip_instruction(struct kvl_vcpu *vcpu, unsigned int len)
 #define KVL_DR6_ACTIVE_LOW	0xffff0ff0UL
 #define KVL_DR6_BS		BIT(14)
 
+/* CS.base + RIP: where a debug exit reports the guest stopped. */
+u64 kvl_linear_rip(struct kvl_vcpu *vcpu)
+{
+	struct kvl_emu_regs r;
+
+	kvl_ops->get_emu_regs(vcpu, &r);
+	return r.seg_base[1] + vcpu->rip;
+}
+
 /* KVM_EXIT_DEBUG: what the debugger caught, at linear address @pc. */
 void kvl_debug_exit(struct kvl_vcpu *vcpu, u8 vector, u64 dr6, u64 dr7, u64 pc)
 {
@@ -209,8 +218,7 @@ void kvl_debug_exit(struct kvl_vcpu *vcpu, u8 vector, u64 dr6, u64 dr7, u64 pc)
  */
 static bool kvl_singlestep_deliver(struct kvl_vcpu *vcpu)
 {
-	struct kvm_sregs *sregs;
-	u64 dr6, dr7, pc = vcpu->rip;
+	u64 dr6, dr7;
 
 	vcpu->singlestep_trap = false;
 	if (!(vcpu->guest_debug & KVM_GUESTDBG_SINGLESTEP)) {
@@ -219,15 +227,9 @@ static bool kvl_singlestep_deliver(struct kvl_vcpu *vcpu)
 		kvl_queue_exception(vcpu, DB_VECTOR, false, 0);
 		return false;
 	}
-	sregs = kzalloc(sizeof(*sregs), GFP_KERNEL);
-	if (sregs) {
-		kvl_ops->get_sregs(vcpu, sregs);
-		pc += sregs->cs.base;
-		kfree(sregs);
-	}
 	kvl_debug_exit(vcpu, DB_VECTOR, KVL_DR6_BS | KVL_DR6_ACTIVE_LOW,
 		       vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP ? vcpu->guest_debug_dr7 : 0,
-		       pc);
+		       kvl_linear_rip(vcpu));
 	return true;
 }
 
@@ -238,9 +240,9 @@ static bool kvl_singlestep_deliver(struct kvl_vcpu *vcpu)
  * its bytes cannot be read or are not that instruction.
  */
 /* Up to @len (<= 16) bytes at CS:RIP, as far as the page goes; how many, or -EFAULT. */
-static int kvl_fetch_at_rip(struct kvl_vcpu *vcpu, u64 cs_base, u8 *buf, unsigned int len)
+static int kvl_fetch_at_rip(struct kvl_vcpu *vcpu, u8 *buf, unsigned int len)
 {
-	struct kvm_translation tr = { .linear_address = cs_base + vcpu->rip };
+	struct kvm_translation tr = { .linear_address = kvl_linear_rip(vcpu) };
 	unsigned int n;
 
 	kvl_emu_translate(vcpu, &tr);
@@ -250,7 +252,7 @@ static int kvl_fetch_at_rip(struct kvl_vcpu *vcpu, u64 cs_base, u8 *buf, unsigne
 	return n;
 }
 
-int kvl_mov_dr_gpr(struct kvl_vcpu *vcpu, u64 cs_base, unsigned long **reg)
+int kvl_mov_dr_gpr(struct kvl_vcpu *vcpu, unsigned long **reg)
 {
 	static const s8 gpr[16] = {
 		KVL_RAX, KVL_RCX, KVL_RDX, KVL_RBX, -1, KVL_RBP, KVL_RSI, KVL_RDI,
@@ -260,7 +262,7 @@ int kvl_mov_dr_gpr(struct kvl_vcpu *vcpu, u64 cs_base, unsigned long **reg)
 	unsigned int i, rex = 0;
 	int n;
 
-	n = kvl_fetch_at_rip(vcpu, cs_base, b, sizeof(b));
+	n = kvl_fetch_at_rip(vcpu, b, sizeof(b));
 	if (n < 0)
 		return n;
 	/* Legacy prefixes, then at most one REX, then 0F 21/23 and ModRM. */
@@ -277,6 +279,66 @@ int kvl_mov_dr_gpr(struct kvl_vcpu *vcpu, u64 cs_base, unsigned long **reg)
 	return i + 3;
 }
 
+#define KVL_DR6_BD		BIT(13)
+#define KVL_DR7_GD		BIT(13)
+#define KVL_DR7_FIXED_1		0x400UL
+
+/*
+ * MOV to or from DR@dr while the debugger holds the debug registers
+ * (every MOV DR exits): the guest's own DR0-3/DR6/DR7 are read and
+ * written, not the debugger's.  @reg is the general-purpose register
+ * the instruction names, @lm whether it runs in 64-bit mode, @len its
+ * length.  The checks the CPU makes before the access come first.
+ */
+int kvl_emulate_mov_dr(struct kvl_vcpu *vcpu, int dr, bool write, unsigned long *reg,
+		       bool lm, unsigned int len)
+{
+	bool hw_bp = vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP;
+	u64 dr6, dr7, val;
+
+	if (kvl_ops->get_cpl(vcpu)) {
+		kvl_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return KVL_EXIT_CONTINUE;
+	}
+	kvl_ops->get_dr67(vcpu, &dr6, &dr7);
+	/* General detect: the access faults first (and clears GD), as the CPU's #DB would. */
+	if ((hw_bp ? vcpu->guest_debug_dr7 : dr7) & KVL_DR7_GD) {
+		if (hw_bp) {
+			kvl_debug_exit(vcpu, DB_VECTOR, KVL_DR6_BD | KVL_DR6_ACTIVE_LOW,
+				       vcpu->guest_debug_dr7, kvl_linear_rip(vcpu));
+			return KVL_EXIT_USER;
+		}
+		kvl_ops->set_dr67(vcpu, (dr6 & ~0xfULL) | KVL_DR6_BD, dr7 & ~KVL_DR7_GD);
+		kvl_queue_exception(vcpu, DB_VECTOR, false, 0);
+		return KVL_EXIT_CONTINUE;
+	}
+	if (dr == 4 || dr == 5) {
+		if (kvl_ops->get_cr4(vcpu) & X86_CR4_DE) {
+			kvl_queue_exception(vcpu, UD_VECTOR, false, 0);
+			return KVL_EXIT_CONTINUE;
+		}
+		dr += 2;
+	}
+	if (write) {
+		val = lm ? *reg : (u32)*reg;
+		if (dr >= 6 && (val >> 32)) {
+			kvl_queue_exception(vcpu, GP_VECTOR, true, 0);
+			return KVL_EXIT_CONTINUE;
+		}
+		if (dr < 4)
+			vcpu->db[dr] = val;
+		else if (dr == 6)
+			kvl_ops->set_dr67(vcpu, (val & 0xe00f) | KVL_DR6_ACTIVE_LOW, dr7);
+		else
+			kvl_ops->set_dr67(vcpu, dr6, val | KVL_DR7_FIXED_1);
+	} else {
+		val = dr < 4 ? vcpu->db[dr] : dr == 6 ? dr6 : dr7;
+		*reg = lm ? val : (u32)val;
+	}
+	kvl_skip_instruction(vcpu, len);
+	return KVL_EXIT_CONTINUE;
+}
+
 /*
  * KVM_GUESTDBG_INJECT_BP re-injects the INT3 (or INT 3) the debugger
  * caught, RIP still on it: as KVM, the guest's #BP handler gets the
@@ -284,15 +346,9 @@ int kvl_mov_dr_gpr(struct kvl_vcpu *vcpu, u64 cs_base, unsigned long **reg)
  */
 static void kvl_inject_bp(struct kvl_vcpu *vcpu)
 {
-	struct kvm_sregs *sregs = kzalloc(sizeof(*sregs), GFP_KERNEL);
 	u8 b[2];
-	int n = -EFAULT;
+	int n = kvl_fetch_at_rip(vcpu, b, sizeof(b));
 
-	if (sregs) {
-		kvl_ops->get_sregs(vcpu, sregs);
-		n = kvl_fetch_at_rip(vcpu, sregs->cs.base, b, sizeof(b));
-		kfree(sregs);
-	}
 	if (n >= 1 && b[0] == 0xcc)
 		vcpu->rip += 1;
 	else if (n == 2 && b[0] == 0xcd && b[1] == 3)

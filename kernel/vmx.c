@@ -101,6 +101,8 @@ struct vmx_vcpu {
 	u16 vpid;
 
 	u32 proc;			/* primary processor-based controls */
+	u32 exc_bitmap;			/* the debugger's #DB and #BP intercepts */
+	bool dbg_regs;			/* the debugger holds DR0-3 and DR7 */
 
 	/* Guest state. */
 	struct vmx_seg seg[VS_NR];
@@ -506,6 +508,8 @@ static void vmx_seg_reset(struct vmx_seg *s, u16 sel, u32 ar, u64 base)
 	s->base = base;
 }
 
+static void vmx_update_guest_debug(struct kvl_vcpu *vcpu);
+
 /* The architectural INIT state (SDM vol. 3A, table 9-1), as KVM sets it. */
 static void vmx_state_reset(struct kvl_vcpu *vcpu)
 {
@@ -542,6 +546,8 @@ static void vmx_state_reset(struct kvl_vcpu *vcpu)
 	memset(vmx->pdptr, 0, sizeof(vmx->pdptr));
 	vmx->intr_state = 0;
 	vmx->proc = vmx_proc;
+	vmx->exc_bitmap = 0;
+	vmx->dbg_regs = false;
 	vmx->dirty = true;
 	vmx->flush = true;
 	vcpu->db_guest_owned = false;
@@ -550,6 +556,9 @@ static void vmx_state_reset(struct kvl_vcpu *vcpu)
 	vcpu->pending_exc.type = KVL_EVENT_NONE;
 	vcpu->nmi_pending = false;
 	vcpu->nmi_masked = false;
+	/* The debugger's hold outlives INIT (and shutdown), as in KVM. */
+	if (vcpu->guest_debug)
+		vmx_update_guest_debug(vcpu);
 }
 
 static int vmx_vcpu_create(struct kvl_vcpu *vcpu)
@@ -855,6 +864,25 @@ static void vmx_set_irq_window(struct kvl_vcpu *vcpu, bool on)
 		vmx->proc &= ~CPU_BASED_INTR_WINDOW_EXITING;
 }
 
+static void vmx_update_guest_debug(struct kvl_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	bool own = vcpu->guest_debug & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP);
+
+	vmx->exc_bitmap = 0;
+	if (vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP)
+		vmx->exc_bitmap |= BIT(BP_VECTOR);
+	if (own)
+		vmx->exc_bitmap |= BIT(DB_VECTOR);
+	/* Outside the debugger's hold: MOV DR exits until the guest's first touch. */
+	if (own || !vcpu->db_guest_owned)
+		vmx->proc |= CPU_BASED_MOV_DR_EXITING;
+	else
+		vmx->proc &= ~CPU_BASED_MOV_DR_EXITING;
+	vmx->dbg_regs = own;
+	vmx->dirty = true;	/* the exception bitmap and the effective DR7 */
+}
+
 static void vmx_vcpu_reset(struct kvl_vcpu *vcpu)
 {
 	vmx_state_reset(vcpu);
@@ -863,6 +891,25 @@ static void vmx_vcpu_reset(struct kvl_vcpu *vcpu)
 static u64 vmx_get_cr4(struct kvl_vcpu *vcpu)
 {
 	return to_vmx(vcpu)->cr4;
+}
+
+static int vmx_get_cpl(struct kvl_vcpu *vcpu);
+
+static void vmx_get_emu_regs(struct kvl_vcpu *vcpu, struct kvl_emu_regs *r)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	int i;
+
+	/* ES..GS are the first six, in the encoding order the emulator wants. */
+	for (i = VS_ES; i <= VS_GS; i++)
+		r->seg_base[i] = vmx->seg[i].base;
+	r->cr0 = vmx->cr0;
+	r->cr3 = vmx->cr3;
+	r->cr4 = vmx->cr4;
+	r->efer = vmx->efer;
+	r->cs_l = (vmx->seg[VS_CS].ar >> 13) & 1;
+	r->cs_db = (vmx->seg[VS_CS].ar >> 14) & 1;
+	r->cpl = vmx_get_cpl(vcpu);
 }
 
 static int vmx_get_cpl(struct kvl_vcpu *vcpu)
@@ -1151,7 +1198,7 @@ static void vmx_complete_event(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 }
 
 /* The guest state of the copy into the VMCS. */
-static void vmx_write_guest_state(struct vmx_vcpu *vmx)
+static void vmx_write_guest_state(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 {
 	u32 entry = vmx_entry_ctls;
 	int i;
@@ -1174,7 +1221,9 @@ static void vmx_write_guest_state(struct vmx_vcpu *vmx)
 	vmcs_write(CR4_READ_SHADOW, vmx->cr4);
 	vmcs_write(GUEST_IA32_EFER, vmx->efer);
 	vmcs_write(GUEST_IA32_PAT, vmx->pat);
-	vmcs_write(GUEST_DR7, vmx->dr7);
+	vmcs_write(GUEST_DR7, vmx->dbg_regs && (vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP) ?
+			      vcpu->guest_debug_dr7 : vmx->dr7);
+	vmcs_write(EXCEPTION_BITMAP, vmx->exc_bitmap);
 	vmcs_write(GUEST_SYSENTER_CS, vmx->sysenter_cs);
 	vmcs_write(GUEST_SYSENTER_ESP, vmx->sysenter_esp);
 	vmcs_write(GUEST_SYSENTER_EIP, vmx->sysenter_eip);
@@ -1210,7 +1259,9 @@ static void vmx_read_guest_state(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	vmx->cr3 = vmcs_read(GUEST_CR3);
 	vmx->cr4 = (vmcs_read(GUEST_CR4) & ~VMX_CR4_HOST_BITS) | (vmx->cr4 & VMX_CR4_HOST_BITS);
 	vmx->efer = vmcs_read(GUEST_IA32_EFER);
-	vmx->dr7 = vmcs_read(GUEST_DR7);
+	/* Under the debugger every MOV DR exits: the VMCS may hold its DR7. */
+	if (!vmx->dbg_regs)
+		vmx->dr7 = vmcs_read(GUEST_DR7);
 	vmx->sysenter_cs = vmcs_read(GUEST_SYSENTER_CS);
 	vmx->sysenter_esp = vmcs_read(GUEST_SYSENTER_ESP);
 	vmx->sysenter_eip = vmcs_read(GUEST_SYSENTER_EIP);
@@ -1220,14 +1271,15 @@ static void vmx_read_guest_state(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	vcpu->nmi_masked = vmx->intr_state & GUEST_INTR_STATE_NMI;
 }
 
-static void vmx_load_guest_db(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
+/* DR0-3 as the guest (or the debugger, @db) has them, and the guest's DR6. */
+static void vmx_load_guest_db(struct vmx_vcpu *vmx, const unsigned long *db)
 {
 	/* No host breakpoint on guest addresses until VM entry loads the guest's DR7. */
 	set_debugreg(0, 7);
-	set_debugreg(vcpu->db[0], 0);
-	set_debugreg(vcpu->db[1], 1);
-	set_debugreg(vcpu->db[2], 2);
-	set_debugreg(vcpu->db[3], 3);
+	set_debugreg(db[0], 0);
+	set_debugreg(db[1], 1);
+	set_debugreg(db[2], 2);
+	set_debugreg(db[3], 3);
 	set_debugreg(vmx->dr6, 6);
 }
 
@@ -1303,7 +1355,7 @@ static int vmx_vcpu_run(struct kvl_vcpu *vcpu)
 		vmx->flush = false;
 	}
 	if (vmx->dirty)
-		vmx_write_guest_state(vmx);
+		vmx_write_guest_state(vcpu, vmx);
 	vmx_inject_event(vcpu, vmx);
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx->proc);
 	vmcs_write(GUEST_RIP, vcpu->rip);
@@ -1324,8 +1376,16 @@ static int vmx_vcpu_run(struct kvl_vcpu *vcpu)
 	rdmsrl(MSR_IA32_DEBUGCTLMSR, h.debugctl);
 	vmx_switch_msrs_in(vmx, &h);
 
-	if (vcpu->db_guest_owned)
-		vmx_load_guest_db(vcpu, vmx);
+	if (vmx->dbg_regs) {
+		vmx_load_guest_db(vmx, vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP ?
+				  vcpu->guest_debug_db : vcpu->db);
+		/* TF under STI/MOV SS blocking: the entry checks want BS pending. */
+		if ((vcpu->rflags & X86_EFLAGS_TF) &&
+		    (vmx->intr_state & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS)))
+			vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, DR_STEP);
+	} else if (vcpu->db_guest_owned) {
+		vmx_load_guest_db(vmx, vcpu->db);
+	}
 	kvl_fpu_load_guest_xcr0(vcpu);
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
@@ -1334,7 +1394,8 @@ static int vmx_vcpu_run(struct kvl_vcpu *vcpu)
 
 	vmx->cr2 = native_read_cr2();
 	kvl_fpu_put_guest_xcr0(vcpu);
-	if (vcpu->db_guest_owned)
+	/* Under the debugger every MOV DR exits, and a #DB leaves DR6 alone. */
+	if (vcpu->db_guest_owned && !vmx->dbg_regs)
 		vmx_save_guest_db(vcpu, vmx);
 
 	/* The host state the VM exit did not load, or loaded differently. */
@@ -1526,6 +1587,18 @@ static int vmx_handle_exit(struct kvl_vcpu *vcpu)
 	case EXIT_REASON_EXCEPTION_NMI:
 		if ((intr & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_NMI_INTR)
 			return KVL_EXIT_INTR;
+		/* Only the debugger's intercepts: the exit qualification holds DR6's bits. */
+		if ((intr & INTR_INFO_VECTOR_MASK) == DB_VECTOR) {
+			kvl_debug_exit(vcpu, DB_VECTOR, vmx->exit_qual | DR6_RESERVED,
+				       vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP ?
+				       vcpu->guest_debug_dr7 : vmx->dr7, kvl_linear_rip(vcpu));
+			return KVL_EXIT_USER;
+		}
+		if ((intr & INTR_INFO_VECTOR_MASK) == BP_VECTOR) {
+			/* KVM_GUESTDBG_USE_SW_BP: RIP is on the INT3. */
+			kvl_debug_exit(vcpu, BP_VECTOR, 0, 0, kvl_linear_rip(vcpu));
+			return KVL_EXIT_USER;
+		}
 		break;
 	case EXIT_REASON_IO_INSTRUCTION:
 		return vmx_exit_io(vcpu, vmx);
@@ -1545,6 +1618,12 @@ static int vmx_handle_exit(struct kvl_vcpu *vcpu)
 	case EXIT_REASON_CR_ACCESS:
 		return vmx_exit_cr(vcpu, vmx);
 	case EXIT_REASON_DR_ACCESS:
+		if (vmx->dbg_regs)	/* qualification: DR in 2:0, from-DR in 4, GPR in 11:8 */
+			return kvl_emulate_mov_dr(vcpu, vmx->exit_qual & 7,
+						  !(vmx->exit_qual & BIT(4)),
+						  vmx_gpr(vcpu, vmx->exit_qual >> 8),
+						  (vmx->efer & EFER_LMA) &&
+						  (vmx->seg[VS_CS].ar & BIT(13)), vmx->insn_len);
 		/* First touch: hand DR0-3 and DR6 to the guest and run the MOV again. */
 		vcpu->db_guest_owned = true;
 		vmx->proc &= ~CPU_BASED_MOV_DR_EXITING;
@@ -1623,6 +1702,7 @@ const struct kvl_backend kvl_vmx_backend = {
 	.set_msr	= vmx_set_msr,
 	.get_cr4	= vmx_get_cr4,
 	.get_cpl	= vmx_get_cpl,
+	.get_emu_regs	= vmx_get_emu_regs,
 	.get_interrupt_shadow = vmx_get_interrupt_shadow,
 	.set_interrupt_shadow = vmx_set_interrupt_shadow,
 	.get_dr67	= vmx_get_dr67,
@@ -1630,4 +1710,5 @@ const struct kvl_backend kvl_vmx_backend = {
 	.set_irq_window	= vmx_set_irq_window,
 	.vcpu_reset	= vmx_vcpu_reset,
 	.set_cr2	= vmx_set_cr2,
+	.update_guest_debug = vmx_update_guest_debug,
 };
