@@ -9,7 +9,7 @@
 #                     + the kernel's own KVM selftests (check-compat)
 #   make check-compat the kernel's own KVM selftests on kvmlite and on kvm-amd
 #                     (CPU=intel: a shorter list on kvmlite and kvm-intel, Bochs)
-#   make demo         boot the AMD emulated host and run a guest through the runner
+#   make demo         boot Linux with virtio disks, rng and net through the runner
 #   make bench        exit round trips, kvmlite beside kvm-amd, under -icount;
 #                     then the runner's boot time and memory beside QEMU microvm
 #   make man          check and render Documentation/kvmlite.1

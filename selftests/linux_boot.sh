@@ -43,16 +43,9 @@ done
 kernel=$top/build/cache/root/boot/vmlinuz-$KVER_6_1
 out=$top/build/linux_boot
 rm -rf "$out"
-mkdir -p "$out/root/bin" "$out/root/proc" "$out/root/dev" "$out/root/sys" "$out/root/lib/modules"
-cp /bin/busybox "$out/root/bin/busybox"
-# Debian builds the virtio drivers as modules: they go in, in load order.
+mkdir -p "$out"
 mods=$top/build/cache/root/lib/modules/$KVER_6_1/kernel/drivers
-for m in virtio/virtio_ring virtio/virtio virtio/virtio_pci_legacy_dev \
-	virtio/virtio_pci_modern_dev virtio/virtio_pci block/virtio_blk char/virtio_console \
-	char/hw_random/virtio-rng ../net/core/failover net/net_failover net/virtio_net; do
-	cp "$mods/$m.ko" "$out/root/lib/modules/" || exit 1
-done
-cat > "$out/root/init" <<'EOS'
+cat > "$out/init" <<'EOS'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
 n=$(/bin/busybox grep -c ^processor /proc/cpuinfo)
@@ -132,8 +125,11 @@ case "$(/bin/busybox cat /proc/cmdline)" in
 *) /bin/busybox poweroff -f ;;
 esac
 EOS
-chmod +x "$out/root/init"
-(cd "$out/root" && find . | cpio -o -H newc --quiet) > "$out/initrd"
+# Debian builds the virtio drivers as modules: they go in, in load order.
+"$top/scripts/mkinitrd" "$out/initrd" "$out/init" --mods "virtio/virtio_ring virtio/virtio
+	virtio/virtio_pci_legacy_dev virtio/virtio_pci_modern_dev virtio/virtio_pci block/virtio_blk
+	char/virtio_console char/hw_random/virtio-rng ../net/core/failover net/net_failover
+	net/virtio_net" || exit 1
 # The same kernel as an ELF vmlinux, booted through its PVH entry point.
 "$top/build/cache/linux-source-6.1/scripts/extract-vmlinux" "$kernel" > "$out/vmlinux" || exit 1
 
