@@ -123,51 +123,26 @@ TEST(ioeventfd_pio)
 	kvl_rm_vm_destroy(&v);
 }
 
-struct irq_vm {
-	int sys, vm, vcpu;
-	struct kvm_run *run;
-	unsigned char *mem;
-};
-
 static void set_ivt(unsigned char *mem, int vec, const unsigned char *handler)
 {
 	kvl_rm_set_ivt(mem, vec, CODE_GPA + (handler - rm_irqfd_begin));
 }
 
-static int irq_vm_create(struct irq_vm *v)
+static int irq_vm_create(struct kvl_rm_vm *v)
 {
-	struct kvm_userspace_memory_region slot = { .memory_size = GUEST_MEM };
-	struct kvm_regs regs = { .rip = CODE_GPA, .rflags = 2 };
-	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 100 * sizeof(c->entries[0]));
-	struct kvm_sregs sregs;
+	const char *what;
 
-	v->sys = kvl_open(O_RDWR);
-	v->vm = ioctl(v->sys, KVM_CREATE_VM, 0);
-	if (v->vm < 0 || ioctl(v->vm, KVM_CREATE_IRQCHIP, 0))
+	if (kvl_rm_vm_create_flags(v, GUEST_MEM, CODE_GPA, rm_irqfd_begin,
+				   rm_irqfd_end - rm_irqfd_begin, KVL_VM_IRQCHIP | KVL_VM_CPUID,
+				   &what))
 		return -1;
-	v->mem = mmap(NULL, GUEST_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	memcpy(v->mem + CODE_GPA, rm_irqfd_begin, rm_irqfd_end - rm_irqfd_begin);
 	set_ivt(v->mem, 0x45, rm_irq45);
 	set_ivt(v->mem, 0x46, rm_irq46);
 	set_ivt(v->mem, 0x47, rm_irq47);
-	slot.userspace_addr = (uintptr_t)v->mem;
-	v->vcpu = ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &slot) ? -1 :
-		  ioctl(v->vm, KVM_CREATE_VCPU, 0);
-	if (v->vcpu < 0)
-		return -1;
-	v->run = mmap(NULL, ioctl(v->sys, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE,
-		      MAP_SHARED, v->vcpu, 0);
-	c->nent = 100;
-	if (v->run == MAP_FAILED || ioctl(v->sys, KVM_GET_SUPPORTED_CPUID, c) ||
-	    ioctl(v->vcpu, KVM_SET_CPUID2, c) || ioctl(v->vcpu, KVM_GET_SREGS, &sregs))
-		return -1;
-	free(c);
-	sregs.cs.base = 0;
-	sregs.cs.selector = 0;
-	return ioctl(v->vcpu, KVM_SET_SREGS, &sregs) || ioctl(v->vcpu, KVM_SET_REGS, &regs);
+	return 0;
 }
 
-static int run_to_port(struct irq_vm *v)
+static int run_to_port(struct kvl_rm_vm *v)
 {
 	if (ioctl(v->vcpu, KVM_RUN, 0))
 		return -1;
@@ -198,7 +173,7 @@ TEST(irqfd_routes_and_resample)
 	struct kvm_irqfd fd47 = { .gsi = 21, .flags = KVM_IRQFD_FLAG_RESAMPLE };
 	int e45 = eventfd(0, 0), e46 = eventfd(0, 0), e47 = eventfd(0, 0);
 	int r47 = eventfd(0, EFD_NONBLOCK);
-	struct irq_vm v;
+	struct kvl_rm_vm v;
 	pthread_t t;
 	uint64_t cnt;
 
@@ -266,9 +241,7 @@ TEST(irqfd_routes_and_resample)
 	fd45.flags = 1u << 5;
 	EXPECT_EQ(-1, ioctl(v.vm, KVM_IRQFD, &fd45));
 	EXPECT_EQ(EINVAL, errno);
-	close(v.vcpu);
-	close(v.vm);
-	close(v.sys);
+	kvl_rm_vm_destroy(&v);
 	close(e45);
 	close(e46);
 	close(e47);

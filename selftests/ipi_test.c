@@ -129,37 +129,6 @@ static void *ap_thread(void *arg)
 	return NULL;
 }
 
-static int make_vcpu(struct __test_metadata *_metadata, int sys, int vm, int id,
-		     uint16_t ip, struct kvm_run **run)
-{
-	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
-	struct kvm_regs regs = { .rip = ip, .rflags = 2 };
-	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 256 * sizeof(c->entries[0]));
-	struct kvm_sregs sregs;
-	int fd = ioctl(vm, KVM_CREATE_VCPU, id);
-
-	EXPECT_LE(0, fd);
-	EXPECT_NE(NULL, c);
-	if (fd < 0 || !c)
-		return -1;
-	c->nent = 256;
-	EXPECT_EQ(0, ioctl(sys, KVM_GET_SUPPORTED_CPUID, c));
-	EXPECT_EQ(0, ioctl(fd, KVM_SET_CPUID2, c));
-	free(c);
-	*run = mmap(NULL, ioctl(sys, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE,
-		    MAP_SHARED, fd, 0);
-	EXPECT_NE(MAP_FAILED, *run);
-	EXPECT_EQ(0, ioctl(fd, KVM_GET_SREGS, &sregs));
-	sregs.cs.base = 0;
-	sregs.cs.selector = 0;
-	EXPECT_EQ(0, ioctl(fd, KVM_SET_SREGS, &sregs));
-	EXPECT_EQ(0, ioctl(fd, KVM_SET_REGS, &regs));
-	/* An AP under an in-kernel irqchip waits for INIT/SIPI: start it directly. */
-	if (id)
-		EXPECT_EQ(0, ioctl(fd, KVM_SET_MP_STATE, &mp));
-	return fd;
-}
-
 FIXTURE(ipi) {
 };
 
@@ -173,36 +142,27 @@ FIXTURE_TEARDOWN(ipi)
 
 TEST_F_TIMEOUT(ipi, ping_pong, 240)
 {
-	struct kvm_userspace_memory_region slot = { .memory_size = GUEST_MEM };
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
 	struct ap ap = { .lock = PTHREAD_MUTEX_INITIALIZER,
 			 .ready_cv = PTHREAD_COND_INITIALIZER };
 	struct kvm_regs regs;
-	struct kvm_run *run;
-	unsigned char *mem;
+	struct kvl_rm_vm v;
+	const char *what;
 	pthread_t tid;
-	int sys, vm, vcpu;
 
-	sys = kvl_open(O_RDWR);
-	ASSERT_LE(0, sys);
-	vm = ioctl(sys, KVM_CREATE_VM, 0);
-	ASSERT_LE(0, vm);
-	mem = mmap(NULL, GUEST_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, mem);
-	memcpy(mem + CODE_GPA, ipi_begin, ipi_end - ipi_begin);
-	kvl_rm_set_ivt(mem, 0x41, GUEST_IP(ipi_ping_isr));
-	kvl_rm_set_ivt(mem, 0x42, GUEST_IP(ipi_pong_isr));
-	kvl_rm_set_ivt(mem, 0x43, GUEST_IP(ipi_quit_isr));
-	slot.userspace_addr = (uintptr_t)mem;
-	ASSERT_EQ(0, ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot));
-	ASSERT_EQ(0, ioctl(vm, KVM_CREATE_IRQCHIP, 0));
-	vcpu = make_vcpu(_metadata, sys, vm, 0, GUEST_IP(ipi_begin), &run);
-	ASSERT_LE(0, vcpu);
-	ASSERT_EQ(0, ioctl(vcpu, KVM_GET_REGS, &regs));
+	ASSERT_EQ(0, kvl_rm_vm_create_flags(&v, GUEST_MEM, CODE_GPA, ipi_begin,
+					    ipi_end - ipi_begin, KVL_VM_IRQCHIP | KVL_VM_CPUID,
+					    &what)) TH_LOG("%s: %s", what, strerror(errno));
+	kvl_rm_set_ivt(v.mem, 0x41, GUEST_IP(ipi_ping_isr));
+	kvl_rm_set_ivt(v.mem, 0x42, GUEST_IP(ipi_pong_isr));
+	kvl_rm_set_ivt(v.mem, 0x43, GUEST_IP(ipi_quit_isr));
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_REGS, &regs));
 	regs.rsi = ROUNDS;
-	ASSERT_EQ(0, ioctl(vcpu, KVM_SET_REGS, &regs));
-	ap.vcpu = make_vcpu(_metadata, sys, vm, 1, GUEST_IP(ipi_ap), &ap.run);
-	ASSERT_LE(0, vcpu);
-	ASSERT_LE(0, ap.vcpu);
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_SET_REGS, &regs));
+	ap.vcpu = kvl_rm_vcpu_add(&v, 1, GUEST_IP(ipi_ap), KVL_VM_CPUID, &ap.run, &what);
+	ASSERT_LE(0, ap.vcpu) TH_LOG("vCPU 1: %s: %s", what, strerror(errno));
+	/* An AP under an in-kernel irqchip waits for INIT/SIPI: start it directly. */
+	ASSERT_EQ(0, ioctl(ap.vcpu, KVM_SET_MP_STATE, &mp));
 
 	/* vCPU 1 first, until its APIC is on: a ping before that would be lost. */
 	ASSERT_EQ(0, pthread_create(&tid, NULL, ap_thread, &ap));
@@ -214,10 +174,10 @@ TEST_F_TIMEOUT(ipi, ping_pong, 240)
 	ASSERT_EQ(0, ap.exit_reason) TH_LOG("vCPU 1 left early: exit %u port %#x",
 					    ap.exit_reason, ap.port);
 
-	ASSERT_EQ(0, ioctl(vcpu, KVM_RUN, 0));
-	EXPECT_EQ(KVM_EXIT_IO, run->exit_reason);
-	EXPECT_EQ(0xf0, run->io.port);
-	ASSERT_EQ(0, ioctl(vcpu, KVM_GET_REGS, &regs));
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_RUN, 0));
+	EXPECT_EQ(KVM_EXIT_IO, v.run->exit_reason);
+	EXPECT_EQ(0xf0, v.run->io.port);
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_REGS, &regs));
 	EXPECT_EQ(ROUNDS, (uint32_t)regs.rbx);
 	EXPECT_EQ(ROUNDS, (uint32_t)regs.rdi) TH_LOG("pongs received");
 
@@ -229,10 +189,7 @@ TEST_F_TIMEOUT(ipi, ping_pong, 240)
 	EXPECT_EQ(ROUNDS, (uint32_t)regs.rdi) TH_LOG("pings received");
 
 	close(ap.vcpu);
-	close(vcpu);
-	close(vm);
-	close(sys);
-	munmap(mem, GUEST_MEM);
+	kvl_rm_vm_destroy(&v);
 }
 
 KVL_TEST_MAIN

@@ -55,6 +55,21 @@ static inline int kvl_open(int flags)
 	"	xor %edx, %edx\n"		\
 	"	wrmsr\n"
 
+/* KVM_SET_CPUID2 on @vcpu with KVM_GET_SUPPORTED_CPUID's whole table: 0 or -1 (errno). */
+static inline int kvl_set_supported_cpuid(int sys, int vcpu)
+{
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 256 * sizeof(c->entries[0]));
+	int r = -1;
+
+	if (!c)
+		return -1;
+	c->nent = 256;
+	if (!ioctl(sys, KVM_GET_SUPPORTED_CPUID, c) && !ioctl(vcpu, KVM_SET_CPUID2, c))
+		r = 0;
+	free(c);
+	return r;
+}
+
 /* A VM with guest memory at GPA 0 and one vCPU in real mode at 0000:@code_gpa. */
 struct kvl_rm_vm {
 	int sys, vm, vcpu;
@@ -63,14 +78,55 @@ struct kvl_rm_vm {
 	size_t mem_size;
 };
 
+/* kvl_rm_vm_create_flags(): what the VM gets besides memory and a vCPU. */
+#define KVL_VM_IRQCHIP	1	/* KVM_CREATE_IRQCHIP, before the vCPU */
+#define KVL_VM_PIT	2	/* KVM_CREATE_PIT2, before the vCPU */
+#define KVL_VM_CPUID	4	/* KVM_SET_CPUID2 with the supported table, each vCPU */
+
+/*
+ * vCPU @id of @v in real mode at 0000:@ip (CS base 0), with the supported
+ * CPUID if @flags has KVL_VM_CPUID.  Returns its fd, or -1 with errno set
+ * and *what naming the step that failed.
+ */
+static inline int kvl_rm_vcpu_add(struct kvl_rm_vm *v, int id, uint64_t ip, int flags,
+				  struct kvm_run **run, const char **what)
+{
+	struct kvm_regs regs = { .rip = ip, .rflags = 2 };
+	struct kvm_sregs sregs;
+	int fd;
+
+	*what = "KVM_CREATE_VCPU";
+	fd = ioctl(v->vm, KVM_CREATE_VCPU, id);
+	if (fd < 0)
+		return -1;
+	*what = "mmap of the vCPU";
+	*run = mmap(NULL, ioctl(v->sys, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fd, 0);
+	if (*run == MAP_FAILED)
+		goto fail;
+	*what = "KVM_SET_CPUID2";
+	if ((flags & KVL_VM_CPUID) && kvl_set_supported_cpuid(v->sys, fd))
+		goto fail;
+	*what = "initial registers";
+	if (ioctl(fd, KVM_GET_SREGS, &sregs))
+		goto fail;
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	if (ioctl(fd, KVM_SET_SREGS, &sregs) || ioctl(fd, KVM_SET_REGS, &regs))
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
 /* Returns 0, or -1 with errno set and *what naming the step that failed. */
-static inline int kvl_rm_vm_create(struct kvl_rm_vm *v, size_t mem_size, uint64_t code_gpa,
-				   const void *code, size_t len, const char **what)
+static inline int kvl_rm_vm_create_flags(struct kvl_rm_vm *v, size_t mem_size, uint64_t code_gpa,
+					 const void *code, size_t len, int flags,
+					 const char **what)
 {
 	struct kvm_userspace_memory_region slot = { .memory_size = mem_size };
-	struct kvm_regs regs = { .rip = code_gpa, .rflags = 2 };
-	struct kvm_sregs sregs;
-	long sz;
+	struct kvm_pit_config pit = { .flags = 0 };
 
 	memset(v, 0, sizeof(*v));
 	v->sys = v->vm = v->vcpu = -1;
@@ -94,23 +150,20 @@ static inline int kvl_rm_vm_create(struct kvl_rm_vm *v, size_t mem_size, uint64_
 	*what = "KVM_SET_USER_MEMORY_REGION";
 	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &slot))
 		return -1;
-	*what = "KVM_CREATE_VCPU";
-	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
-	if (v->vcpu < 0)
+	*what = "KVM_CREATE_IRQCHIP";
+	if ((flags & KVL_VM_IRQCHIP) && ioctl(v->vm, KVM_CREATE_IRQCHIP, 0))
 		return -1;
-	*what = "mmap of the vCPU";
-	sz = ioctl(v->sys, KVM_GET_VCPU_MMAP_SIZE, 0);
-	v->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
-	if (v->run == MAP_FAILED)
+	*what = "KVM_CREATE_PIT2";
+	if ((flags & KVL_VM_PIT) && ioctl(v->vm, KVM_CREATE_PIT2, &pit))
 		return -1;
-	*what = "initial registers";
-	if (ioctl(v->vcpu, KVM_GET_SREGS, &sregs))
-		return -1;
-	sregs.cs.base = 0;
-	sregs.cs.selector = 0;
-	if (ioctl(v->vcpu, KVM_SET_SREGS, &sregs) || ioctl(v->vcpu, KVM_SET_REGS, &regs))
-		return -1;
-	return 0;
+	v->vcpu = kvl_rm_vcpu_add(v, 0, code_gpa, flags, &v->run, what);
+	return v->vcpu < 0 ? -1 : 0;
+}
+
+static inline int kvl_rm_vm_create(struct kvl_rm_vm *v, size_t mem_size, uint64_t code_gpa,
+				   const void *code, size_t len, const char **what)
+{
+	return kvl_rm_vm_create_flags(v, mem_size, code_gpa, code, len, 0, what);
 }
 
 /*

@@ -106,20 +106,6 @@ static void set_ivt(unsigned char *mem, int vec, const unsigned char *handler)
 	kvl_rm_set_ivt(mem, vec, CODE_GPA + (handler - rm_apic_begin));
 }
 
-/* Give the vCPU the supported CPUID (x2APIC included). */
-static int set_supported_cpuid(int sys, int vcpu)
-{
-	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 100 * sizeof(c->entries[0]));
-	int r;
-
-	c->nent = 100;
-	r = ioctl(sys, KVM_GET_SUPPORTED_CPUID, c);
-	if (!r)
-		r = ioctl(vcpu, KVM_SET_CPUID2, c);
-	free(c);
-	return r;
-}
-
 /* A VM with an in-kernel irqchip, @n vCPUs, guest code at CODE_GPA. */
 struct irq_vm {
 	int sys, vm, vcpu[2];
@@ -155,7 +141,7 @@ static int irq_vm_create(struct irq_vm *v, int n, const void *code, size_t len)
 			return -1;
 		v->run[i] = mmap(NULL, ioctl(v->sys, KVM_GET_VCPU_MMAP_SIZE, 0),
 				 PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu[i], 0);
-		if (v->run[i] == MAP_FAILED || set_supported_cpuid(v->sys, v->vcpu[i]))
+		if (v->run[i] == MAP_FAILED || kvl_set_supported_cpuid(v->sys, v->vcpu[i]))
 			return -1;
 		if (i)
 			continue;	/* the AP starts where SIPI says */

@@ -77,35 +77,16 @@ asm(".pushsection .rodata\n"
     ".popsection\n");
 extern const unsigned char mig_begin[], mig_isr40[], mig_isr45[], mig_end[];
 
-struct vm {
-	int vm, vcpu;
-	struct kvm_run *run;
-	unsigned char *mem;
-};
-
-static void vm_create(struct __test_metadata *_metadata, int sys, struct vm *v,
-		      struct kvm_cpuid2 *cpuid)
+static void vm_create(struct __test_metadata *_metadata, struct kvl_rm_vm *v)
 {
-	struct kvm_userspace_memory_region slot = { .memory_size = GUEST_MEM };
-	struct kvm_pit_config pit = { .flags = 0 };
+	const char *what;
 
-	v->vm = ioctl(sys, KVM_CREATE_VM, 0);
-	ASSERT_LE(0, v->vm);
-	v->mem = mmap(NULL, GUEST_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, v->mem);
-	slot.userspace_addr = (uintptr_t)v->mem;
-	ASSERT_EQ(0, ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &slot));
-	ASSERT_EQ(0, ioctl(v->vm, KVM_CREATE_IRQCHIP, 0));
-	ASSERT_EQ(0, ioctl(v->vm, KVM_CREATE_PIT2, &pit));
-	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
-	ASSERT_LE(0, v->vcpu);
-	v->run = mmap(NULL, ioctl(sys, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE,
-		      MAP_SHARED, v->vcpu, 0);
-	ASSERT_NE(MAP_FAILED, v->run);
-	ASSERT_EQ(0, ioctl(v->vcpu, KVM_SET_CPUID2, cpuid));
+	ASSERT_EQ(0, kvl_rm_vm_create_flags(v, GUEST_MEM, CODE_GPA, mig_begin, mig_end - mig_begin,
+					    KVL_VM_IRQCHIP | KVL_VM_PIT | KVL_VM_CPUID, &what))
+		TH_LOG("%s: %s", what, strerror(errno));
 }
 
-static void run_to_port(struct __test_metadata *_metadata, struct vm *v, uint16_t port)
+static void run_to_port(struct __test_metadata *_metadata, struct kvl_rm_vm *v, uint16_t port)
 {
 	ASSERT_EQ(0, ioctl(v->vcpu, KVM_RUN, 0));
 	ASSERT_EQ(KVM_EXIT_IO, v->run->exit_reason);
@@ -114,41 +95,26 @@ static void run_to_port(struct __test_metadata *_metadata, struct vm *v, uint16_
 
 TEST(irqchip_lapic_pit_to_a_new_vm)
 {
-	struct kvm_cpuid2 *cpuid = calloc(1, sizeof(*cpuid) + 256 * sizeof(cpuid->entries[0]));
 	struct kvm_irqchip chip[3], back;
 	struct kvm_lapic_state lapic, lapic_b;
 	struct kvm_pit_state2 pit, pit_b;
 	struct kvm_irq_level line = { .irq = GSI };
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
-	struct vm a, b;
-	int sys, i;
+	struct kvl_rm_vm a, b;
+	int i;
 
-	ASSERT_NE(NULL, cpuid);
 	memset(chip, 0, sizeof(chip));
 	memset(&back, 0, sizeof(back));
-	sys = kvl_open(O_RDWR);
-	ASSERT_LE(0, sys);
-	cpuid->nent = 256;
-	ASSERT_EQ(0, ioctl(sys, KVM_GET_SUPPORTED_CPUID, cpuid));
 
 	/* VM A: the guest, vectors 0x40 (timer) and 0x45 (GSI 20, edge, APIC 0). */
-	vm_create(_metadata, sys, &a, cpuid);
-	memcpy(a.mem + CODE_GPA, mig_begin, mig_end - mig_begin);
+	vm_create(_metadata, &a);
 	kvl_rm_set_ivt(a.mem, 0x40, CODE_GPA + (mig_isr40 - mig_begin));
 	kvl_rm_set_ivt(a.mem, 0x45, CODE_GPA + (mig_isr45 - mig_begin));
 	chip[2].chip_id = KVM_IRQCHIP_IOAPIC;
 	ASSERT_EQ(0, ioctl(a.vm, KVM_GET_IRQCHIP, &chip[2]));
 	chip[2].chip.ioapic.redirtbl[GSI].bits = 0x45;
 	ASSERT_EQ(0, ioctl(a.vm, KVM_SET_IRQCHIP, &chip[2]));
-	ASSERT_EQ(0, ioctl(a.vcpu, KVM_GET_SREGS, &sregs));
-	sregs.cs.base = 0;
-	sregs.cs.selector = 0;
-	ASSERT_EQ(0, ioctl(a.vcpu, KVM_SET_SREGS, &sregs));
-	memset(&regs, 0, sizeof(regs));
-	regs.rip = CODE_GPA;
-	regs.rflags = 2;
-	ASSERT_EQ(0, ioctl(a.vcpu, KVM_SET_REGS, &regs));
 	run_to_port(_metadata, &a, 0x10);
 
 	/* Complete the OUT without running on (as the upstream state_test). */
@@ -171,7 +137,7 @@ TEST(irqchip_lapic_pit_to_a_new_vm)
 	ASSERT_EQ(0, ioctl(a.vm, KVM_GET_PIT2, &pit));
 
 	/* Restore into B: sregs (APIC base) before the LAPIC, as QEMU does. */
-	vm_create(_metadata, sys, &b, cpuid);
+	vm_create(_metadata, &b);
 	memcpy(b.mem, a.mem, GUEST_MEM);
 	ASSERT_EQ(0, ioctl(b.vcpu, KVM_SET_SREGS, &sregs));
 	ASSERT_EQ(0, ioctl(b.vcpu, KVM_SET_REGS, &regs));
@@ -179,8 +145,7 @@ TEST(irqchip_lapic_pit_to_a_new_vm)
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(0, ioctl(b.vm, KVM_SET_IRQCHIP, &chip[i]));
 	ASSERT_EQ(0, ioctl(b.vm, KVM_SET_PIT2, &pit));
-	close(a.vcpu);
-	close(a.vm);
+	kvl_rm_vm_destroy(&a);
 
 	/* What B holds is what was written (the volatile parts aside). */
 	for (i = 0; i < 3; i++) {
@@ -216,12 +181,7 @@ TEST(irqchip_lapic_pit_to_a_new_vm)
 	ASSERT_EQ(0, ioctl(b.vcpu, KVM_GET_REGS, &regs));
 	EXPECT_LE(50, (uint32_t)regs.rdi);
 
-	close(b.vcpu);
-	close(b.vm);
-	close(sys);
-	munmap(a.mem, GUEST_MEM);
-	munmap(b.mem, GUEST_MEM);
-	free(cpuid);
+	kvl_rm_vm_destroy(&b);
 }
 
 KVL_TEST_MAIN

@@ -129,39 +129,19 @@ static double tolerance(void)
 /* Run the guest in @deadline mode; returns elapsed TSC / expected TSC. */
 static double run_timer(struct __test_metadata *_metadata, bool deadline)
 {
-	struct kvm_userspace_memory_region slot = { .memory_size = GUEST_MEM };
-	struct kvm_sregs sregs;
 	struct kvm_regs regs;
 	struct kvl_rm_vm v;
+	const char *what;
 	uint64_t first, last;
 	double ratio;
 	long khz;
 
-	/* kvl_rm_vm_create() makes the vCPU: the irqchip must come first here. */
-	memset(&v, 0, sizeof(v));
-	v.sys = kvl_open(O_RDWR);
-	ASSERT_LE(0, v.sys);
+	ASSERT_EQ(0, kvl_rm_vm_create_flags(&v, GUEST_MEM, CODE_GPA, timer_begin,
+					    timer_end - timer_begin, KVL_VM_IRQCHIP, &what))
+		TH_LOG("%s: %s", what, strerror(errno));
 	if (deadline && ioctl(v.sys, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) <= 0)
-		SKIP(close(v.sys); return 0, "no KVM_CAP_TSC_DEADLINE_TIMER");
-	v.vm = ioctl(v.sys, KVM_CREATE_VM, 0);
-	ASSERT_LE(0, v.vm);
-	v.mem_size = GUEST_MEM;
-	v.mem = mmap(NULL, GUEST_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, v.mem);
-	memcpy(v.mem + CODE_GPA, timer_begin, timer_end - timer_begin);
-	slot.userspace_addr = (uintptr_t)v.mem;
-	ASSERT_EQ(0, ioctl(v.vm, KVM_SET_USER_MEMORY_REGION, &slot));
-	ASSERT_EQ(0, ioctl(v.vm, KVM_CREATE_IRQCHIP, 0));
-	v.vcpu = ioctl(v.vm, KVM_CREATE_VCPU, 0);
-	ASSERT_LE(0, v.vcpu);
-	v.run = mmap(NULL, ioctl(v.sys, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE,
-		     MAP_SHARED, v.vcpu, 0);
-	ASSERT_NE(MAP_FAILED, v.run);
+		SKIP(kvl_rm_vm_destroy(&v); return 0, "no KVM_CAP_TSC_DEADLINE_TIMER");
 	set_cpuid(_metadata, &v, deadline);
-	ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_SREGS, &sregs));
-	sregs.cs.base = 0;
-	sregs.cs.selector = 0;
-	ASSERT_EQ(0, ioctl(v.vcpu, KVM_SET_SREGS, &sregs));
 	khz = ioctl(v.vcpu, KVM_GET_TSC_KHZ, 0);
 	ASSERT_LT(0, khz) TH_LOG("KVM_GET_TSC_KHZ: %s", strerror(errno));
 
