@@ -70,11 +70,11 @@ selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/benc
 runner: runner/kvmlite
 payloads: $(addprefix $(BUILD)/payloads/,$(addsuffix .bin,$(PAYLOADS)))
 
-$(BUILD)/selftests/%: selftests/%.c selftests/kvl_test.h | deps
+$(BUILD)/selftests/%: selftests/%.c selftests/kvl_test.h selftests/kvl_guest.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -pthread -o $@ $<
 
-$(BUILD)/selftests/bench_exits: selftests/bench/exits.c
+$(BUILD)/selftests/bench_exits: selftests/bench/exits.c selftests/kvl_guest.h
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -pthread -o $@ $<
 

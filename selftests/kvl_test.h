@@ -18,6 +18,7 @@
 #include <linux/kvm.h>
 
 #include "kselftest_harness.h"
+#include "kvl_guest.h"
 
 static const char *kvl_dev = "/dev/kvmlite";
 
@@ -38,22 +39,6 @@ static inline int kvl_open(int flags)
 {
 	return open(kvl_dev, flags | O_CLOEXEC);
 }
-
-/*
- * Real-mode guest code (an asm string piece): switch the local APIC to
- * x2APIC mode (IA32_APIC_BASE.EN|EXTD) and software-enable it (SVR =
- * 0x1ff, spurious vector 0xff).  Clobbers EAX, ECX, EDX.  The vCPU's CPUID
- * must offer x2APIC (KVM_GET_SUPPORTED_CPUID does).
- */
-#define KVL_RM_X2APIC_ON			\
-	"	mov $0x1b, %ecx\n"		\
-	"	rdmsr\n"			\
-	"	or $0xc00, %eax\n"		\
-	"	wrmsr\n"			\
-	"	mov $0x80f, %ecx\n"		\
-	"	mov $0x1ff, %eax\n"		\
-	"	xor %edx, %edx\n"		\
-	"	wrmsr\n"
 
 /* KVM_SET_CPUID2 on @vcpu with KVM_GET_SUPPORTED_CPUID's whole table: 0 or -1 (errno). */
 static inline int kvl_set_supported_cpuid(int sys, int vcpu)

@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/kvm.h>
+#include "../kvl_guest.h"
 
 /* 1 MiB of RAM: the MMIO loop writes just above it, at ffff:0010. */
 #define MEM_SIZE	0x100000
@@ -87,14 +88,7 @@ asm(".pushsection .rodata\n"
      * timer, each iteration interrupted once; the handler counts in EDI.
      */
     "b_apic_setup:\n"
-    "	mov $0x1b, %ecx\n"
-    "	rdmsr\n"
-    "	or $0xc00, %eax\n"
-    "	wrmsr\n"
-    "	mov $0x80f, %ecx\n"
-    "	mov $0x1ff, %eax\n"
-    "	xor %edx, %edx\n"
-    "	wrmsr\n"
+    KVL_RM_X2APIC_ON
     "	mov $0x83e, %ecx\n"		/* timer divide by 1 */
     "	mov $0xb, %eax\n"
     "	wrmsr\n"
