@@ -133,7 +133,12 @@ TEST_F(vm, errors)
  * writes the value to (op 0) or reads (op 1) the first dword of each page,
  * then exits with OUT to port 0x40.  Mode 2 loops for ever writing an
  * incrementing pass number to every page, publishes it in the mailbox and
- * exits after each pass; mode 3 does the same without exits.
+ * exits after each pass; mode 3 does the same without exits.  It runs with
+ * IF set (no interrupt ever comes: there is no irqchip).  With IF clear,
+ * Bochs 2.7's VT-x took no external-interrupt exit from the mode-3 loop
+ * (its debugger showed seconds of emulated time without one), so the
+ * one-CPU Bochs host never got its timer back, under kvm-intel and
+ * kvmlite alike.
  */
 #define PM_MEM		0x20000
 #define PM_CODE		0x1000
@@ -148,6 +153,7 @@ struct mbox {
 asm(".pushsection .rodata\n"
     ".code32\n"
     "pm_guest_begin:\n"
+    "	sti\n"
     "1:	mov 0x2000, %esi\n"
     "	mov 0x2004, %ecx\n"
     "	mov 0x2008, %eax\n"
