@@ -327,9 +327,10 @@ static int vmx_init(void)
 	r = vmx_adjust(true_pin, pin, pin, &vmx_pin);
 	if (!r)
 		r = vmx_adjust(true_proc, proc, proc, &vmx_proc);
+	/* VPID and PAUSE-loop exiting where the CPU has them. */
 	if (!r)
-		r = vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2,
-			       proc2 | SECONDARY_EXEC_ENABLE_VPID, proc2, &vmx_proc2);
+		r = vmx_adjust(MSR_IA32_VMX_PROCBASED_CTLS2, proc2 | SECONDARY_EXEC_ENABLE_VPID |
+			       SECONDARY_EXEC_PAUSE_LOOP_EXITING, proc2, &vmx_proc2);
 	if (!r)
 		r = vmx_adjust(true_exit, exit_ctls, exit_ctls, &vmx_exit_ctls);
 	if (!r)
@@ -374,8 +375,9 @@ static int vmx_init(void)
 		*(u32 *)vc->vmxon = vmx_revision;
 		INIT_LIST_HEAD(&vc->loaded);
 	}
-	pr_info("VT-x: EPT, unrestricted guest%s\n",
-		(vmx_proc2 & SECONDARY_EXEC_ENABLE_VPID) ? ", VPID" : "");
+	pr_info("VT-x: EPT, unrestricted guest%s%s\n",
+		(vmx_proc2 & SECONDARY_EXEC_ENABLE_VPID) ? ", VPID" : "",
+		(vmx_proc2 & SECONDARY_EXEC_PAUSE_LOOP_EXITING) ? ", PAUSE-loop exiting" : "");
 	return 0;
 
 err_nomem:
@@ -648,6 +650,11 @@ static void vmx_vmcs_setup(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	if (!vmx->vpid)
 		proc2 &= ~SECONDARY_EXEC_ENABLE_VPID;
 	vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
+	/* KVM's defaults: a spin of 4096 cycles or more in PAUSE exits. */
+	if (proc2 & SECONDARY_EXEC_PAUSE_LOOP_EXITING) {
+		vmcs_write(PLE_GAP, 128);
+		vmcs_write(PLE_WINDOW, 4096);
+	}
 	vmcs_write(VM_EXIT_CONTROLS, vmx_exit_ctls);
 	if (vmx->vpid)
 		vmcs_write(VIRTUAL_PROCESSOR_ID, vmx->vpid);
@@ -1638,6 +1645,15 @@ static int vmx_handle_exit(struct kvl_vcpu *vcpu)
 		kvl_skip_instruction(vcpu, vmx->insn_len);
 		return KVL_EXIT_HLT;
 	case EXIT_REASON_INVD:
+		kvl_skip_instruction(vcpu, vmx->insn_len);
+		return KVL_EXIT_CONTINUE;
+	case EXIT_REASON_PAUSE_INSTRUCTION:
+		/*
+		 * A vCPU spinning (on a lock, or for another vCPU): the exit
+		 * lets the host take its interrupts and the run loop's
+		 * cond_resched() run whoever is owed the CPU.  No directed
+		 * yield to the other vCPUs as KVM's kvm_vcpu_on_spin().
+		 */
 		kvl_skip_instruction(vcpu, vmx->insn_len);
 		return KVL_EXIT_CONTINUE;
 	case EXIT_REASON_EPT_VIOLATION:

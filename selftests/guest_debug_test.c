@@ -166,8 +166,17 @@ TEST_F(dbg, singlestep_mov_dr_inject)
 	if (v->run->debug.arch.pc == GVA(dbg_ss_start))
 		ASSERT_EQ(-100 - KVM_EXIT_DEBUG, run_once(v));
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		if (i)
+		if (i) {
 			ASSERT_EQ(-100 - KVM_EXIT_DEBUG, run_once(v));
+			/*
+			 * After the CPUID the kernel completed, Bochs' VT-x
+			 * reports the step trap a second time at the same
+			 * RIP, to kvm-intel and kvmlite alike: one repeat
+			 * is let through.
+			 */
+			if (v->run->debug.arch.pc == GVA(steps[i - 1]))
+				ASSERT_EQ(-100 - KVM_EXIT_DEBUG, run_once(v));
+		}
 		EXPECT_EQ(1, v->run->debug.arch.exception);
 		EXPECT_EQ(GVA(steps[i]), v->run->debug.arch.pc);
 		EXPECT_EQ(DR6_ACTIVE_LOW | 0x4000, v->run->debug.arch.dr6);
@@ -216,9 +225,11 @@ TEST_F(dbg, singlestep_mov_dr_inject)
 
 /*
  * INJECT_BP re-injects an INT3 the debugger caught (RIP on it): the
- * guest's #BP handler returns past it, to the OUT after it.  (KVM on VMX
- * takes the length to skip from the exit that caught the INT3; with no
- * such exit, as here, this fails on this machine's KVM.)
+ * guest's #BP handler returns past it, to the OUT after it.  KVM on VMX
+ * skips as many bytes as the exit that caught the INT3 said, so on Intel
+ * the INT3 is caught first (USE_SW_BP); under QEMU TCG no #BP exit comes
+ * from a nested guest's INT3, so on AMD RIP is only put on it (kvm-amd and
+ * kvmlite decode the instruction there).
  */
 TEST_F(dbg, inject_bp)
 {
@@ -229,6 +240,10 @@ TEST_F(dbg, inject_bp)
 	ASSERT_EQ(0, ioctl(v->vcpu, KVM_GET_REGS, &regs));
 	regs.rip = GVA(dbg_int3);
 	ASSERT_EQ(0, ioctl(v->vcpu, KVM_SET_REGS, &regs));
+	if (kvl_host_is_intel()) {
+		ASSERT_EQ(0, set_debug(v, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP, NULL, 0));
+		EXPECT_DEBUG_EXIT(v, 3, GVA(dbg_int3), v->run->debug.arch.dr6);
+	}
 	ASSERT_EQ(0, set_debug(v, KVM_GUESTDBG_INJECT_BP, NULL, 0));
 	ASSERT_EQ(0x53, run_once(v));
 	ASSERT_EQ(0x16, run_once(v));

@@ -9,7 +9,6 @@
  * in-kernel irqchip; and the errors KVM gives
  * (EINVAL, EFAULT, ENXIO with an in-kernel irqchip).
  */
-#include <cpuid.h>
 #include "kvl_test.h"
 
 #define GUEST_MEM	0x20000
@@ -100,14 +99,6 @@ static int run_once(struct kvl_rm_vm *v)
 	       -(int)v->run->exit_reason - 100;
 }
 
-static bool host_is_intel(void)
-{
-	unsigned int a, b, c, d;
-
-	__cpuid(0, a, b, c, d);
-	return b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e;	/* GenuineIntel */
-}
-
 TEST_F(uvm, interrupt_window_and_nmi)
 {
 	struct kvl_rm_vm *v = &self->v;
@@ -143,7 +134,7 @@ TEST_F(uvm, interrupt_window_and_nmi)
 	/* Userspace's word is final: a second vector replaces the first, IF=0 or not. */
 	ASSERT_EQ(0x12, run_once(v));
 	EXPECT_EQ(0, v->run->ready_for_interrupt_injection);
-	if (host_is_intel()) {
+	if (kvl_host_is_intel()) {
 		/*
 		 * VMX refuses to inject an external interrupt while IF=0 (a
 		 * VM-entry check): kvm-intel then fails the entry, and so does

@@ -7,7 +7,9 @@
 #ifndef KVL_TEST_H
 #define KVL_TEST_H
 
+#include <cpuid.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,6 +40,15 @@ int main(int argc, char **argv)						\
 static inline int kvl_open(int flags)
 {
 	return open(kvl_dev, flags | O_CLOEXEC);
+}
+
+/* VT-x under the device (where KVM's semantics differ from SVM's). */
+static inline bool kvl_host_is_intel(void)
+{
+	unsigned int a, b, c, d;
+
+	__cpuid(0, a, b, c, d);
+	return b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e;	/* GenuineIntel */
 }
 
 /* KVM_SET_CPUID2 on @vcpu with KVM_GET_SUPPORTED_CPUID's whole table: 0 or -1 (errno). */
