@@ -132,6 +132,8 @@ static DEFINE_PER_CPU(struct vmx_cpu, vmx_cpu);
 static u32 vmx_revision;
 static u64 vmx_ept_vpid_cap;
 static u32 vmx_pin, vmx_proc, vmx_proc2, vmx_exit_ctls, vmx_entry_ctls;
+/* IA32_DEBUGCTL exists (every VT-x CPU has it; Bochs' emulated one does not). */
+static bool vmx_has_debugctl;
 static struct page *vmx_io_bitmap;	/* A and B: every port exits */
 static struct page *vmx_msr_bitmap;
 static unsigned long *vmx_vpids;
@@ -320,9 +322,15 @@ static int vmx_init(void)
 	       CPU_BASED_USE_MSR_BITMAPS | CPU_BASED_USE_TSC_OFFSETTING |
 	       CPU_BASED_ACTIVATE_SECONDARY_CONTROLS;
 	proc2 = SECONDARY_EXEC_ENABLE_EPT | SECONDARY_EXEC_UNRESTRICTED_GUEST;
+	/*
+	 * The debug controls: DR7 and IA32_DEBUGCTL go in from the VMCS at
+	 * entry and back at exit (which sets DR7 to 0x400).  Without them the
+	 * guest's DR7 (and the debugger's) never reached the CPU.
+	 */
 	exit_ctls = VM_EXIT_HOST_ADDR_SPACE_SIZE | VM_EXIT_SAVE_IA32_PAT | VM_EXIT_LOAD_IA32_PAT |
-		    VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER;
-	entry_ctls = VM_ENTRY_LOAD_IA32_PAT | VM_ENTRY_LOAD_IA32_EFER;
+		    VM_EXIT_SAVE_IA32_EFER | VM_EXIT_LOAD_IA32_EFER | VM_EXIT_SAVE_DEBUG_CONTROLS;
+	entry_ctls = VM_ENTRY_LOAD_IA32_PAT | VM_ENTRY_LOAD_IA32_EFER |
+		     VM_ENTRY_LOAD_DEBUG_CONTROLS;
 
 	r = vmx_adjust(true_pin, pin, pin, &vmx_pin);
 	if (!r)
@@ -375,6 +383,7 @@ static int vmx_init(void)
 		*(u32 *)vc->vmxon = vmx_revision;
 		INIT_LIST_HEAD(&vc->loaded);
 	}
+	vmx_has_debugctl = !rdmsrl_safe(MSR_IA32_DEBUGCTLMSR, &basic);
 	pr_info("VT-x: EPT, unrestricted guest%s%s\n",
 		(vmx_proc2 & SECONDARY_EXEC_ENABLE_VPID) ? ", VPID" : "",
 		(vmx_proc2 & SECONDARY_EXEC_PAUSE_LOOP_EXITING) ? ", PAUSE-loop exiting" : "");
@@ -1380,7 +1389,10 @@ static int vmx_vcpu_run(struct kvl_vcpu *vcpu)
 	savesegment(es, es);
 	savesegment(fs, fs);
 	savesegment(gs, gs);
-	rdmsrl(MSR_IA32_DEBUGCTLMSR, h.debugctl);
+	/* VM exit clears it: the host's value goes back after the exit. */
+	h.debugctl = 0;
+	if (vmx_has_debugctl)
+		rdmsrl(MSR_IA32_DEBUGCTLMSR, h.debugctl);
 	vmx_switch_msrs_in(vmx, &h);
 
 	if (vmx->dbg_regs) {
