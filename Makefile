@@ -159,7 +159,7 @@ check-runner: all
 	@$(TOP)/scripts/check runner
 
 check: all compat
-	@$(TOP)/scripts/check host amd intel runner compat
+	@$(TOP)/scripts/check host amd intel runner compat compat-intel
 
 # Upstream KVM selftests (selftests/compat/tests.txt), unmodified, static.
 compat: deps
