@@ -25,6 +25,7 @@
 #include "../runner/ioport.h"
 #include "../runner/kvm.h"
 #include "acpi.h"
+#include "le.h"
 #include "pci.h"
 #include "pci_host.h"
 
@@ -49,24 +50,6 @@
 static struct kvm *acpi_kvm;
 static pthread_mutex_t pm_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint16_t pm1_sts, pm1_en, pm1_cnt = SCI_EN;
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, v);
-	put32(p + 4, v >> 32);
-}
 
 static uint8_t checksum(const uint8_t *p, size_t len)
 {

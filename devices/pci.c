@@ -2,26 +2,10 @@
 /* PCI bus 0 and its functions' config space: see pci.h. */
 #include <string.h>
 
+#include "le.h"
 #include "pci.h"
 
 #define BAR_UPPER	0x80000000U	/* bar[i].flags: the high half of a 64-bit BAR */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v);
-	put16(p + 2, v >> 16);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 void pci_dev_init(struct pci_dev *d, uint16_t vendor, uint16_t device, uint32_t class_rev,
 		  uint16_t subsys_vendor, uint16_t subsys, uint8_t pin)

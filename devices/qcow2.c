@@ -34,6 +34,7 @@
 #include <zlib.h>
 
 #include "disk.h"
+#include "iov.h"
 
 #define QCOW2_MAGIC		0x514649fbu
 #define QCOW2_MIN_CB		9
@@ -201,44 +202,6 @@ static int xpwrite(int fd, const void *buf, size_t len, uint64_t off)
 static int qsync(struct qcow2 *q)
 {
 	return fdatasync(q->fd) ? -errno : 0;
-}
-
-static void iov_to_buf(const struct iovec *iov, int cnt, size_t skip, uint8_t *dst, size_t len)
-{
-	for (; cnt > 0 && len; iov++, cnt--) {
-		size_t n;
-
-		if (skip >= iov->iov_len) {
-			skip -= iov->iov_len;
-			continue;
-		}
-		n = iov->iov_len - skip;
-		if (n > len)
-			n = len;
-		memcpy(dst, (uint8_t *)iov->iov_base + skip, n);
-		dst += n;
-		len -= n;
-		skip = 0;
-	}
-}
-
-static void buf_to_iov(const struct iovec *iov, int cnt, size_t skip, const uint8_t *src, size_t len)
-{
-	for (; cnt > 0 && len; iov++, cnt--) {
-		size_t n;
-
-		if (skip >= iov->iov_len) {
-			skip -= iov->iov_len;
-			continue;
-		}
-		n = iov->iov_len - skip;
-		if (n > len)
-			n = len;
-		memcpy((uint8_t *)iov->iov_base + skip, src, n);
-		src += n;
-		len -= n;
-		skip = 0;
-	}
 }
 
 /* ---- metadata cache ---------------------------------------------------- */

@@ -2,6 +2,7 @@
 /* The virtio PCI transport: see virtio_pci.h. */
 #include <string.h>
 
+#include "le.h"
 #include "virtio_pci.h"
 
 #define CAP_COMMON	1
@@ -12,19 +13,6 @@
 
 #define MSIX_ENABLE	0x8000
 #define MSIX_MASKALL	0x4000
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v;
-	p[1] = v >> 8;
-	p[2] = v >> 16;
-	p[3] = v >> 24;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 uint32_t virtio_pci_class(uint16_t device_id)
 {

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "iov.h"
+
 #define VIRTQ_DESC_F_NEXT	1
 #define VIRTQ_DESC_F_WRITE	2
 #define VIRTQ_DESC_F_INDIRECT	4
@@ -62,9 +64,5 @@ int virtq_push(struct virtq *q, const struct vmem *m, uint16_t head, uint32_t le
 /* After pushes: whether the driver wants an interrupt now (and note that it gets one). */
 bool virtq_should_signal(struct virtq *q, const struct vmem *m);
 void virtq_reset(struct virtq *q);
-
-/* Copy between an iovec array and a flat buffer, starting @skip bytes in; returns bytes copied. */
-size_t iov_to_buf(const struct iovec *iov, unsigned int n, size_t skip, void *buf, size_t len);
-size_t buf_to_iov(const struct iovec *iov, unsigned int n, size_t skip, const void *buf, size_t len);
 
 #endif

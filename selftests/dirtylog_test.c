@@ -215,9 +215,7 @@ static int dvm_create(struct dvm *d, uint64_t manual, uint32_t ring_bytes, uint3
 		.slot = DLOG_SLOT, .flags = KVM_MEM_LOG_DIRTY_PAGES,
 		.guest_phys_addr = DLOG_GPA, .memory_size = (uint64_t)log_pages * 4096,
 	};
-	struct kvm_regs regs = { .rip = PM_CODE, .rflags = 2 };
 	struct kvl_rm_vm *v = &d->v;
-	long sz;
 
 	memset(d, 0, sizeof(*d));
 	v->sys = v->vm = v->vcpu = -1;
@@ -253,14 +251,8 @@ static int dvm_create(struct dvm *d, uint64_t manual, uint32_t ring_bytes, uint3
 	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &slot0) ||
 	    ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &slot1))
 		return -1;
-	*what = "KVM_CREATE_VCPU";
-	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
+	v->vcpu = kvl_rm_vcpu_add(v, 0, PM_CODE, 0, &v->run, what);
 	if (v->vcpu < 0)
-		return -1;
-	*what = "mmap of the vCPU";
-	sz = ioctl(v->sys, KVM_GET_VCPU_MMAP_SIZE, 0);
-	v->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, v->vcpu, 0);
-	if (v->run == MAP_FAILED)
 		return -1;
 	if (ring_bytes) {
 		*what = "mmap of the dirty ring";
@@ -270,9 +262,7 @@ static int dvm_create(struct dvm *d, uint64_t manual, uint32_t ring_bytes, uint3
 			return -1;
 	}
 	*what = "protected mode";
-	if (kvl_vm_set_mode(v, KVL_MODE_PROT32))
-		return -1;
-	return ioctl(v->vcpu, KVM_SET_REGS, &regs);
+	return kvl_vm_set_mode(v, KVL_MODE_PROT32);
 }
 
 static void dvm_destroy(struct dvm *d)

@@ -54,13 +54,7 @@ extern const unsigned char intr_begin[], intr_isr40[], intr_isr41[], intr_nmi[],
 /* A 64-bit interrupt gate for @vec to @handler (in the guest code). */
 static void set_gate(unsigned char *mem, int vec, const unsigned char *handler)
 {
-	uint32_t off = CODE_GPA + (handler - intr_begin);
-	uint32_t *g = (uint32_t *)(mem + IDT_GPA + vec * 16);
-
-	g[0] = (off & 0xffff) | (0x08 << 16);
-	g[1] = (off & 0xffff0000) | 0x8e00;	/* present, DPL 0, interrupt gate */
-	g[2] = 0;
-	g[3] = 0;
+	kvl_lm_set_gate(mem, IDT_GPA, vec, CODE_GPA + (handler - intr_begin));
 }
 
 FIXTURE(uvm) {

@@ -184,9 +184,8 @@ static inline int kvl_vm_set_mode(struct kvl_rm_vm *v, int mode)
 		.s = 1, .g = 1, .db = 1,
 	};
 	uint64_t *gdt = (uint64_t *)(v->mem + KVL_GDT_GPA);
-	struct kvm_cpuid2 *cpuid;
 	struct kvm_sregs sregs;
-	int i, r;
+	int i;
 
 	if (mode == KVL_MODE_REAL)
 		return 0;
@@ -195,15 +194,7 @@ static inline int kvl_vm_set_mode(struct kvl_rm_vm *v, int mode)
 		return -1;
 	}
 	/* KVM checks CR4 and EFER against the guest's CPUID: give it all there is. */
-	cpuid = calloc(1, sizeof(*cpuid) + 256 * sizeof(cpuid->entries[0]));
-	if (!cpuid)
-		return -1;
-	cpuid->nent = 256;
-	r = ioctl(v->sys, KVM_GET_SUPPORTED_CPUID, cpuid);
-	if (!r)
-		r = ioctl(v->vcpu, KVM_SET_CPUID2, cpuid);
-	free(cpuid);
-	if (r)
+	if (kvl_set_supported_cpuid(v->sys, v->vcpu))
 		return -1;
 	if (ioctl(v->vcpu, KVM_GET_SREGS, &sregs))
 		return -1;
@@ -240,6 +231,21 @@ static inline void kvl_rm_set_ivt(void *mem, int vec, uint16_t ip)
 
 	ivt[vec * 2] = ip;
 	ivt[vec * 2 + 1] = 0;
+}
+
+/*
+ * A 64-bit interrupt gate (present, DPL 0, code selector 0x08 of
+ * kvl_vm_set_mode()'s GDT) for @vec in the IDT at @idt_gpa, to @handler_gpa
+ * (identity-mapped by kvl_vm_set_mode(), below 4 GiB).
+ */
+static inline void kvl_lm_set_gate(void *mem, uint64_t idt_gpa, int vec, uint32_t handler_gpa)
+{
+	uint32_t *g = (uint32_t *)((unsigned char *)mem + idt_gpa + vec * 16);
+
+	g[0] = (handler_gpa & 0xffff) | (0x08 << 16);
+	g[1] = (handler_gpa & 0xffff0000) | 0x8e00;
+	g[2] = 0;
+	g[3] = 0;
 }
 
 static inline void kvl_rm_vm_destroy(struct kvl_rm_vm *v)
