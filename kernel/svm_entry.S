@@ -102,6 +102,18 @@ SYM_FUNC_START(kvl_svm_enter)
 	/* Do not let guest-controlled return predictions reach the host. */
 	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
 
+	/*
+	 * Retbleed/SRSO on Zen: untrain the return predictor the guest may
+	 * have trained, before the first RET, as KVM does (an IBPB where the
+	 * host chose that instead).
+	 */
+#ifdef UNTRAIN_RET_VM
+	UNTRAIN_RET_VM
+#else
+	UNTRAIN_RET
+	ALTERNATIVE "", "call entry_ibpb", X86_FEATURE_IBPB_ON_VMEXIT
+#endif
+
 	/* Leave no guest value in a register the caller might speculate on. */
 	xor	%ecx, %ecx
 	xor	%edx, %edx
