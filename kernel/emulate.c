@@ -17,6 +17,7 @@
  * that before the exit that brought us here.
  */
 #include <linux/bits.h>
+#include <linux/compiler.h>
 #include <linux/types.h>
 #include <linux/string.h>
 #include "emulate.h"
@@ -49,7 +50,7 @@
 #define PTE_NX		BIT_ULL(63)
 #define PTE_ADDR	0x000ffffffffff000ULL
 
-#define MAX_INSN_LEN	15U
+#define MAX_INSN_LEN	KVL_EMU_MAX_INSN
 #define PAGE_SZ		4096ULL
 
 static int pf_fault(struct kvl_emu_exception *exc, u64 la, u32 err)
@@ -218,8 +219,9 @@ static void le_put(u8 *p, u64 v, unsigned int n)
 		p[i] = v;
 }
 
-static int fetch(struct kvl_emu *e, const struct kvl_emu_ops *ops, struct insn *d,
-		 unsigned int n, u64 *val)
+/* Bring in instruction bytes up to d->len + n: the fetch op, page by page. */
+static noinline int fetch_bytes(struct kvl_emu *e, const struct kvl_emu_ops *ops,
+				struct insn *d, unsigned int n)
 {
 	int r;
 
@@ -243,6 +245,23 @@ static int fetch(struct kvl_emu *e, const struct kvl_emu_ops *ops, struct insn *
 		if (r)
 			return r;
 		d->fetched += chunk;
+	}
+	return KVL_EMU_OK;
+}
+
+/*
+ * The next @n instruction bytes.  The first call fetches as much of the
+ * 15 as the page allows, so nearly every call is served from d->bytes.
+ */
+static __always_inline int fetch(struct kvl_emu *e, const struct kvl_emu_ops *ops,
+				 struct insn *d, unsigned int n, u64 *val)
+{
+	int r;
+
+	if (unlikely(d->fetched < d->len + n)) {
+		r = fetch_bytes(e, ops, d, n);
+		if (r)
+			return r;
 	}
 	*val = le_get(d->bytes + d->len, n);
 	d->len += n;

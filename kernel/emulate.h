@@ -20,6 +20,9 @@ enum kvl_emu_gpr {
 	KVL_EMU_NR_GPRS
 };
 
+/* The longest x86 instruction: the most bytes one step fetches. */
+#define KVL_EMU_MAX_INSN	15U
+
 /* Segment registers in x86 encoding order. */
 enum kvl_emu_seg {
 	KVL_SEG_ES, KVL_SEG_CS, KVL_SEG_SS, KVL_SEG_DS, KVL_SEG_FS, KVL_SEG_GS,

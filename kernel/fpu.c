@@ -22,7 +22,7 @@
 
 #define KVL_XCR0_OFFERED	(XFEATURE_MASK_FPSSE | XFEATURE_MASK_YMM)
 
-static u64 kvl_host_xcr0;
+u64 kvl_host_xcr0 __read_mostly;	/* 0: no XSAVE */
 static u64 kvl_xcr0_ok;
 static u32 kvl_mxcsr_mask;
 
@@ -70,36 +70,6 @@ int kvl_vcpu_fpu_create(struct kvl_vcpu *vcpu)
 void kvl_vcpu_fpu_destroy(struct kvl_vcpu *vcpu)
 {
 	fpu_free_guest_fpstate(&vcpu->gfpu);
-}
-
-/* IRQs off, right before entry: the guest's XCR0 if CR4.OSXSAVE says it has one. */
-void kvl_fpu_load_guest_xcr0(struct kvl_vcpu *vcpu)
-{
-	if (test_thread_flag(TIF_NEED_FPU_LOAD))
-		switch_fpu_return();
-	if (kvl_host_xcr0 && vcpu->xcr0 != kvl_host_xcr0 &&
-	    (kvl_ops->get_cr4(vcpu) & X86_CR4_OSXSAVE))
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
-}
-
-/*
- * IRQs off, right after the exit: before anything can XSAVE with the
- * host's mask.  XCR0 is read back rather than assumed: an emulated host
- * (QEMU TCG) lets a guest XSETBV through without the intercept, and the
- * host must not keep the guest's value.
- */
-void kvl_fpu_put_guest_xcr0(struct kvl_vcpu *vcpu)
-{
-	u64 xcr0;
-
-	if (!kvl_host_xcr0 || !(kvl_ops->get_cr4(vcpu) & X86_CR4_OSXSAVE))
-		return;
-	xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
-	/* What the CPU holds is the guest's, even if its XSETBV never exited. */
-	if (xcr0 & XFEATURE_MASK_FP)
-		vcpu->xcr0 = xcr0;
-	if (xcr0 != kvl_host_xcr0)
-		xsetbv(XCR_XFEATURE_ENABLED_MASK, kvl_host_xcr0);
 }
 
 /* What the guest's CPUID leaf 0xD lets it enable, within what we offer. */

@@ -8,7 +8,8 @@
  * The bus is a packed array, replaced as a whole under vm->io_lock and
  * read under RCU (as KVM's io_bus), so an exit scans only the devices
  * there are.  Device callbacks run in an RCU read-side section: they must
- * not sleep (the chips use spinlocks).
+ * not sleep (the chips use spinlocks).  A VM with no device has no array
+ * at all, and its exits skip the RCU section.
  */
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -81,6 +82,10 @@ void kvl_io_unregister(struct kvl_vm *vm, struct kvl_io_dev *dev)
 		if (old->devs[i] != dev)
 			bus->devs[j++] = old->devs[i];
 	bus->nr = j;
+	if (!j) {
+		kfree(bus);
+		bus = NULL;
+	}
 	rcu_assign_pointer(vm->io_bus, bus);
 	mutex_unlock(&vm->io_lock);
 	synchronize_rcu();
@@ -92,14 +97,13 @@ void kvl_io_bus_destroy(struct kvl_vm *vm)
 	kfree(rcu_access_pointer(vm->io_bus));
 }
 
-static int kvl_io_access(struct kvl_vcpu *vcpu, bool mmio, u64 addr, unsigned int len,
-			 void *val, bool write)
+/* The scan behind kvl_io_read()/kvl_io_write() (kvmlite.h), once the bus has devices. */
+int kvl_io_bus_access(struct kvl_vcpu *vcpu, bool mmio, u64 addr, unsigned int len,
+		      void *val, bool write)
 {
 	struct kvl_io_bus *bus;
 	int i, r = -ENODEV;
 
-	if (mmio && kvl_apic_mmio_hit(vcpu, addr))
-		return kvl_apic_mmio_access(vcpu, addr, len, val, write);
 	rcu_read_lock();
 	bus = rcu_dereference(vcpu->vm->io_bus);
 	for (i = 0; bus && i < bus->nr; i++) {
@@ -117,14 +121,4 @@ static int kvl_io_access(struct kvl_vcpu *vcpu, bool mmio, u64 addr, unsigned in
 	}
 	rcu_read_unlock();
 	return r;
-}
-
-int kvl_io_read(struct kvl_vcpu *vcpu, bool mmio, u64 addr, unsigned int len, void *val)
-{
-	return kvl_io_access(vcpu, mmio, addr, len, val, false);
-}
-
-int kvl_io_write(struct kvl_vcpu *vcpu, bool mmio, u64 addr, unsigned int len, const void *val)
-{
-	return kvl_io_access(vcpu, mmio, addr, len, (void *)val, true);
 }

@@ -44,8 +44,7 @@ int kvl_io_register(struct kvl_vm *vm, struct kvl_io_dev *dev);
 void kvl_io_unregister(struct kvl_vm *vm, struct kvl_io_dev *dev);
 void kvl_io_bus_destroy(struct kvl_vm *vm);
 /* 0 if an in-kernel device took the access, -ENODEV if userspace must. */
-int kvl_io_read(struct kvl_vcpu *vcpu, bool mmio, u64 addr, unsigned int len, void *val);
-int kvl_io_write(struct kvl_vcpu *vcpu, bool mmio, u64 addr, unsigned int len, const void *val);
+/* kvl_io_read() and kvl_io_write(): inline in kvmlite.h, on every exit's path. */
 
 /* ---- pic.c: master (IRQ 0-7, ports 0x20/0x21) and slave (8-15, 0xa0/0xa1), ELCR 0x4d0/1 ---- */
 

@@ -15,8 +15,11 @@
 #include <linux/mmu_notifier.h>
 #include <linux/refcount.h>
 #include <linux/signal.h>
+#include <linux/static_call.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
+#include <asm/fpu/xcr.h>
+#include <asm/fpu/xstate.h>
 #include <asm/irq_vectors.h>
 #include "irqchip.h"
 
@@ -143,6 +146,21 @@ extern const struct kvl_backend kvl_svm_backend;
 extern const struct kvl_backend kvl_vmx_backend;
 extern const struct kvl_backend *kvl_ops;
 
+/*
+ * The ops on every exit's round trip are also static calls, as KVM's
+ * kvm_x86_ops are: direct calls patched in when the backend is chosen,
+ * with no retpoline.  kvl_call(op)(args); kvl_call_cond() for an op a
+ * backend may leave NULL.
+ */
+DECLARE_STATIC_CALL(kvl_op_vcpu_load, *kvl_ops->vcpu_load);
+DECLARE_STATIC_CALL(kvl_op_vcpu_run, *kvl_ops->vcpu_run);
+DECLARE_STATIC_CALL(kvl_op_handle_exit, *kvl_ops->handle_exit);
+DECLARE_STATIC_CALL(kvl_op_set_interrupt_shadow, *kvl_ops->set_interrupt_shadow);
+DECLARE_STATIC_CALL(kvl_op_get_cr8, *kvl_ops->get_cr8);
+DECLARE_STATIC_CALL(kvl_op_get_emu_regs, *kvl_ops->get_emu_regs);
+#define kvl_call(op) static_call(kvl_op_##op)
+#define kvl_call_cond(op) static_call_cond(kvl_op_##op)
+
 struct kvl_memslot {
 	u64 base_gfn;
 	u64 npages;
@@ -262,6 +280,7 @@ struct kvl_vcpu {
 	struct kvl_pio pio;
 	bool pio_pending;
 	struct kvl_emu_io *eio;		/* mmio.c: emulated MMIO and string I/O */
+	u8 emu_pending;			/* mmio.c: what eio's last exit waits on */
 
 	int cpu;			/* last host CPU it ran on, or -1 */
 	int mode;			/* KVL_OUTSIDE_GUEST / KVL_IN_GUEST */
@@ -383,8 +402,6 @@ int kvl_fpu_init(void);
 u64 kvl_supported_xcr0(void);
 int kvl_vcpu_fpu_create(struct kvl_vcpu *vcpu);
 void kvl_vcpu_fpu_destroy(struct kvl_vcpu *vcpu);
-void kvl_fpu_load_guest_xcr0(struct kvl_vcpu *vcpu);
-void kvl_fpu_put_guest_xcr0(struct kvl_vcpu *vcpu);
 void kvl_emulate_xsetbv(struct kvl_vcpu *vcpu);
 long kvl_fpu_ioctl(struct kvl_vcpu *vcpu, unsigned int ioctl, void __user *argp);
 
@@ -417,6 +434,7 @@ int kvl_emu_vcpu_init(struct kvl_vcpu *vcpu);
 void kvl_emu_vcpu_free(struct kvl_vcpu *vcpu);
 int kvl_emulate(struct kvl_vcpu *vcpu, u64 gpa);
 int kvl_emu_complete(struct kvl_vcpu *vcpu);
+bool kvl_emu_known_mmio(struct kvl_vcpu *vcpu, u64 gpa, bool write);
 void kvl_emu_translate(struct kvl_vcpu *vcpu, struct kvm_translation *tr);
 
 /* vcpu.c */
@@ -433,5 +451,70 @@ int kvl_emulate_mov_dr(struct kvl_vcpu *vcpu, int dr, bool write, unsigned long 
 int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id);
 void kvl_vcpu_free(struct kvl_vcpu *vcpu);
 void kvl_kick_all(struct kvl_vm *vm, int req);
+
+/*
+ * iobus.c: a port or MMIO access that an in-kernel device (or the LAPIC)
+ * serves returns 0; -ENODEV sends it to userspace.  Inline: a VM with no
+ * device on the bus costs its exits one test.
+ */
+int kvl_io_bus_access(struct kvl_vcpu *vcpu, bool mmio, u64 addr, unsigned int len,
+		      void *val, bool write);
+
+static inline int kvl_io_access(struct kvl_vcpu *vcpu, bool mmio, u64 addr,
+				unsigned int len, void *val, bool write)
+{
+	if (mmio && vcpu->lapic && kvl_apic_mmio_hit(vcpu, addr))
+		return kvl_apic_mmio_access(vcpu, addr, len, val, write);
+	if (!rcu_access_pointer(vcpu->vm->io_bus))
+		return -ENODEV;
+	return kvl_io_bus_access(vcpu, mmio, addr, len, val, write);
+}
+
+static inline int kvl_io_read(struct kvl_vcpu *vcpu, bool mmio, u64 addr, unsigned int len,
+			      void *val)
+{
+	return kvl_io_access(vcpu, mmio, addr, len, val, false);
+}
+
+static inline int kvl_io_write(struct kvl_vcpu *vcpu, bool mmio, u64 addr, unsigned int len,
+			       const void *val)
+{
+	return kvl_io_access(vcpu, mmio, addr, len, (void *)val, true);
+}
+
+/* fpu.c: XCR0 around the guest, inline on every entry and exit. */
+extern u64 kvl_host_xcr0;
+
+/*
+ * IRQs off, right before entry: the guest's XCR0 if its CR4 (@cr4, from
+ * the backend, which has it at hand) says OSXSAVE.
+ */
+static inline void kvl_fpu_load_guest_xcr0(struct kvl_vcpu *vcpu, unsigned long cr4)
+{
+	if (test_thread_flag(TIF_NEED_FPU_LOAD))
+		switch_fpu_return();
+	if (kvl_host_xcr0 && vcpu->xcr0 != kvl_host_xcr0 && (cr4 & X86_CR4_OSXSAVE))
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, vcpu->xcr0);
+}
+
+/*
+ * IRQs off, right after the exit: before anything can XSAVE with the
+ * host's mask.  XCR0 is read back rather than assumed: an emulated host
+ * (QEMU TCG) lets a guest XSETBV through without the intercept, and the
+ * host must not keep the guest's value.
+ */
+static inline void kvl_fpu_put_guest_xcr0(struct kvl_vcpu *vcpu, unsigned long cr4)
+{
+	u64 xcr0;
+
+	if (!kvl_host_xcr0 || !(cr4 & X86_CR4_OSXSAVE))
+		return;
+	xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+	/* What the CPU holds is the guest's, even if its XSETBV never exited. */
+	if (xcr0 & XFEATURE_MASK_FP)
+		vcpu->xcr0 = xcr0;
+	if (xcr0 != kvl_host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, kvl_host_xcr0);
+}
 
 #endif /* KVMLITE_H */

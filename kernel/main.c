@@ -19,6 +19,14 @@
 
 const struct kvl_backend *kvl_ops;
 
+/* kvmlite.h: the ops on the exit path as static calls, set in kvl_init(). */
+DEFINE_STATIC_CALL_NULL(kvl_op_vcpu_load, *kvl_ops->vcpu_load);
+DEFINE_STATIC_CALL_NULL(kvl_op_vcpu_run, *kvl_ops->vcpu_run);
+DEFINE_STATIC_CALL_NULL(kvl_op_handle_exit, *kvl_ops->handle_exit);
+DEFINE_STATIC_CALL_NULL(kvl_op_set_interrupt_shadow, *kvl_ops->set_interrupt_shadow);
+DEFINE_STATIC_CALL_NULL(kvl_op_get_cr8, *kvl_ops->get_cr8);
+DEFINE_STATIC_CALL_NULL(kvl_op_get_emu_regs, *kvl_ops->get_emu_regs);
+
 static bool kvm_alias;
 module_param(kvm_alias, bool, 0444);
 MODULE_PARM_DESC(kvm_alias, "Also register the kvm misc device (10:232, /dev/kvm)");
@@ -176,6 +184,13 @@ static int __init kvl_init(void)
 		pr_err("%s present but unusable (%d)\n", kvl_ops->name, r);
 		return r;
 	}
+
+	static_call_update(kvl_op_vcpu_load, kvl_ops->vcpu_load);
+	static_call_update(kvl_op_vcpu_run, kvl_ops->vcpu_run);
+	static_call_update(kvl_op_handle_exit, kvl_ops->handle_exit);
+	static_call_update(kvl_op_set_interrupt_shadow, kvl_ops->set_interrupt_shadow);
+	static_call_update(kvl_op_get_cr8, kvl_ops->get_cr8);
+	static_call_update(kvl_op_get_emu_regs, kvl_ops->get_emu_regs);
 
 	r = kvl_fpu_init();
 	if (r)

@@ -50,7 +50,6 @@ struct kvl_emu_io {
 	struct kvl_vcpu *vcpu;
 	struct kvl_hva_cache hva_cache[KVL_HVA_CACHE];
 	struct kvl_emu e;
-	u8 pending;		/* EIO_*: what the last exit waits on */
 
 	/* MMIO: this step's read request and write, and a completed read. */
 	bool rd_req, wr;
@@ -68,11 +67,54 @@ struct kvl_emu_io {
 	u8 out_data[KVL_EMU_PIO_BYTES];
 };
 
-/* Indices of vcpu->regs in x86 encoding order (RSP lives in vcpu->rsp). */
-static const s8 kvl_gpr_map[KVL_EMU_NR_GPRS] = {
-	KVL_RAX, KVL_RCX, KVL_RDX, KVL_RBX, -1, KVL_RBP, KVL_RSI, KVL_RDI,
-	KVL_R8, KVL_R9, KVL_R10, KVL_R11, KVL_R12, KVL_R13, KVL_R14, KVL_R15,
-};
+/*
+ * vcpu->regs is in the entry stubs' order (RSP lives in vcpu->rsp), the
+ * emulator's GPRs in x86 encoding order.  The copies are spelt out rather
+ * than looped over a map: they run on every emulated access.
+ */
+static void kvl_emu_load_gprs(u64 *g, const struct kvl_vcpu *vcpu)
+{
+	const unsigned long *r = vcpu->regs;
+
+	g[KVL_GPR_RAX] = r[KVL_RAX];
+	g[KVL_GPR_RCX] = r[KVL_RCX];
+	g[KVL_GPR_RDX] = r[KVL_RDX];
+	g[KVL_GPR_RBX] = r[KVL_RBX];
+	g[KVL_GPR_RBP] = r[KVL_RBP];
+	g[KVL_GPR_RSI] = r[KVL_RSI];
+	g[KVL_GPR_RDI] = r[KVL_RDI];
+	g[KVL_GPR_R8] = r[KVL_R8];
+	g[KVL_GPR_R9] = r[KVL_R9];
+	g[KVL_GPR_R10] = r[KVL_R10];
+	g[KVL_GPR_R11] = r[KVL_R11];
+	g[KVL_GPR_R12] = r[KVL_R12];
+	g[KVL_GPR_R13] = r[KVL_R13];
+	g[KVL_GPR_R14] = r[KVL_R14];
+	g[KVL_GPR_R15] = r[KVL_R15];
+	g[KVL_GPR_RSP] = vcpu->rsp;
+}
+
+static void kvl_emu_store_gprs(struct kvl_vcpu *vcpu, const u64 *g)
+{
+	unsigned long *r = vcpu->regs;
+
+	r[KVL_RAX] = g[KVL_GPR_RAX];
+	r[KVL_RCX] = g[KVL_GPR_RCX];
+	r[KVL_RDX] = g[KVL_GPR_RDX];
+	r[KVL_RBX] = g[KVL_GPR_RBX];
+	r[KVL_RBP] = g[KVL_GPR_RBP];
+	r[KVL_RSI] = g[KVL_GPR_RSI];
+	r[KVL_RDI] = g[KVL_GPR_RDI];
+	r[KVL_R8] = g[KVL_GPR_R8];
+	r[KVL_R9] = g[KVL_GPR_R9];
+	r[KVL_R10] = g[KVL_GPR_R10];
+	r[KVL_R11] = g[KVL_GPR_R11];
+	r[KVL_R12] = g[KVL_GPR_R12];
+	r[KVL_R13] = g[KVL_GPR_R13];
+	r[KVL_R14] = g[KVL_GPR_R14];
+	r[KVL_R15] = g[KVL_GPR_R15];
+	vcpu->rsp = g[KVL_GPR_RSP];
+}
 
 int kvl_emu_vcpu_init(struct kvl_vcpu *vcpu)
 {
@@ -89,27 +131,55 @@ void kvl_emu_vcpu_free(struct kvl_vcpu *vcpu)
 	vcpu->eio = NULL;
 }
 
-/* Host address of @gpa when RAM backs it (writable RAM if @write), else 0. */
-static unsigned long kvl_gpa_to_hva(struct kvl_emu_io *eio, u64 gpa, bool write)
+static noinline void kvl_hva_cache_fill(struct kvl_vm *vm, struct kvl_hva_cache *c, u64 gfn)
 {
-	struct kvl_vm *vm = eio->vcpu->vm;
-	u64 gfn = gpa >> PAGE_SHIFT;
-	struct kvl_hva_cache *c = &eio->hva_cache[gfn % KVL_HVA_CACHE];
 	struct kvl_memslot *slot;
 
-	if (!c->valid || c->gfn != gfn || c->gen != READ_ONCE(vm->slots_gen)) {
-		mutex_lock(&vm->lock);
-		slot = kvl_gfn_to_slot(vm, gfn);
-		c->gfn = gfn;
-		c->gen = vm->slots_gen;
-		c->hva = slot ? slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT) : 0;
-		c->readonly = slot && (slot->flags & KVM_MEM_READONLY);
-		c->valid = true;
-		mutex_unlock(&vm->lock);
-	}
+	mutex_lock(&vm->lock);
+	slot = kvl_gfn_to_slot(vm, gfn);
+	c->gfn = gfn;
+	c->gen = vm->slots_gen;
+	c->hva = slot ? slot->userspace_addr + ((gfn - slot->base_gfn) << PAGE_SHIFT) : 0;
+	c->readonly = slot && (slot->flags & KVM_MEM_READONLY);
+	c->valid = true;
+	mutex_unlock(&vm->lock);
+}
+
+static __always_inline struct kvl_hva_cache *kvl_hva_lookup(struct kvl_emu_io *eio, u64 gfn)
+{
+	struct kvl_vm *vm = eio->vcpu->vm;
+	struct kvl_hva_cache *c = &eio->hva_cache[gfn % KVL_HVA_CACHE];
+
+	if (unlikely(!c->valid || c->gfn != gfn || c->gen != READ_ONCE(vm->slots_gen)))
+		kvl_hva_cache_fill(vm, c, gfn);
+	return c;
+}
+
+/* Host address of @gpa when RAM backs it (writable RAM if @write), else 0. */
+static __always_inline unsigned long kvl_gpa_to_hva(struct kvl_emu_io *eio, u64 gpa, bool write)
+{
+	struct kvl_hva_cache *c = kvl_hva_lookup(eio, gpa >> PAGE_SHIFT);
+
 	if (!c->hva || (write && c->readonly))
 		return 0;
 	return c->hva + (gpa & ~PAGE_MASK);
+}
+
+/*
+ * A nested page fault at @gpa that the last lookups already found to be
+ * MMIO (no slot, or a write to a read-only one): to the emulator without
+ * the memslot lookup under vm->lock.  The same answer the fault handler
+ * would give, as long as the memslots are those of the cached generation.
+ */
+bool kvl_emu_known_mmio(struct kvl_vcpu *vcpu, u64 gpa, bool write)
+{
+	struct kvl_emu_io *eio = vcpu->eio;
+	u64 gfn = gpa >> PAGE_SHIFT;
+	struct kvl_hva_cache *c = &eio->hva_cache[gfn % KVL_HVA_CACHE];
+
+	if (!c->valid || c->gfn != gfn || c->gen != READ_ONCE(vcpu->vm->slots_gen))
+		return false;
+	return !c->hva || (write && c->readonly);
 }
 
 static int kvl_emu_read_pte(void *ctx, u64 gpa, unsigned int size, u64 *pte)
@@ -117,12 +187,16 @@ static int kvl_emu_read_pte(void *ctx, u64 gpa, unsigned int size, u64 *pte)
 	struct kvl_emu_io *eio = ctx;
 	unsigned long hva = kvl_gpa_to_hva(eio, gpa, false);
 
+	u32 pte32;
+
 	/* Page tables in MMIO space: KVM gives up on those too. */
 	if (!hva)
 		return KVL_EMU_UNHANDLED;
-	*pte = 0;
-	if (copy_from_user(pte, (void __user *)hva, size))
+	if (size == 8)
+		return get_user(*pte, (u64 __user *)hva) ? KVL_EMU_UNHANDLED : KVL_EMU_OK;
+	if (get_user(pte32, (u32 __user *)hva))
 		return KVL_EMU_UNHANDLED;
+	*pte = pte32;
 	return KVL_EMU_OK;
 }
 
@@ -142,14 +216,27 @@ static int kvl_emu_access(struct kvl_emu *e, u64 la, void *buf, unsigned int len
 	part[1] = len - part[0];
 	n = part[1] ? 2 : 1;
 	for (i = 0; i < n; i++) {
-		r = kvl_gwalk(&e->pg, la + (i ? part[0] : 0), acc, kvl_emu_read_pte, eio,
-			      &gpa[i], &e->exc);
-		if (r)
-			return r;
+		u64 a = la + (i ? part[0] : 0);
+
+		/* Without paging the linear address is the physical one (32 bits). */
+		if (!(e->pg.cr0 & X86_CR0_PG)) {
+			gpa[i] = a & 0xffffffffULL;
+		} else {
+			r = kvl_gwalk(&e->pg, a, acc, kvl_emu_read_pte, eio, &gpa[i], &e->exc);
+			if (r)
+				return r;
+		}
 		hva[i] = kvl_gpa_to_hva(eio, gpa[i], write);
 	}
 
 	if (hva[0] && (n == 1 || hva[1])) {
+		/*
+		 * The usual first fetch, 15 bytes from one page: a fixed-size
+		 * copy, which needs no run-time object-size check.
+		 */
+		if (n == 1 && len == KVL_EMU_MAX_INSN && (acc & KVL_ACC_FETCH))
+			return copy_from_user(buf, (void __user *)hva[0], KVL_EMU_MAX_INSN) ?
+			       KVL_EMU_UNHANDLED : KVL_EMU_OK;
 		for (i = 0; i < n; i++) {
 			void *p = (u8 *)buf + (i ? part[0] : 0);
 
@@ -272,11 +359,9 @@ static void kvl_emu_load(struct kvl_vcpu *vcpu, struct kvl_emu_io *eio)
 {
 	struct kvl_emu *e = &eio->e;
 	struct kvl_emu_regs r;
-	int i;
 
-	kvl_ops->get_emu_regs(vcpu, &r);
-	for (i = 0; i < KVL_EMU_NR_GPRS; i++)
-		e->gpr[i] = kvl_gpr_map[i] < 0 ? vcpu->rsp : vcpu->regs[kvl_gpr_map[i]];
+	kvl_call(get_emu_regs)(vcpu, &r);
+	kvl_emu_load_gprs(e->gpr, vcpu);
 	e->rip = vcpu->rip;
 	e->rflags = vcpu->rflags;
 	memcpy(e->seg_base, r.seg_base, sizeof(r.seg_base));
@@ -303,14 +388,7 @@ static void kvl_emu_load(struct kvl_vcpu *vcpu, struct kvl_emu_io *eio)
 
 static void kvl_emu_store(struct kvl_vcpu *vcpu, const struct kvl_emu *e)
 {
-	int i;
-
-	for (i = 0; i < KVL_EMU_NR_GPRS; i++) {
-		if (kvl_gpr_map[i] < 0)
-			vcpu->rsp = e->gpr[i];
-		else
-			vcpu->regs[kvl_gpr_map[i]] = e->gpr[i];
-	}
+	kvl_emu_store_gprs(vcpu, e->gpr);
 	if (vcpu->rip != e->rip && (vcpu->rflags & X86_EFLAGS_TF))
 		vcpu->singlestep_trap = true;	/* the trap the CPU would take now */
 	vcpu->rip = e->rip;
@@ -385,7 +463,7 @@ static int kvl_emu_run(struct kvl_vcpu *vcpu, u64 gpa)
 				kvl_emu_exit_mmio(vcpu, eio->wr_gpa, eio->wr_len, true,
 						  eio->wr_data);
 				if (e->rip == start_rip && eio->in_pos < eio->in_count)
-					eio->pending = EIO_CONTINUE;
+					eio->vcpu->emu_pending = EIO_CONTINUE;
 				return 1;
 			}
 			/* More of a REP INS/OUTS: go on with the batch. */
@@ -402,13 +480,13 @@ static int kvl_emu_run(struct kvl_vcpu *vcpu, u64 gpa)
 				kvl_emu_exit_mmio(vcpu, eio->rd_gpa, eio->rd_len, false, NULL);
 				eio->done_gpa = eio->rd_gpa;
 				eio->done_len = eio->rd_len;
-				eio->pending = EIO_MMIO_READ;
+				eio->vcpu->emu_pending = EIO_MMIO_READ;
 				return 1;
 			}
 			if (eio->in_req) {
 				kvl_emu_exit_io(vcpu, true, eio->in_port, eio->in_size,
 						eio->in_req_count);
-				eio->pending = EIO_PIO_IN;
+				eio->vcpu->emu_pending = EIO_PIO_IN;
 				return 1;
 			}
 			return kvl_emu_failed(vcpu, gpa);
@@ -432,7 +510,7 @@ int kvl_emulate(struct kvl_vcpu *vcpu, u64 gpa)
 {
 	struct kvl_emu_io *eio = vcpu->eio;
 
-	eio->pending = EIO_NONE;
+	eio->vcpu->emu_pending = EIO_NONE;
 	eio->done = false;
 	eio->in_count = 0;
 	eio->in_pos = 0;
@@ -463,7 +541,7 @@ int kvl_emu_complete(struct kvl_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	u32 bytes;
 
-	switch (eio->pending) {
+	switch (eio->vcpu->emu_pending) {
 	case EIO_MMIO_READ:
 		memcpy(eio->done_data, run->mmio.data, eio->done_len);
 		eio->done = true;
@@ -482,6 +560,6 @@ int kvl_emu_complete(struct kvl_vcpu *vcpu)
 	default:
 		return 0;
 	}
-	eio->pending = EIO_NONE;
+	eio->vcpu->emu_pending = EIO_NONE;
 	return kvl_emu_run(vcpu, eio->done ? eio->done_gpa : 0);
 }

@@ -1013,13 +1013,13 @@ static int svm_vcpu_run(struct kvl_vcpu *vcpu)
 	} else if (vcpu->db_guest_owned) {
 		svm_load_guest_db(vcpu->db);
 	}
-	kvl_fpu_load_guest_xcr0(vcpu);
+	kvl_fpu_load_guest_xcr0(vcpu, vmcb->save.cr4);
 
 	asm volatile("clgi" ::: "memory");
 	kvl_svm_enter(svm->vmcb_pa, vcpu->regs, page_to_phys(sc->host_save));
 	asm volatile("stgi" ::: "memory");
 
-	kvl_fpu_put_guest_xcr0(vcpu);
+	kvl_fpu_put_guest_xcr0(vcpu, vmcb->save.cr4);
 	/* Under the debugger every MOV DR exits: DR0-3 cannot have changed. */
 	if (vcpu->db_guest_owned && !svm->dbg_regs)
 		svm_save_guest_db(vcpu);

@@ -113,7 +113,7 @@ static void kvl_complete_pio(struct kvl_vcpu *vcpu)
 		}
 	}
 	vcpu->rip = pio->next_rip;
-	kvl_ops->set_interrupt_shadow(vcpu, 0);
+	kvl_call(set_interrupt_shadow)(vcpu, 0);
 	kvl_singlestep_check(vcpu);
 }
 
@@ -128,8 +128,17 @@ static void kvl_exit_io(struct kvl_vcpu *vcpu)
 	run->io.port = pio->port;
 	run->io.count = 1;
 	run->io.data_offset = KVL_PIO_PAGE * PAGE_SIZE;
-	if (!pio->in)
-		memcpy((char *)run + run->io.data_offset, &vcpu->regs[KVL_RAX], pio->size);
+	if (!pio->in) {
+		void *data = (char *)run + KVL_PIO_PAGE * PAGE_SIZE;
+		unsigned long rax = vcpu->regs[KVL_RAX];
+
+		if (pio->size == 1)
+			*(u8 *)data = rax;
+		else if (pio->size == 2)
+			*(u16 *)data = rax;
+		else
+			*(u32 *)data = rax;
+	}
 	vcpu->pio_pending = true;
 }
 
@@ -156,7 +165,7 @@ static bool kvl_pio_in_kernel(struct kvl_vcpu *vcpu)
 			*rax = val;
 	}
 	vcpu->rip = pio->next_rip;
-	kvl_ops->set_interrupt_shadow(vcpu, 0);
+	kvl_call(set_interrupt_shadow)(vcpu, 0);
 	kvl_singlestep_check(vcpu);
 	return true;
 }
@@ -180,7 +189,7 @@ void kvl_internal_error(struct kvl_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
 void kvl_skip_instruction(struct kvl_vcpu *vcpu, unsigned int len)
 {
 	vcpu->rip += len;
-	kvl_ops->set_interrupt_shadow(vcpu, 0);
+	kvl_call(set_interrupt_shadow)(vcpu, 0);
 	kvl_singlestep_check(vcpu);
 }
 
@@ -194,7 +203,7 @@ u64 kvl_linear_rip(struct kvl_vcpu *vcpu)
 {
 	struct kvl_emu_regs r;
 
-	kvl_ops->get_emu_regs(vcpu, &r);
+	kvl_call(get_emu_regs)(vcpu, &r);
 	return r.seg_base[1] + vcpu->rip;
 }
 
@@ -576,7 +585,7 @@ static void kvl_post_run_save(struct kvl_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 
 	run->if_flag = !!(vcpu->rflags & X86_EFLAGS_IF);
-	run->cr8 = vcpu->lapic ? kvl_apic_get_tpr(vcpu) : kvl_ops->get_cr8(vcpu);
+	run->cr8 = vcpu->lapic ? kvl_apic_get_tpr(vcpu) : kvl_call(get_cr8)(vcpu);
 	run->apic_base = vcpu->msrs.apic_base;
 	run->ready_for_interrupt_injection = vcpu->vm->pic || kvl_user_irq_ready(vcpu);
 }
@@ -646,7 +655,7 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 			return -EINTR;
 		}
 		/* Not into the guest while userspace owes the dirty ring a reset. */
-		if (kvl_dirty_ring_soft_full(vcpu)) {
+		if (vcpu->dirty_ring && kvl_dirty_ring_soft_full(vcpu)) {
 			run->exit_reason = KVM_EXIT_DIRTY_RING_FULL;
 			return 0;
 		}
@@ -663,8 +672,7 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 		}
 
 		preempt_disable();
-		if (kvl_ops->vcpu_load)
-			kvl_ops->vcpu_load(vcpu);
+		kvl_call_cond(vcpu_load)(vcpu);
 		local_irq_disable();
 		WRITE_ONCE(vcpu->cpu, smp_processor_id());
 		/* Publish IN_GUEST before the backend reads vcpu->requests. */
@@ -678,13 +686,13 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 		kvl_process_nmi(vcpu);
 		kvl_inject_interrupt(vcpu);
 		vcpu->ran = true;
-		r = kvl_ops->vcpu_run(vcpu);
+		r = kvl_call(vcpu_run)(vcpu);
 		WRITE_ONCE(vcpu->mode, KVL_OUTSIDE_GUEST);
 		local_irq_enable();
 		preempt_enable();
 		vcpu->exit_count++;
 		if (!r)
-			r = kvl_ops->handle_exit(vcpu);
+			r = kvl_call(handle_exit)(vcpu);
 
 		switch (r) {
 		case KVL_EXIT_CONTINUE:
@@ -693,7 +701,11 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 				return 0;
 			continue;
 		case KVL_EXIT_GPA_FAULT:
-			r = kvl_handle_gpa_fault(vcpu, vcpu->fault_gpa, vcpu->fault_write);
+			if (kvl_emu_known_mmio(vcpu, vcpu->fault_gpa, vcpu->fault_write))
+				r = 1;
+			else
+				r = kvl_handle_gpa_fault(vcpu, vcpu->fault_gpa,
+							 vcpu->fault_write);
 			if (r == 0)
 				continue;
 			if (r < 0)
@@ -745,7 +757,7 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 		kvl_complete_pio(vcpu);
 	run->flags = 0;
 	/* An emulated MMIO read or string IN takes its data and runs again. */
-	if (kvl_emu_complete(vcpu))
+	if (vcpu->emu_pending && kvl_emu_complete(vcpu))
 		return 0;
 	if (kvl_immediate_exit(run))
 		return -EINTR;
@@ -1117,22 +1129,15 @@ static int kvl_vcpu_run_ioctl(struct kvl_vcpu *vcpu)
 	return r;
 }
 
-static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
+/* Every vCPU ioctl but KVM_RUN, with vcpu->lock held. */
+static noinline long kvl_vcpu_ioctl_locked(struct kvl_vcpu *vcpu, unsigned int ioctl,
+					   unsigned long arg)
 {
-	struct kvl_vcpu *vcpu = filp->private_data;
 	void __user *argp = (void __user *)arg;
 	struct kvm_sregs *sregs;
 	long r;
 
-	if (vcpu->vm->mm != current->mm)
-		return -EIO;
-	if (mutex_lock_killable(&vcpu->lock))
-		return -EINTR;
-
 	switch (ioctl) {
-	case KVM_RUN:
-		r = arg ? -EINVAL : kvl_vcpu_run_ioctl(vcpu);
-		break;
 	case KVM_GET_REGS:
 		r = kvl_vcpu_get_regs(vcpu, argp);
 		break;
@@ -1234,6 +1239,23 @@ static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long 
 		r = -EINVAL;
 		break;
 	}
+	return r;
+}
+
+/* KVM_RUN stays out of the big switch: it is on every exit's round trip. */
+static long kvl_vcpu_ioctl(struct file *filp, unsigned int ioctl, unsigned long arg)
+{
+	struct kvl_vcpu *vcpu = filp->private_data;
+	long r;
+
+	if (vcpu->vm->mm != current->mm)
+		return -EIO;
+	if (mutex_lock_killable(&vcpu->lock))
+		return -EINTR;
+	if (ioctl == KVM_RUN)
+		r = arg ? -EINVAL : kvl_vcpu_run_ioctl(vcpu);
+	else
+		r = kvl_vcpu_ioctl_locked(vcpu, ioctl, arg);
 	mutex_unlock(&vcpu->lock);
 	return r;
 }

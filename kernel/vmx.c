@@ -1405,14 +1405,14 @@ static int vmx_vcpu_run(struct kvl_vcpu *vcpu)
 	} else if (vcpu->db_guest_owned) {
 		vmx_load_guest_db(vmx, vcpu->db);
 	}
-	kvl_fpu_load_guest_xcr0(vcpu);
+	kvl_fpu_load_guest_xcr0(vcpu, vmx->cr4);
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
 
 	vmx->fail = kvl_vmx_enter(vcpu->regs, vmx->launched);
 
 	vmx->cr2 = native_read_cr2();
-	kvl_fpu_put_guest_xcr0(vcpu);
+	kvl_fpu_put_guest_xcr0(vcpu, vmx->cr4);
 	/* Under the debugger every MOV DR exits, and a #DB leaves DR6 alone. */
 	if (vcpu->db_guest_owned && !vmx->dbg_regs)
 		vmx_save_guest_db(vcpu, vmx);
