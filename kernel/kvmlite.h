@@ -263,6 +263,7 @@ struct kvl_pio {
 	bool string;
 	bool rep;
 	u32 count;			/* elements in this exit */
+	u64 rip;			/* the IN/OUT's own RIP */
 	u64 next_rip;
 };
 

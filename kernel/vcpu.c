@@ -91,11 +91,19 @@ static void kvl_singlestep_check(struct kvl_vcpu *vcpu)
 		vcpu->singlestep_trap = true;
 }
 
+/*
+ * On the KVM_RUN after a port I/O exit: IN's data into RAX (merged below 4
+ * bytes, into RAX as userspace may have set it) and RIP past the
+ * instruction.  As in KVM, not if userspace moved RIP meanwhile: the
+ * instruction is then abandoned.  Other registers it set stand either way.
+ */
 static void kvl_complete_pio(struct kvl_vcpu *vcpu)
 {
 	struct kvl_pio *pio = &vcpu->pio;
 
 	vcpu->pio_pending = false;
+	if (vcpu->rip != pio->rip)
+		return;
 	if (pio->in) {
 		const void *data = (char *)vcpu->run + KVL_PIO_PAGE * PAGE_SIZE;
 		unsigned long *rax = &vcpu->regs[KVL_RAX];
@@ -139,6 +147,7 @@ static void kvl_exit_io(struct kvl_vcpu *vcpu)
 		else
 			*(u32 *)data = rax;
 	}
+	vcpu->pio.rip = vcpu->rip;
 	vcpu->pio_pending = true;
 }
 
@@ -1020,8 +1029,6 @@ static void kvl_regs_set(struct kvl_vcpu *vcpu, const struct kvm_regs *rp)
 	vcpu->rsp = r.rsp;
 	vcpu->rip = r.rip;
 	kvl_set_rflags(vcpu, r.rflags);
-	/* KVM drops a pending PIO completion when userspace rewrites the registers. */
-	vcpu->pio_pending = false;
 }
 
 static int kvl_vcpu_set_regs(struct kvl_vcpu *vcpu, struct kvm_regs __user *argp)
