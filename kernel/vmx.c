@@ -26,9 +26,11 @@
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
+#include <linux/user-return-notifier.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
+#include <asm/fsgsbase.h>
 #include <asm/msr.h>
 #include <asm/processor-flags.h>
 #include <asm/special_insns.h>
@@ -71,10 +73,27 @@ enum { VS_ES, VS_CS, VS_SS, VS_DS, VS_FS, VS_GS, VS_LDTR, VS_TR, VS_NR };
 #define VMX_CR0_HOST_BITS	(X86_CR0_NE | X86_CR0_CD | X86_CR0_NW)
 #define VMX_CR4_HOST_BITS	X86_CR4_VMXE
 
+/*
+ * The SYSCALL MSRs no VMCS field switches and that only matter on the way
+ * to user space: as KVM's "user return" MSRs, a guest's values stay in the
+ * CPU across exits handled in the kernel and the host's come back when
+ * this CPU next returns to user space (a user-return notifier), or when
+ * VT-x is turned off here.  The guest writes them only through an exit.
+ */
+enum { VMX_URET_STAR, VMX_URET_LSTAR, VMX_URET_CSTAR, VMX_URET_SFMASK, VMX_NR_URET };
+
+static const u32 vmx_uret_msrs[VMX_NR_URET] = {
+	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK,
+};
+
 struct vmx_cpu {
 	void *vmxon;			/* the VMXON region */
 	void *current_vmcs;		/* what VMPTRLD last made current here */
 	struct list_head loaded;	/* VMCSs active on this CPU */
+	struct user_return_notifier uret;
+	bool uret_armed;		/* uret registered: uret_cur may differ from uret_host */
+	u64 uret_host[VMX_NR_URET];
+	u64 uret_cur[VMX_NR_URET];	/* what the CPU holds */
 };
 
 struct vmx_vm {
@@ -96,6 +115,7 @@ struct vmx_vcpu {
 	bool launched;
 	bool flush;			/* INVEPT/INVVPID before the next entry */
 	bool dirty;			/* the guest state below is newer than the VMCS */
+	bool lazy;			/* segments, GDTR/IDTR, SYSENTER, PDPTRs: unread */
 	bool setup;			/* the VMCS has its constant fields */
 	struct list_head loaded_link;
 	u16 vpid;
@@ -141,12 +161,12 @@ static DEFINE_SPINLOCK(vmx_vpid_lock);
 
 /*
  * MSRs the guest reaches without an exit: FS/GS base and SYSENTER are
- * guest-state fields of the VMCS, the others are switched around each
- * entry by vmx_vcpu_run().
+ * guest-state fields of the VMCS, KERNEL_GS_BASE is switched around each
+ * entry by vmx_vcpu_run().  The SYSCALL MSRs (vmx_uret_msrs) are read
+ * without an exit and written with one.
  */
 static const u32 vmx_direct_msrs[] = {
-	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_STAR, MSR_LSTAR,
-	MSR_CSTAR, MSR_SYSCALL_MASK, MSR_IA32_SYSENTER_CS,
+	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, MSR_IA32_SYSENTER_CS,
 	MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
 };
 
@@ -284,7 +304,7 @@ static void vmx_free_cpus(void)
 	}
 }
 
-static void vmx_bitmap_allow(u8 *bitmap, u32 msr)
+static void vmx_bitmap_allow(u8 *bitmap, u32 msr, bool write)
 {
 	u32 off;
 
@@ -295,8 +315,62 @@ static void vmx_bitmap_allow(u8 *bitmap, u32 msr)
 	else
 		return;
 	msr &= 0x1fff;
-	bitmap[off + msr / 8] &= ~BIT(msr % 8);		/* read */
-	bitmap[off + 2048 + msr / 8] &= ~BIT(msr % 8);	/* write */
+	bitmap[off + msr / 8] &= ~BIT(msr % 8);			/* read */
+	if (write)
+		bitmap[off + 2048 + msr / 8] &= ~BIT(msr % 8);	/* write */
+}
+
+/* Returning to user space on this CPU (IRQs on or off): the host's SYSCALL MSRs. */
+static void vmx_uret_restore(struct user_return_notifier *urn)
+{
+	struct vmx_cpu *vc = container_of(urn, struct vmx_cpu, uret);
+	unsigned long flags;
+	int i;
+
+	local_irq_save(flags);
+	if (vc->uret_armed) {
+		user_return_notifier_unregister(urn);
+		vc->uret_armed = false;
+		for (i = 0; i < VMX_NR_URET; i++)
+			if (vc->uret_cur[i] != vc->uret_host[i])
+				wrmsrl(vmx_uret_msrs[i], vc->uret_host[i]);
+	}
+	local_irq_restore(flags);
+}
+
+/* IRQs off, before entry: the guest's SYSCALL MSRs, written only where they differ. */
+static void vmx_uret_load(struct vmx_vcpu *vmx)
+{
+	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
+	u64 want[VMX_NR_URET];
+	int i;
+
+	/* The usual case: an exit handled in the kernel, the guest's still there. */
+	if (likely(vc->uret_armed && vc->uret_cur[VMX_URET_STAR] == vmx->star &&
+		   vc->uret_cur[VMX_URET_LSTAR] == vmx->lstar &&
+		   vc->uret_cur[VMX_URET_CSTAR] == vmx->cstar &&
+		   vc->uret_cur[VMX_URET_SFMASK] == vmx->sfmask))
+		return;
+	want[VMX_URET_STAR] = vmx->star;
+	want[VMX_URET_LSTAR] = vmx->lstar;
+	want[VMX_URET_CSTAR] = vmx->cstar;
+	want[VMX_URET_SFMASK] = vmx->sfmask;
+	if (!vc->uret_armed) {
+		for (i = 0; i < VMX_NR_URET; i++) {
+			rdmsrl(vmx_uret_msrs[i], vc->uret_host[i]);
+			vc->uret_cur[i] = vc->uret_host[i];
+		}
+		vc->uret.on_user_return = vmx_uret_restore;
+		user_return_notifier_register(&vc->uret);
+		vc->uret_armed = true;
+	}
+	for (i = 0; i < VMX_NR_URET; i++) {
+		if (vc->uret_cur[i] != want[i]) {
+			/* vmx_set_msr() checked the value: this cannot fault. */
+			wrmsrl(vmx_uret_msrs[i], want[i]);
+			vc->uret_cur[i] = want[i];
+		}
+	}
 }
 
 static int vmx_init(void)
@@ -372,7 +446,9 @@ static int vmx_init(void)
 	memset(page_address(vmx_io_bitmap), 0xff, 2 * PAGE_SIZE);
 	memset(page_address(vmx_msr_bitmap), 0xff, PAGE_SIZE);
 	for (i = 0; i < ARRAY_SIZE(vmx_direct_msrs); i++)
-		vmx_bitmap_allow(page_address(vmx_msr_bitmap), vmx_direct_msrs[i]);
+		vmx_bitmap_allow(page_address(vmx_msr_bitmap), vmx_direct_msrs[i], true);
+	for (i = 0; i < VMX_NR_URET; i++)
+		vmx_bitmap_allow(page_address(vmx_msr_bitmap), vmx_uret_msrs[i], false);
 
 	for_each_possible_cpu(cpu) {
 		struct vmx_cpu *vc = per_cpu_ptr(&vmx_cpu, cpu);
@@ -470,6 +546,8 @@ static void vmx_cpu_disable(void)
 	list_for_each_entry_safe(vmx, tmp, &vc->loaded, loaded_link)
 		vmx_clear_local(vmx);
 	local_irq_restore(flags);
+	/* Not a notifier left behind pointing into this module. */
+	vmx_uret_restore(&vc->uret);
 	vmx_vmxoff();
 	cr4_clear_bits(X86_CR4_VMXE);
 }
@@ -520,6 +598,25 @@ static void vmx_seg_reset(struct vmx_seg *s, u16 sel, u32 ar, u64 base)
 }
 
 static void vmx_update_guest_debug(struct kvl_vcpu *vcpu);
+static void vmx_vcpu_load(struct kvl_vcpu *vcpu);
+static void vmx_read_lazy_state(struct vmx_vcpu *vmx);
+
+/*
+ * Before anything reads or changes the state an exit leaves in the VMCS
+ * only (vmx->lazy): from the vCPU's own context (ioctl or exit handler),
+ * preemptible, so the VMCS is made current on this CPU first.
+ */
+static void vmx_sync(struct kvl_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (likely(!vmx->lazy))
+		return;
+	preempt_disable();
+	vmx_vcpu_load(vcpu);
+	vmx_read_lazy_state(vmx);
+	preempt_enable();
+}
 
 /* The architectural INIT state (SDM vol. 3A, table 9-1), as KVM sets it. */
 static void vmx_state_reset(struct kvl_vcpu *vcpu)
@@ -527,6 +624,7 @@ static void vmx_state_reset(struct kvl_vcpu *vcpu)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	int i;
 
+	vmx_sync(vcpu);
 	vmx_seg_reset(&vmx->seg[VS_CS], 0xf000, 0x9b, 0xffff0000);
 	for (i = 0; i < VS_NR; i++)
 		if (i != VS_CS)
@@ -701,18 +799,15 @@ static void vmx_vmcs_setup(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
  * the VMCS may still be active on the CPU the vCPU ran on before, which
  * clears it when asked.
  */
-static void vmx_vcpu_load(struct kvl_vcpu *vcpu)
+static noinline void vmx_vcpu_load_slow(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 {
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
 	int cpu = smp_processor_id();
 	int old = READ_ONCE(vmx->loaded_cpu);
 
 	if (old == cpu) {
-		if (vc->current_vmcs != vmx->vmcs) {
-			vmx_vmptrld(vmx->vmcs_pa);
-			vc->current_vmcs = vmx->vmcs;
-		}
+		vmx_vmptrld(vmx->vmcs_pa);
+		vc->current_vmcs = vmx->vmcs;
 		return;
 	}
 	if (old >= 0)
@@ -737,6 +832,17 @@ static void vmx_vcpu_load(struct kvl_vcpu *vcpu)
 	vmx_set_host_cpu_state();
 	/* This CPU may hold translations from before the vCPU was last here. */
 	vmx->flush = true;
+}
+
+/* Preemption off: this vCPU's VMCS current on this CPU (the usual case: it is). */
+static void vmx_vcpu_load(struct kvl_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (likely(READ_ONCE(vmx->loaded_cpu) == smp_processor_id() &&
+		   this_cpu_read(vmx_cpu.current_vmcs) == vmx->vmcs))
+		return;
+	vmx_vcpu_load_slow(vcpu, vmx);
 }
 
 /* Segments: kvm_segment <-> VMX access rights (SDM vol. 3C, 24.4.1). */
@@ -788,6 +894,7 @@ static void vmx_get_sregs(struct kvl_vcpu *vcpu, struct kvm_sregs *sr)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
+	vmx_sync(vcpu);
 	vmx_get_seg(&vmx->seg[VS_CS], &sr->cs);
 	vmx_get_seg(&vmx->seg[VS_DS], &sr->ds);
 	vmx_get_seg(&vmx->seg[VS_ES], &sr->es);
@@ -830,6 +937,7 @@ static int vmx_set_sregs(struct kvl_vcpu *vcpu, const struct kvm_sregs *sr)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	u64 efer = sr->efer;
 
+	vmx_sync(vcpu);
 	/* Reserved bits: rejected before anything changes. */
 	if (sr->cr0 >> 32 || sr->cr4 >> 32 || sr->cr8 > 15 ||
 	    (efer & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX)) ||
@@ -885,6 +993,7 @@ static void vmx_update_guest_debug(struct kvl_vcpu *vcpu)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	bool own = vcpu->guest_debug & (KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_USE_HW_BP);
 
+	vmx_sync(vcpu);
 	vmx->exc_bitmap = 0;
 	if (vcpu->guest_debug & KVM_GUESTDBG_USE_SW_BP)
 		vmx->exc_bitmap |= BIT(BP_VECTOR);
@@ -916,6 +1025,7 @@ static void vmx_get_emu_regs(struct kvl_vcpu *vcpu, struct kvl_emu_regs *r)
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	int i;
 
+	vmx_sync(vcpu);
 	/* ES..GS are the first six, in the encoding order the emulator wants. */
 	for (i = VS_ES; i <= VS_GS; i++)
 		r->seg_base[i] = vmx->seg[i].base;
@@ -932,6 +1042,7 @@ static int vmx_get_cpl(struct kvl_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
+	vmx_sync(vcpu);
 	if (!(vmx->cr0 & X86_CR0_PE))
 		return 0;
 	if (vcpu->rflags & X86_EFLAGS_VM)
@@ -973,6 +1084,7 @@ static void vmx_set_dr67(struct kvl_vcpu *vcpu, u64 dr6, u64 dr7)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
+	vmx_sync(vcpu);
 	vmx->dr6 = dr6;
 	vmx->dr7 = dr7;
 	vmx->dirty = true;
@@ -992,10 +1104,19 @@ static bool vmx_pat_ok(u64 pat)
 	return true;
 }
 
+/* The MSRs kept with the lazily read state: FS/GS base and SYSENTER. */
+static bool vmx_msr_lazy(u32 index)
+{
+	return index == MSR_FS_BASE || index == MSR_GS_BASE || index == MSR_IA32_SYSENTER_CS ||
+	       index == MSR_IA32_SYSENTER_ESP || index == MSR_IA32_SYSENTER_EIP;
+}
+
 static int vmx_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
+	if (vmx_msr_lazy(index))
+		vmx_sync(vcpu);
 	switch (index) {
 	case MSR_EFER:
 		*data = vmx->efer;
@@ -1046,6 +1167,8 @@ static int vmx_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
 
+	if (vmx_msr_lazy(index))
+		vmx_sync(vcpu);
 	switch (index) {
 	case MSR_EFER:
 		if (data & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
@@ -1219,6 +1342,9 @@ static void vmx_write_guest_state(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	u32 entry = vmx_entry_ctls;
 	int i;
 
+	/* Only the eager part changed (every setter of the rest syncs first). */
+	if (vmx->lazy)
+		vmx_read_lazy_state(vmx);
 	for (i = 0; i < VS_NR; i++) {
 		vmcs_write(GUEST_ES_SELECTOR + 2 * i, vmx->seg[i].sel);
 		vmcs_write(GUEST_ES_LIMIT + 2 * i, vmx->seg[i].limit);
@@ -1252,15 +1378,15 @@ static void vmx_write_guest_state(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	vmx->dirty = false;
 }
 
-/* And back: everything the guest can change without an exit. */
-static void vmx_read_guest_state(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
+/*
+ * The part of what the guest can change without an exit that exits rarely
+ * need: read on first use after the exit (vmx_sync()), with this vCPU's
+ * VMCS current on this CPU.
+ */
+static void vmx_read_lazy_state(struct vmx_vcpu *vmx)
 {
 	int i;
 
-	vcpu->rip = vmcs_read(GUEST_RIP);
-	vcpu->rsp = vmcs_read(GUEST_RSP);
-	vcpu->rflags = vmcs_read(GUEST_RFLAGS);
-	vmx->intr_state = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 	for (i = 0; i < VS_NR; i++) {
 		vmx->seg[i].sel = vmcs_read(GUEST_ES_SELECTOR + 2 * i);
 		vmx->seg[i].limit = vmcs_read(GUEST_ES_LIMIT + 2 * i);
@@ -1271,6 +1397,22 @@ static void vmx_read_guest_state(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	vmx->gdt_limit = vmcs_read(GUEST_GDTR_LIMIT);
 	vmx->idt_base = vmcs_read(GUEST_IDTR_BASE);
 	vmx->idt_limit = vmcs_read(GUEST_IDTR_LIMIT);
+	vmx->sysenter_cs = vmcs_read(GUEST_SYSENTER_CS);
+	vmx->sysenter_esp = vmcs_read(GUEST_SYSENTER_ESP);
+	vmx->sysenter_eip = vmcs_read(GUEST_SYSENTER_EIP);
+	if (vmx_pae_paging(vmx))
+		for (i = 0; i < 4; i++)
+			vmx->pdptr[i] = vmcs_read(GUEST_PDPTR0 + 2 * i);
+	vmx->lazy = false;
+}
+
+/* And back after each exit: the rest of what the guest can change without one. */
+static void vmx_read_guest_state(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
+{
+	vcpu->rip = vmcs_read(GUEST_RIP);
+	vcpu->rsp = vmcs_read(GUEST_RSP);
+	vcpu->rflags = vmcs_read(GUEST_RFLAGS);
+	vmx->intr_state = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 	vmx->cr0 = (vmcs_read(GUEST_CR0) & ~VMX_CR0_HOST_BITS) | (vmx->cr0 & VMX_CR0_HOST_BITS);
 	vmx->cr3 = vmcs_read(GUEST_CR3);
 	vmx->cr4 = (vmcs_read(GUEST_CR4) & ~VMX_CR4_HOST_BITS) | (vmx->cr4 & VMX_CR4_HOST_BITS);
@@ -1278,13 +1420,8 @@ static void vmx_read_guest_state(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	/* Under the debugger every MOV DR exits: the VMCS may hold its DR7. */
 	if (!vmx->dbg_regs)
 		vmx->dr7 = vmcs_read(GUEST_DR7);
-	vmx->sysenter_cs = vmcs_read(GUEST_SYSENTER_CS);
-	vmx->sysenter_esp = vmcs_read(GUEST_SYSENTER_ESP);
-	vmx->sysenter_eip = vmcs_read(GUEST_SYSENTER_EIP);
-	if (vmx_pae_paging(vmx))
-		for (i = 0; i < 4; i++)
-			vmx->pdptr[i] = vmcs_read(GUEST_PDPTR0 + 2 * i);
 	vcpu->nmi_masked = vmx->intr_state & GUEST_INTR_STATE_NMI;
+	vmx->lazy = true;
 }
 
 /* DR0-3 as the guest (or the debugger, @db) has them, and the guest's DR6. */
@@ -1309,37 +1446,22 @@ static void vmx_save_guest_db(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	set_debugreg(DR6_RESERVED, 6);
 }
 
-/* The MSRs no VMCS field switches. */
+/* The MSRs switched around every entry: no VMCS field does it. */
 struct vmx_host_msrs {
-	u64 star, lstar, cstar, sfmask, kernel_gs_base, debugctl;
+	u64 kernel_gs_base, debugctl;
 };
 
 static void vmx_switch_msrs_in(struct vmx_vcpu *vmx, struct vmx_host_msrs *h)
 {
-	rdmsrl(MSR_STAR, h->star);
-	rdmsrl(MSR_LSTAR, h->lstar);
-	rdmsrl(MSR_CSTAR, h->cstar);
-	rdmsrl(MSR_SYSCALL_MASK, h->sfmask);
+	vmx_uret_load(vmx);
+	/* The guest's SWAPGS changes it without an exit: switched every time. */
 	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
-	/* vmx_set_msr() checked them; _safe all the same, it is the host's CPU. */
-	wrmsrl_safe(MSR_STAR, vmx->star);
-	wrmsrl_safe(MSR_LSTAR, vmx->lstar);
-	wrmsrl_safe(MSR_CSTAR, vmx->cstar);
-	wrmsrl_safe(MSR_SYSCALL_MASK, vmx->sfmask);
-	wrmsrl_safe(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
 }
 
 static void vmx_switch_msrs_out(struct vmx_vcpu *vmx, const struct vmx_host_msrs *h)
 {
-	rdmsrl(MSR_STAR, vmx->star);
-	rdmsrl(MSR_LSTAR, vmx->lstar);
-	rdmsrl(MSR_CSTAR, vmx->cstar);
-	rdmsrl(MSR_SYSCALL_MASK, vmx->sfmask);
 	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
-	wrmsrl(MSR_STAR, h->star);
-	wrmsrl(MSR_LSTAR, h->lstar);
-	wrmsrl(MSR_CSTAR, h->cstar);
-	wrmsrl(MSR_SYSCALL_MASK, h->sfmask);
 	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
 }
 
@@ -1383,7 +1505,7 @@ static int vmx_vcpu_run(struct kvl_vcpu *vcpu)
 	vmcs_write(HOST_CR0, read_cr0());
 	vmcs_write(HOST_CR3, __read_cr3());
 	vmcs_write(HOST_CR4, cr4_read_shadow());
-	rdmsrl(MSR_FS_BASE, fs_base);
+	fs_base = x86_fsbase_read_cpu();	/* RDFSBASE where the CPU has it */
 	vmcs_write(HOST_FS_BASE, fs_base);
 	savesegment(ds, ds);
 	savesegment(es, es);
@@ -1510,6 +1632,7 @@ static int vmx_exit_cr(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	unsigned long *reg = vmx_gpr(vcpu, q >> 8);
 	int fault = 0;
 
+	vmx_sync(vcpu);
 	if (type == 0) {		/* MOV to CR */
 		u64 val = *reg;
 
@@ -1628,8 +1751,7 @@ static int vmx_handle_exit(struct kvl_vcpu *vcpu)
 		kvl_emulate_rdmsr(vcpu);
 		return KVL_EXIT_CONTINUE;
 	case EXIT_REASON_MSR_WRITE:
-		kvl_emulate_wrmsr(vcpu);
-		vmx->dirty = true;
+		kvl_emulate_wrmsr(vcpu);	/* vmx_set_msr() marks what it changes */
 		return KVL_EXIT_CONTINUE;
 	case EXIT_REASON_XSETBV:
 		kvl_emulate_xsetbv(vcpu);
@@ -1637,6 +1759,7 @@ static int vmx_handle_exit(struct kvl_vcpu *vcpu)
 	case EXIT_REASON_CR_ACCESS:
 		return vmx_exit_cr(vcpu, vmx);
 	case EXIT_REASON_DR_ACCESS:
+		vmx_sync(vcpu);
 		if (vmx->dbg_regs)	/* qualification: DR in 2:0, from-DR in 4, GPR in 11:8 */
 			return kvl_emulate_mov_dr(vcpu, vmx->exit_qual & 7,
 						  !(vmx->exit_qual & BIT(4)),
