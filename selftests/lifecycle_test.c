@@ -14,10 +14,16 @@
 #define CODE_GPA	0x1000
 #define CYCLES		1000
 
-/* out to 0x10 once, then spin without exits (host interrupts aside) */
+/*
+ * out to 0x10 once, then spin without exits (host interrupts aside).  With
+ * IF set, though nothing is ever injected (no irqchip): Bochs' VT-x takes
+ * no external-interrupt exit from a guest running with IF clear, and the
+ * host CPU would never get back from this loop (Documentation/testing.rst).
+ */
 asm(".pushsection .rodata\n"
     ".code16\n"
     "rm_spin_begin:\n"
+    "	sti\n"
     "	out %al, $0x10\n"
     "1:	jmp 1b\n"
     "rm_spin_end:\n"
