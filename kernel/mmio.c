@@ -145,22 +145,32 @@ static noinline void kvl_hva_cache_fill(struct kvl_vm *vm, struct kvl_hva_cache 
 	mutex_unlock(&vm->lock);
 }
 
-static __always_inline struct kvl_hva_cache *kvl_hva_lookup(struct kvl_emu_io *eio, u64 gfn)
+/* @gfn's slot in the cache, and whether it holds the current memslots' answer. */
+static __always_inline struct kvl_hva_cache *kvl_hva_slot(struct kvl_emu_io *eio, u64 gfn,
+							  bool *hit)
 {
-	struct kvl_vm *vm = eio->vcpu->vm;
 	struct kvl_hva_cache *c = &eio->hva_cache[gfn % KVL_HVA_CACHE];
 
-	if (unlikely(!c->valid || c->gfn != gfn || c->gen != READ_ONCE(vm->slots_gen)))
-		kvl_hva_cache_fill(vm, c, gfn);
+	*hit = c->valid && c->gfn == gfn && c->gen == READ_ONCE(eio->vcpu->vm->slots_gen);
 	return c;
+}
+
+/* RAM backs the entry's page (writable RAM if @write)? */
+static __always_inline bool kvl_hva_is_ram(const struct kvl_hva_cache *c, bool write)
+{
+	return c->hva && !(write && c->readonly);
 }
 
 /* Host address of @gpa when RAM backs it (writable RAM if @write), else 0. */
 static __always_inline unsigned long kvl_gpa_to_hva(struct kvl_emu_io *eio, u64 gpa, bool write)
 {
-	struct kvl_hva_cache *c = kvl_hva_lookup(eio, gpa >> PAGE_SHIFT);
+	u64 gfn = gpa >> PAGE_SHIFT;
+	bool hit;
+	struct kvl_hva_cache *c = kvl_hva_slot(eio, gfn, &hit);
 
-	if (!c->hva || (write && c->readonly))
+	if (unlikely(!hit))
+		kvl_hva_cache_fill(eio->vcpu->vm, c, gfn);
+	if (!kvl_hva_is_ram(c, write))
 		return 0;
 	return c->hva + (gpa & ~PAGE_MASK);
 }
@@ -173,20 +183,16 @@ static __always_inline unsigned long kvl_gpa_to_hva(struct kvl_emu_io *eio, u64 
  */
 bool kvl_emu_known_mmio(struct kvl_vcpu *vcpu, u64 gpa, bool write)
 {
-	struct kvl_emu_io *eio = vcpu->eio;
-	u64 gfn = gpa >> PAGE_SHIFT;
-	struct kvl_hva_cache *c = &eio->hva_cache[gfn % KVL_HVA_CACHE];
+	bool hit;
+	struct kvl_hva_cache *c = kvl_hva_slot(vcpu->eio, gpa >> PAGE_SHIFT, &hit);
 
-	if (!c->valid || c->gfn != gfn || c->gen != READ_ONCE(vcpu->vm->slots_gen))
-		return false;
-	return !c->hva || (write && c->readonly);
+	return hit && !kvl_hva_is_ram(c, write);
 }
 
 static int kvl_emu_read_pte(void *ctx, u64 gpa, unsigned int size, u64 *pte)
 {
 	struct kvl_emu_io *eio = ctx;
 	unsigned long hva = kvl_gpa_to_hva(eio, gpa, false);
-
 	u32 pte32;
 
 	/* Page tables in MMIO space: KVM gives up on those too. */
@@ -463,7 +469,7 @@ static int kvl_emu_run(struct kvl_vcpu *vcpu, u64 gpa)
 				kvl_emu_exit_mmio(vcpu, eio->wr_gpa, eio->wr_len, true,
 						  eio->wr_data);
 				if (e->rip == start_rip && eio->in_pos < eio->in_count)
-					eio->vcpu->emu_pending = EIO_CONTINUE;
+					vcpu->emu_pending = EIO_CONTINUE;
 				return 1;
 			}
 			/* More of a REP INS/OUTS: go on with the batch. */
@@ -480,13 +486,13 @@ static int kvl_emu_run(struct kvl_vcpu *vcpu, u64 gpa)
 				kvl_emu_exit_mmio(vcpu, eio->rd_gpa, eio->rd_len, false, NULL);
 				eio->done_gpa = eio->rd_gpa;
 				eio->done_len = eio->rd_len;
-				eio->vcpu->emu_pending = EIO_MMIO_READ;
+				vcpu->emu_pending = EIO_MMIO_READ;
 				return 1;
 			}
 			if (eio->in_req) {
 				kvl_emu_exit_io(vcpu, true, eio->in_port, eio->in_size,
 						eio->in_req_count);
-				eio->vcpu->emu_pending = EIO_PIO_IN;
+				vcpu->emu_pending = EIO_PIO_IN;
 				return 1;
 			}
 			return kvl_emu_failed(vcpu, gpa);
@@ -510,7 +516,7 @@ int kvl_emulate(struct kvl_vcpu *vcpu, u64 gpa)
 {
 	struct kvl_emu_io *eio = vcpu->eio;
 
-	eio->vcpu->emu_pending = EIO_NONE;
+	vcpu->emu_pending = EIO_NONE;
 	eio->done = false;
 	eio->in_count = 0;
 	eio->in_pos = 0;
@@ -541,7 +547,7 @@ int kvl_emu_complete(struct kvl_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	u32 bytes;
 
-	switch (eio->vcpu->emu_pending) {
+	switch (vcpu->emu_pending) {
 	case EIO_MMIO_READ:
 		memcpy(eio->done_data, run->mmio.data, eio->done_len);
 		eio->done = true;
@@ -560,6 +566,6 @@ int kvl_emu_complete(struct kvl_vcpu *vcpu)
 	default:
 		return 0;
 	}
-	eio->vcpu->emu_pending = EIO_NONE;
+	vcpu->emu_pending = EIO_NONE;
 	return kvl_emu_run(vcpu, eio->done ? eio->done_gpa : 0);
 }

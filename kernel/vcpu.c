@@ -710,11 +710,7 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 				return 0;
 			continue;
 		case KVL_EXIT_GPA_FAULT:
-			if (kvl_emu_known_mmio(vcpu, vcpu->fault_gpa, vcpu->fault_write))
-				r = 1;
-			else
-				r = kvl_handle_gpa_fault(vcpu, vcpu->fault_gpa,
-							 vcpu->fault_write);
+			r = kvl_handle_gpa_fault(vcpu, vcpu->fault_gpa, vcpu->fault_write);
 			if (r == 0)
 				continue;
 			if (r < 0)

@@ -381,6 +381,9 @@ int kvl_handle_gpa_fault(struct kvl_vcpu *vcpu, u64 gpa, bool write)
 	long n;
 	int r;
 
+	/* MMIO the emulator's gfn cache already knows: no lookup under the lock. */
+	if (kvl_emu_known_mmio(vcpu, gpa, write))
+		return 1;
 retry:
 	mutex_lock(&vm->lock);
 	slot = kvl_gfn_to_slot(vm, gpa >> PAGE_SHIFT);
