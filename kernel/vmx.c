@@ -132,7 +132,8 @@ struct vmx_vcpu {
 	u64 cr8;			/* without an in-kernel LAPIC */
 	u64 efer, pat, dr6, dr7;
 	u64 sysenter_cs, sysenter_esp, sysenter_eip;
-	u64 star, lstar, cstar, sfmask, kernel_gs_base;
+	u64 uret[VMX_NR_URET];		/* the guest's vmx_uret_msrs */
+	u64 kernel_gs_base;
 	u64 pdptr[4];
 	u64 tsc_offset;
 	u32 intr_state;			/* interruptibility state */
@@ -342,19 +343,8 @@ static void vmx_uret_restore(struct user_return_notifier *urn)
 static void vmx_uret_load(struct vmx_vcpu *vmx)
 {
 	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
-	u64 want[VMX_NR_URET];
 	int i;
 
-	/* The usual case: an exit handled in the kernel, the guest's still there. */
-	if (likely(vc->uret_armed && vc->uret_cur[VMX_URET_STAR] == vmx->star &&
-		   vc->uret_cur[VMX_URET_LSTAR] == vmx->lstar &&
-		   vc->uret_cur[VMX_URET_CSTAR] == vmx->cstar &&
-		   vc->uret_cur[VMX_URET_SFMASK] == vmx->sfmask))
-		return;
-	want[VMX_URET_STAR] = vmx->star;
-	want[VMX_URET_LSTAR] = vmx->lstar;
-	want[VMX_URET_CSTAR] = vmx->cstar;
-	want[VMX_URET_SFMASK] = vmx->sfmask;
 	if (!vc->uret_armed) {
 		for (i = 0; i < VMX_NR_URET; i++) {
 			rdmsrl(vmx_uret_msrs[i], vc->uret_host[i]);
@@ -364,11 +354,12 @@ static void vmx_uret_load(struct vmx_vcpu *vmx)
 		user_return_notifier_register(&vc->uret);
 		vc->uret_armed = true;
 	}
+	/* Usually, after an exit handled in the kernel, all still the guest's. */
 	for (i = 0; i < VMX_NR_URET; i++) {
-		if (vc->uret_cur[i] != want[i]) {
+		if (vc->uret_cur[i] != vmx->uret[i]) {
 			/* vmx_set_msr() checked the value: this cannot fault. */
-			wrmsrl(vmx_uret_msrs[i], want[i]);
-			vc->uret_cur[i] = want[i];
+			wrmsrl(vmx_uret_msrs[i], vmx->uret[i]);
+			vc->uret_cur[i] = vmx->uret[i];
 		}
 	}
 }
@@ -647,10 +638,7 @@ static void vmx_state_reset(struct kvl_vcpu *vcpu)
 	vmx->sysenter_cs = 0;
 	vmx->sysenter_esp = 0;
 	vmx->sysenter_eip = 0;
-	vmx->star = 0;
-	vmx->lstar = 0;
-	vmx->cstar = 0;
-	vmx->sfmask = 0;
+	memset(vmx->uret, 0, sizeof(vmx->uret));
 	vmx->kernel_gs_base = 0;
 	memset(vmx->pdptr, 0, sizeof(vmx->pdptr));
 	vmx->intr_state = 0;
@@ -1122,16 +1110,16 @@ static int vmx_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data)
 		*data = vmx->efer;
 		break;
 	case MSR_STAR:
-		*data = vmx->star;
+		*data = vmx->uret[VMX_URET_STAR];
 		break;
 	case MSR_LSTAR:
-		*data = vmx->lstar;
+		*data = vmx->uret[VMX_URET_LSTAR];
 		break;
 	case MSR_CSTAR:
-		*data = vmx->cstar;
+		*data = vmx->uret[VMX_URET_CSTAR];
 		break;
 	case MSR_SYSCALL_MASK:
-		*data = vmx->sfmask;
+		*data = vmx->uret[VMX_URET_SFMASK];
 		break;
 	case MSR_KERNEL_GS_BASE:
 		*data = vmx->kernel_gs_base;
@@ -1179,7 +1167,7 @@ static int vmx_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
 		vmx->efer = (data & ~EFER_LMA) | (vmx->efer & EFER_LMA);
 		break;
 	case MSR_STAR:
-		vmx->star = data;
+		vmx->uret[VMX_URET_STAR] = data;
 		break;
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
@@ -1195,9 +1183,9 @@ static int vmx_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
 		if ((s64)(data << 16) >> 16 != data)
 			return 1;
 		if (index == MSR_LSTAR)
-			vmx->lstar = data;
+			vmx->uret[VMX_URET_LSTAR] = data;
 		else if (index == MSR_CSTAR)
-			vmx->cstar = data;
+			vmx->uret[VMX_URET_CSTAR] = data;
 		else if (index == MSR_KERNEL_GS_BASE)
 			vmx->kernel_gs_base = data;
 		else if (index == MSR_FS_BASE)
@@ -1212,7 +1200,7 @@ static int vmx_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_SYSCALL_MASK:
 		if (data >> 32)		/* reserved: WRMSR would fault */
 			return 1;
-		vmx->sfmask = data;
+		vmx->uret[VMX_URET_SFMASK] = data;
 		break;
 	case MSR_IA32_SYSENTER_CS:
 		vmx->sysenter_cs = data;
