@@ -11,6 +11,7 @@
 
 #include <linux/kvm.h>
 #include <linux/mutex.h>
+#include <linux/preempt.h>
 #include <linux/spinlock.h>
 #include <linux/mmu_notifier.h>
 #include <linux/refcount.h>
@@ -103,6 +104,13 @@ struct kvl_backend {
 	int (*vcpu_run)(struct kvl_vcpu *vcpu);
 	/* Then, IRQs on and preemptible: what the exit asks.  An enum kvl_exit or -errno. */
 	int (*handle_exit)(struct kvl_vcpu *vcpu);
+	/*
+	 * Optional: host state that vcpu_run leaves switched across exits
+	 * handled in the kernel goes back, because the thread leaves KVM_RUN
+	 * or is scheduled out (a preempt notifier).  Preemption off, IRQs
+	 * maybe off.
+	 */
+	void (*vcpu_put)(struct kvl_vcpu *vcpu);
 
 	void (*get_sregs)(struct kvl_vcpu *vcpu, struct kvm_sregs *sregs);
 	int (*set_sregs)(struct kvl_vcpu *vcpu, const struct kvm_sregs *sregs);
@@ -155,6 +163,7 @@ extern const struct kvl_backend *kvl_ops;
 DECLARE_STATIC_CALL(kvl_op_vcpu_load, *kvl_ops->vcpu_load);
 DECLARE_STATIC_CALL(kvl_op_vcpu_run, *kvl_ops->vcpu_run);
 DECLARE_STATIC_CALL(kvl_op_handle_exit, *kvl_ops->handle_exit);
+DECLARE_STATIC_CALL(kvl_op_vcpu_put, *kvl_ops->vcpu_put);
 DECLARE_STATIC_CALL(kvl_op_set_interrupt_shadow, *kvl_ops->set_interrupt_shadow);
 DECLARE_STATIC_CALL(kvl_op_get_cr8, *kvl_ops->get_cr8);
 DECLARE_STATIC_CALL(kvl_op_get_emu_regs, *kvl_ops->get_emu_regs);
@@ -284,6 +293,7 @@ struct kvl_vcpu {
 	u8 emu_pending;			/* mmio.c: what eio's last exit waits on */
 
 	int cpu;			/* last host CPU it ran on, or -1 */
+	struct preempt_notifier pn;	/* in KVM_RUN, with a backend vcpu_put */
 	int mode;			/* KVL_OUTSIDE_GUEST / KVL_IN_GUEST */
 	unsigned long requests;
 	u32 exit_count;
@@ -440,7 +450,28 @@ void kvl_emu_translate(struct kvl_vcpu *vcpu, struct kvm_translation *tr);
 
 /* vcpu.c */
 void kvl_queue_exception(struct kvl_vcpu *vcpu, u8 vector, bool has_err, u32 err);
-void kvl_skip_instruction(struct kvl_vcpu *vcpu, unsigned int len);
+
+/*
+ * The kernel completed an instruction for the guest: under EFLAGS.TF the
+ * CPU would now take a single-step trap (KVM's kvm_vcpu_do_singlestep()).
+ */
+static inline void kvl_singlestep_check(struct kvl_vcpu *vcpu)
+{
+	if (vcpu->rflags & X86_EFLAGS_TF)
+		vcpu->singlestep_trap = true;
+}
+
+/*
+ * Step over an instruction the kernel carried out for the guest.  Its
+ * STI/MOV SS interrupt shadow ends with it, as it would on the CPU.
+ */
+static inline void kvl_skip_instruction(struct kvl_vcpu *vcpu, unsigned int len)
+{
+	vcpu->rip += len;
+	kvl_call(set_interrupt_shadow)(vcpu, 0);
+	kvl_singlestep_check(vcpu);
+}
+
 void kvl_internal_error(struct kvl_vcpu *vcpu, u32 suberror, u64 d0, u64 d1);
 void kvl_vcpu_queue_nmi(struct kvl_vcpu *vcpu);
 void kvl_debug_exit(struct kvl_vcpu *vcpu, u8 vector, u64 dr6, u64 dr7, u64 pc);

@@ -23,6 +23,7 @@ const struct kvl_backend *kvl_ops;
 DEFINE_STATIC_CALL_NULL(kvl_op_vcpu_load, *kvl_ops->vcpu_load);
 DEFINE_STATIC_CALL_NULL(kvl_op_vcpu_run, *kvl_ops->vcpu_run);
 DEFINE_STATIC_CALL_NULL(kvl_op_handle_exit, *kvl_ops->handle_exit);
+DEFINE_STATIC_CALL_NULL(kvl_op_vcpu_put, *kvl_ops->vcpu_put);
 DEFINE_STATIC_CALL_NULL(kvl_op_set_interrupt_shadow, *kvl_ops->set_interrupt_shadow);
 DEFINE_STATIC_CALL_NULL(kvl_op_get_cr8, *kvl_ops->get_cr8);
 DEFINE_STATIC_CALL_NULL(kvl_op_get_emu_regs, *kvl_ops->get_emu_regs);
@@ -188,6 +189,7 @@ static int __init kvl_init(void)
 	static_call_update(kvl_op_vcpu_load, kvl_ops->vcpu_load);
 	static_call_update(kvl_op_vcpu_run, kvl_ops->vcpu_run);
 	static_call_update(kvl_op_handle_exit, kvl_ops->handle_exit);
+	static_call_update(kvl_op_vcpu_put, kvl_ops->vcpu_put);
 	static_call_update(kvl_op_set_interrupt_shadow, kvl_ops->set_interrupt_shadow);
 	static_call_update(kvl_op_get_cr8, kvl_ops->get_cr8);
 	static_call_update(kvl_op_get_emu_regs, kvl_ops->get_emu_regs);
@@ -195,14 +197,16 @@ static int __init kvl_init(void)
 	r = kvl_fpu_init();
 	if (r)
 		return r;
+	if (kvl_ops->vcpu_put)
+		preempt_notifier_inc();
 	kvl_irqfd_wq = alloc_workqueue("kvmlite-irqfd", 0, 0);
-	if (!kvl_irqfd_wq)
-		return -ENOMEM;
-	r = kvl_ops->init();
-	if (r) {
-		destroy_workqueue(kvl_irqfd_wq);
-		return r;
+	if (!kvl_irqfd_wq) {
+		r = -ENOMEM;
+		goto err_notifiers;
 	}
+	r = kvl_ops->init();
+	if (r)
+		goto err_wq;
 
 	r = cpuhp_setup_state_nocalls(CPUHP_AP_ONLINE_DYN, "kvmlite:online",
 				      kvl_cpu_online, kvl_cpu_offline);
@@ -230,7 +234,11 @@ err_hp:
 	cpuhp_remove_state_nocalls(kvl_hp_state);
 err_backend:
 	kvl_ops->exit();
+err_wq:
 	destroy_workqueue(kvl_irqfd_wq);
+err_notifiers:
+	if (kvl_ops->vcpu_put)
+		preempt_notifier_dec();
 	return r;
 }
 
@@ -243,6 +251,8 @@ static void __exit kvl_exit(void)
 	WARN_ON_ONCE(kvl_hw_users);
 	kvl_ops->exit();
 	destroy_workqueue(kvl_irqfd_wq);
+	if (kvl_ops->vcpu_put)
+		preempt_notifier_dec();
 }
 
 module_init(kvl_init);

@@ -82,16 +82,6 @@ static int kvl_vcpu_mmap(struct file *filp, struct vm_area_struct *vma)
 }
 
 /*
- * The kernel completed an instruction for the guest: under EFLAGS.TF the
- * CPU would now take a single-step trap (KVM's kvm_vcpu_do_singlestep()).
- */
-static void kvl_singlestep_check(struct kvl_vcpu *vcpu)
-{
-	if (vcpu->rflags & X86_EFLAGS_TF)
-		vcpu->singlestep_trap = true;
-}
-
-/*
  * On the KVM_RUN after a port I/O exit: IN's data into RAX (merged below 4
  * bytes, into RAX as userspace may have set it) and RIP past the
  * instruction.  As in KVM, not if userspace moved RIP meanwhile: the
@@ -189,17 +179,6 @@ void kvl_internal_error(struct kvl_vcpu *vcpu, u32 suberror, u64 d0, u64 d1)
 	run->internal.ndata = 2;
 	run->internal.data[0] = d0;
 	run->internal.data[1] = d1;
-}
-
-/*
- * Step over an instruction the kernel carried out for the guest.  Its
- * STI/MOV SS interrupt shadow ends with it, as it would on the CPU.
- */
-void kvl_skip_instruction(struct kvl_vcpu *vcpu, unsigned int len)
-{
-	vcpu->rip += len;
-	kvl_call(set_interrupt_shadow)(vcpu, 0);
-	kvl_singlestep_check(vcpu);
 }
 
 /* ---- KVM_SET_GUEST_DEBUG ---- */
@@ -627,9 +606,7 @@ static int kvl_vcpu_interrupt(struct kvl_vcpu *vcpu, struct kvm_interrupt __user
  */
 static void kvl_inject_interrupt(struct kvl_vcpu *vcpu)
 {
-	bool busy = vcpu->event.type != KVL_EVENT_NONE ||
-		    vcpu->pending_exc.type != KVL_EVENT_NONE ||
-		    (vcpu->nmi_pending && !vcpu->nmi_masked);
+	bool busy;
 	int vec;
 
 	/* KVM_GUESTDBG_BLOCKIRQ: the debugger steps without interrupts coming in. */
@@ -641,6 +618,8 @@ static void kvl_inject_interrupt(struct kvl_vcpu *vcpu)
 	}
 	if (!kvl_apic_has_interrupt(vcpu))
 		return;
+	busy = vcpu->event.type != KVL_EVENT_NONE || vcpu->pending_exc.type != KVL_EVENT_NONE ||
+	       (vcpu->nmi_pending && !vcpu->nmi_masked);
 	if (busy || !kvl_interrupt_allowed(vcpu)) {
 		kvl_ops->set_irq_window(vcpu, true);
 		return;
@@ -659,21 +638,19 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 	int r;
 
 	for (;;) {
-		if (signal_pending(current)) {
-			run->exit_reason = KVM_EXIT_INTR;
-			return -EINTR;
-		}
 		/* Not into the guest while userspace owes the dirty ring a reset. */
 		if (vcpu->dirty_ring && kvl_dirty_ring_soft_full(vcpu)) {
 			run->exit_reason = KVM_EXIT_DIRTY_RING_FULL;
 			return 0;
 		}
-		cond_resched();
 		if (vcpu->singlestep_trap && kvl_singlestep_deliver(vcpu))
 			return 0;
 		if (test_and_clear_bit(KVL_REQ_CLOCK_UPDATE, &vcpu->requests))
 			kvl_kvmclock_update(vcpu);
-		if (vcpu->lapic) {
+		/* Halted, waiting for SIPI, or INIT/SIPI posted: kvl_vcpu_block() sorts it out. */
+		if (vcpu->lapic && (vcpu->mp_state != KVM_MP_STATE_RUNNABLE ||
+				    (READ_ONCE(vcpu->requests) &
+				     (BIT(KVL_REQ_INIT) | BIT(KVL_REQ_SIPI))))) {
 			if (kvl_vcpu_block(vcpu)) {
 				run->exit_reason = KVM_EXIT_INTR;
 				return -EINTR;
@@ -686,10 +663,16 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 		WRITE_ONCE(vcpu->cpu, smp_processor_id());
 		/* Publish IN_GUEST before the backend reads vcpu->requests. */
 		smp_store_mb(vcpu->mode, KVL_IN_GUEST);
+		/* Checked here, IRQs off, so that nothing slips in between: as KVM. */
 		if (need_resched() || signal_pending(current)) {
 			WRITE_ONCE(vcpu->mode, KVL_OUTSIDE_GUEST);
 			local_irq_enable();
 			preempt_enable();
+			if (signal_pending(current)) {
+				run->exit_reason = KVM_EXIT_INTR;
+				return -EINTR;
+			}
+			cond_resched();
 			continue;
 		}
 		kvl_process_nmi(vcpu);
@@ -753,6 +736,26 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 	}
 }
 
+/*
+ * A backend with vcpu_put keeps some host state switched to the guest's
+ * across the exits handled in the kernel (as KVM's vcpu_put): it goes
+ * back when the thread is scheduled out, or leaves KVM_RUN.  The run loop
+ * loads the vCPU again before each entry, so scheduling in needs nothing.
+ */
+static void kvl_sched_in(struct preempt_notifier *pn, int cpu)
+{
+}
+
+static void kvl_sched_out(struct preempt_notifier *pn, struct task_struct *next)
+{
+	kvl_call(vcpu_put)(container_of(pn, struct kvl_vcpu, pn));
+}
+
+static struct preempt_ops kvl_preempt_ops = {
+	.sched_in	= kvl_sched_in,
+	.sched_out	= kvl_sched_out,
+};
+
 static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
@@ -791,7 +794,19 @@ static int kvl_vcpu_run(struct kvl_vcpu *vcpu)
 		goto out_sigmask;
 	}
 	fpu_swap_kvm_fpstate(&vcpu->gfpu, true);
+	if (kvl_ops->vcpu_put) {
+		preempt_notifier_init(&vcpu->pn, &kvl_preempt_ops);
+		preempt_disable();
+		preempt_notifier_register(&vcpu->pn);
+		preempt_enable();
+	}
 	r = kvl_vcpu_run_loop(vcpu);
+	if (kvl_ops->vcpu_put) {
+		preempt_disable();
+		kvl_call(vcpu_put)(vcpu);
+		preempt_notifier_unregister(&vcpu->pn);
+		preempt_enable();
+	}
 	fpu_swap_kvm_fpstate(&vcpu->gfpu, false);
 out_sigmask:
 	if (vcpu->sigmask_set) {

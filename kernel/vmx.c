@@ -94,6 +94,7 @@ struct vmx_cpu {
 	bool uret_armed;		/* uret registered: uret_cur may differ from uret_host */
 	u64 uret_host[VMX_NR_URET];
 	u64 uret_cur[VMX_NR_URET];	/* what the CPU holds */
+	u64 uret_owner;			/* ... when it is a vCPU's uret_gen, else 0 */
 };
 
 struct vmx_vm {
@@ -115,7 +116,7 @@ struct vmx_vcpu {
 	bool launched;
 	bool flush;			/* INVEPT/INVVPID before the next entry */
 	bool dirty;			/* the guest state below is newer than the VMCS */
-	bool lazy;			/* segments, GDTR/IDTR, SYSENTER, PDPTRs: unread */
+	bool lazy;			/* segments, GDTR/IDTR, SYSENTER, CR3, DR7, PDPTRs unread */
 	bool setup;			/* the VMCS has its constant fields */
 	struct list_head loaded_link;
 	u16 vpid;
@@ -133,10 +134,27 @@ struct vmx_vcpu {
 	u64 efer, pat, dr6, dr7;
 	u64 sysenter_cs, sysenter_esp, sysenter_eip;
 	u64 uret[VMX_NR_URET];		/* the guest's vmx_uret_msrs */
+	u64 uret_gen;			/* new (vmx_uret_gen) whenever uret[] changes */
 	u64 kernel_gs_base;
 	u64 pdptr[4];
 	u64 tsc_offset;
 	u32 intr_state;			/* interruptibility state */
+	bool entry_intr_set;		/* VM_ENTRY_INTR_INFO_FIELD may be valid */
+
+	/*
+	 * The host state that VM exit does not restore, as KVM's vcpu_put:
+	 * saved at the first entry after the thread comes to this CPU, put
+	 * back by vmx_vcpu_put().  Until then the CPU holds the guest's
+	 * KERNEL_GS_BASE, null DS/ES/FS/GS and LDTR, and the GDT and TSS
+	 * limits VM exit leaves (0xffff, 0x67).
+	 */
+	struct {
+		bool saved;
+		u16 ds, es, fs, gs, ldt;
+		u64 fs_base, kernel_gs_base;
+		u64 debugctl;		/* VM exit clears it: written back after each */
+		unsigned long cr3, cr4;	/* what HOST_CR3/CR4 hold */
+	} host;
 
 	/* What the last exit said. */
 	u32 exit_reason;
@@ -159,6 +177,7 @@ static struct page *vmx_io_bitmap;	/* A and B: every port exits */
 static struct page *vmx_msr_bitmap;
 static unsigned long *vmx_vpids;
 static DEFINE_SPINLOCK(vmx_vpid_lock);
+static atomic64_t vmx_uret_gen;
 
 /*
  * MSRs the guest reaches without an exit: FS/GS base and SYSENTER are
@@ -332,6 +351,7 @@ static void vmx_uret_restore(struct user_return_notifier *urn)
 	if (vc->uret_armed) {
 		user_return_notifier_unregister(urn);
 		vc->uret_armed = false;
+		vc->uret_owner = 0;
 		for (i = 0; i < VMX_NR_URET; i++)
 			if (vc->uret_cur[i] != vc->uret_host[i])
 				wrmsrl(vmx_uret_msrs[i], vc->uret_host[i]);
@@ -345,6 +365,9 @@ static void vmx_uret_load(struct vmx_vcpu *vmx)
 	struct vmx_cpu *vc = this_cpu_ptr(&vmx_cpu);
 	int i;
 
+	/* The usual case, after an exit handled in the kernel: all still this vCPU's. */
+	if (likely(vc->uret_owner == vmx->uret_gen))
+		return;
 	if (!vc->uret_armed) {
 		for (i = 0; i < VMX_NR_URET; i++) {
 			rdmsrl(vmx_uret_msrs[i], vc->uret_host[i]);
@@ -354,7 +377,6 @@ static void vmx_uret_load(struct vmx_vcpu *vmx)
 		user_return_notifier_register(&vc->uret);
 		vc->uret_armed = true;
 	}
-	/* Usually, after an exit handled in the kernel, all still the guest's. */
 	for (i = 0; i < VMX_NR_URET; i++) {
 		if (vc->uret_cur[i] != vmx->uret[i]) {
 			/* vmx_set_msr() checked the value: this cannot fault. */
@@ -362,6 +384,14 @@ static void vmx_uret_load(struct vmx_vcpu *vmx)
 			vc->uret_cur[i] = vmx->uret[i];
 		}
 	}
+	vc->uret_owner = vmx->uret_gen;
+}
+
+/* The guest's SYSCALL MSR @i is now @data: no CPU holds all of uret[] any more. */
+static void vmx_set_uret(struct vmx_vcpu *vmx, int i, u64 data)
+{
+	vmx->uret[i] = data;
+	vmx->uret_gen = atomic64_inc_return(&vmx_uret_gen);
 }
 
 static int vmx_init(void)
@@ -609,6 +639,24 @@ static void vmx_sync(struct kvl_vcpu *vcpu)
 	preempt_enable();
 }
 
+/*
+ * The guest's KERNEL_GS_BASE, @write or read: in the CPU while
+ * vmx_save_host_state() has switched it (only inside KVM_RUN).
+ */
+static u64 vmx_kernel_gs_base(struct vmx_vcpu *vmx, bool write, u64 data)
+{
+	preempt_disable();
+	if (write) {
+		vmx->kernel_gs_base = data;
+		if (vmx->host.saved)
+			wrmsrl(MSR_KERNEL_GS_BASE, data);
+	} else if (vmx->host.saved) {
+		rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	}
+	preempt_enable();
+	return vmx->kernel_gs_base;
+}
+
 /* The architectural INIT state (SDM vol. 3A, table 9-1), as KVM sets it. */
 static void vmx_state_reset(struct kvl_vcpu *vcpu)
 {
@@ -639,7 +687,8 @@ static void vmx_state_reset(struct kvl_vcpu *vcpu)
 	vmx->sysenter_esp = 0;
 	vmx->sysenter_eip = 0;
 	memset(vmx->uret, 0, sizeof(vmx->uret));
-	vmx->kernel_gs_base = 0;
+	vmx->uret_gen = atomic64_inc_return(&vmx_uret_gen);
+	vmx_kernel_gs_base(vmx, true, 0);
 	memset(vmx->pdptr, 0, sizeof(vmx->pdptr));
 	vmx->intr_state = 0;
 	vmx->proc = vmx_proc;
@@ -709,7 +758,7 @@ static void vmx_vcpu_destroy(struct kvl_vcpu *vcpu)
 }
 
 /* The host state of this CPU: written when the VMCS arrives here. */
-static void vmx_set_host_cpu_state(void)
+static void vmx_set_host_cpu_state(struct vmx_vcpu *vmx)
 {
 	struct desc_ptr gdt, idt;
 	struct ldttss_desc *tss;
@@ -734,6 +783,11 @@ static void vmx_set_host_cpu_state(void)
 	vmcs_write(HOST_IA32_EFER, v);
 	rdmsrl(MSR_IA32_CR_PAT, v);
 	vmcs_write(HOST_IA32_PAT, v);
+	vmcs_write(HOST_CR0, read_cr0());
+	vmx->host.cr3 = __read_cr3();
+	vmcs_write(HOST_CR3, vmx->host.cr3);
+	vmx->host.cr4 = cr4_read_shadow();
+	vmcs_write(HOST_CR4, vmx->host.cr4);
 }
 
 /* The fields that never change, for a VMCS just made current the first time. */
@@ -779,6 +833,7 @@ static void vmx_vmcs_setup(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	vmcs_write(HOST_GS_SELECTOR, 0);
 	vmcs_write(HOST_TR_SELECTOR, GDT_ENTRY_TSS * 8);
 	vmcs_write(HOST_RIP, (unsigned long)kvl_vmx_exit);
+	vmx->entry_intr_set = true;	/* unknown until the first entry writes it */
 	vmx->dirty = true;
 }
 
@@ -817,7 +872,7 @@ static noinline void vmx_vcpu_load_slow(struct kvl_vcpu *vcpu, struct vmx_vcpu *
 		vmx_vmcs_setup(vcpu, vmx);
 		vmx->setup = true;
 	}
-	vmx_set_host_cpu_state();
+	vmx_set_host_cpu_state(vmx);
 	/* This CPU may hold translations from before the vCPU was last here. */
 	vmx->flush = true;
 }
@@ -1053,17 +1108,19 @@ static u8 vmx_get_interrupt_shadow(struct kvl_vcpu *vcpu)
 static void vmx_set_interrupt_shadow(struct kvl_vcpu *vcpu, u8 shadow)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
+	u32 state = vmx->intr_state & ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
 
-	vmx->intr_state &= ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
 	/* One or the other: the CPU refuses both at once. */
-	if (shadow & KVM_X86_SHADOW_INT_MOV_SS)
-		vmx->intr_state |= GUEST_INTR_STATE_MOV_SS;
-	else if (shadow & KVM_X86_SHADOW_INT_STI)
-		vmx->intr_state |= GUEST_INTR_STATE_STI;
+	if (unlikely(shadow & KVM_X86_SHADOW_INT_MOV_SS))
+		state |= GUEST_INTR_STATE_MOV_SS;
+	else if (unlikely(shadow & KVM_X86_SHADOW_INT_STI))
+		state |= GUEST_INTR_STATE_STI;
+	vmx->intr_state = state;
 }
 
 static void vmx_get_dr67(struct kvl_vcpu *vcpu, u64 *dr6, u64 *dr7)
 {
+	vmx_sync(vcpu);
 	*dr6 = to_vmx(vcpu)->dr6;
 	*dr7 = to_vmx(vcpu)->dr7;
 }
@@ -1122,7 +1179,7 @@ static int vmx_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data)
 		*data = vmx->uret[VMX_URET_SFMASK];
 		break;
 	case MSR_KERNEL_GS_BASE:
-		*data = vmx->kernel_gs_base;
+		*data = vmx_kernel_gs_base(vmx, false, 0);
 		break;
 	case MSR_FS_BASE:
 		*data = vmx->seg[VS_FS].base;
@@ -1167,7 +1224,7 @@ static int vmx_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
 		vmx->efer = (data & ~EFER_LMA) | (vmx->efer & EFER_LMA);
 		break;
 	case MSR_STAR:
-		vmx->uret[VMX_URET_STAR] = data;
+		vmx_set_uret(vmx, VMX_URET_STAR, data);
 		break;
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
@@ -1183,11 +1240,11 @@ static int vmx_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
 		if ((s64)(data << 16) >> 16 != data)
 			return 1;
 		if (index == MSR_LSTAR)
-			vmx->uret[VMX_URET_LSTAR] = data;
+			vmx_set_uret(vmx, VMX_URET_LSTAR, data);
 		else if (index == MSR_CSTAR)
-			vmx->uret[VMX_URET_CSTAR] = data;
+			vmx_set_uret(vmx, VMX_URET_CSTAR, data);
 		else if (index == MSR_KERNEL_GS_BASE)
-			vmx->kernel_gs_base = data;
+			vmx_kernel_gs_base(vmx, true, data);
 		else if (index == MSR_FS_BASE)
 			vmx->seg[VS_FS].base = data;
 		else if (index == MSR_GS_BASE)
@@ -1200,7 +1257,7 @@ static int vmx_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_SYSCALL_MASK:
 		if (data >> 32)		/* reserved: WRMSR would fault */
 			return 1;
-		vmx->uret[VMX_URET_SFMASK] = data;
+		vmx_set_uret(vmx, VMX_URET_SFMASK, data);
 		break;
 	case MSR_IA32_SYSENTER_CS:
 		vmx->sysenter_cs = data;
@@ -1243,6 +1300,15 @@ static void vmx_inject_event(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	u32 info;
 
 	vmx->proc &= ~CPU_BASED_NMI_WINDOW_EXITING;
+	vmx->intr_state &= ~GUEST_INTR_STATE_NMI;
+	/* STI blocking is only valid with EFLAGS.IF set. */
+	if (!(vcpu->rflags & X86_EFLAGS_IF))
+		vmx->intr_state &= ~GUEST_INTR_STATE_STI;
+	/* The usual entry: nothing to deliver, no NMI in sight. */
+	if (likely(e->type == KVL_EVENT_NONE && vcpu->pending_exc.type == KVL_EVENT_NONE &&
+		   !vcpu->nmi_pending && !vcpu->nmi_masked))
+		goto none;
+
 	if (e->type == KVL_EVENT_NONE) {
 		if (vcpu->pending_exc.type != KVL_EVENT_NONE) {
 			*e = vcpu->pending_exc;
@@ -1257,17 +1323,19 @@ static void vmx_inject_event(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	if (vcpu->nmi_pending && e->type != KVL_EVENT_NMI)
 		vmx->proc |= CPU_BASED_NMI_WINDOW_EXITING;
 
-	vmx->intr_state &= ~GUEST_INTR_STATE_NMI;
 	if (vcpu->nmi_masked && e->type != KVL_EVENT_NMI)
 		vmx->intr_state |= GUEST_INTR_STATE_NMI;
-	/* STI blocking is only valid with EFLAGS.IF set. */
-	if (!(vcpu->rflags & X86_EFLAGS_IF))
-		vmx->intr_state &= ~GUEST_INTR_STATE_STI;
 
 	if (e->type == KVL_EVENT_NONE) {
-		vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+none:
+		/* VM exit clears the valid bit; only a VMfail can leave it set. */
+		if (vmx->entry_intr_set) {
+			vmcs_write(VM_ENTRY_INTR_INFO_FIELD, 0);
+			vmx->entry_intr_set = false;
+		}
 		return;
 	}
+	vmx->entry_intr_set = true;
 	info = e->vector | INTR_INFO_VALID_MASK;
 	switch (e->type) {
 	case KVL_EVENT_EXCEPTION:
@@ -1388,6 +1456,10 @@ static void vmx_read_lazy_state(struct vmx_vcpu *vmx)
 	vmx->sysenter_cs = vmcs_read(GUEST_SYSENTER_CS);
 	vmx->sysenter_esp = vmcs_read(GUEST_SYSENTER_ESP);
 	vmx->sysenter_eip = vmcs_read(GUEST_SYSENTER_EIP);
+	vmx->cr3 = vmcs_read(GUEST_CR3);
+	/* Under the debugger every MOV DR exits: the VMCS may hold its DR7. */
+	if (!vmx->dbg_regs)
+		vmx->dr7 = vmcs_read(GUEST_DR7);
 	if (vmx_pae_paging(vmx))
 		for (i = 0; i < 4; i++)
 			vmx->pdptr[i] = vmcs_read(GUEST_PDPTR0 + 2 * i);
@@ -1402,12 +1474,8 @@ static void vmx_read_guest_state(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	vcpu->rflags = vmcs_read(GUEST_RFLAGS);
 	vmx->intr_state = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 	vmx->cr0 = (vmcs_read(GUEST_CR0) & ~VMX_CR0_HOST_BITS) | (vmx->cr0 & VMX_CR0_HOST_BITS);
-	vmx->cr3 = vmcs_read(GUEST_CR3);
 	vmx->cr4 = (vmcs_read(GUEST_CR4) & ~VMX_CR4_HOST_BITS) | (vmx->cr4 & VMX_CR4_HOST_BITS);
 	vmx->efer = vmcs_read(GUEST_IA32_EFER);
-	/* Under the debugger every MOV DR exits: the VMCS may hold its DR7. */
-	if (!vmx->dbg_regs)
-		vmx->dr7 = vmcs_read(GUEST_DR7);
 	vcpu->nmi_masked = vmx->intr_state & GUEST_INTR_STATE_NMI;
 	vmx->lazy = true;
 }
@@ -1434,34 +1502,64 @@ static void vmx_save_guest_db(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	set_debugreg(DR6_RESERVED, 6);
 }
 
-/* The MSRs switched around every entry: no VMCS field does it. */
-struct vmx_host_msrs {
-	u64 kernel_gs_base, debugctl;
-};
-
-static void vmx_switch_msrs_in(struct vmx_vcpu *vmx, struct vmx_host_msrs *h)
+/*
+ * IRQs off, the first entry since the thread came to this CPU: save what
+ * VM exit will not restore and load the guest's KERNEL_GS_BASE, which
+ * its SWAPGS changes without an exit.  The host only needs these back on
+ * the way to user space or to another task: vmx_vcpu_put().
+ */
+static void vmx_save_host_state(struct vmx_vcpu *vmx)
 {
-	vmx_uret_load(vmx);
-	/* The guest's SWAPGS changes it without an exit: switched every time. */
-	rdmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	savesegment(ds, vmx->host.ds);
+	savesegment(es, vmx->host.es);
+	savesegment(fs, vmx->host.fs);
+	savesegment(gs, vmx->host.gs);
+	asm volatile("sldt %0" : "=g" (vmx->host.ldt));
+	vmx->host.fs_base = x86_fsbase_read_cpu();	/* RDFSBASE where the CPU has it */
+	vmcs_write(HOST_FS_BASE, vmx->host.fs_base);
+	rdmsrl(MSR_KERNEL_GS_BASE, vmx->host.kernel_gs_base);
 	wrmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
+	/* As KVM, read once per stay on this CPU, not at every entry. */
+	vmx->host.debugctl = 0;
+	if (vmx_has_debugctl)
+		rdmsrl(MSR_IA32_DEBUGCTLMSR, vmx->host.debugctl);
+	vmx->host.saved = true;
 }
 
-static void vmx_switch_msrs_out(struct vmx_vcpu *vmx, const struct vmx_host_msrs *h)
+/* Preemption off, IRQs maybe off: the host state vmx_save_host_state() saved. */
+static void vmx_vcpu_put(struct kvl_vcpu *vcpu)
 {
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (!vmx->host.saved)
+		return;
 	rdmsrl(MSR_KERNEL_GS_BASE, vmx->kernel_gs_base);
-	wrmsrl(MSR_KERNEL_GS_BASE, h->kernel_gs_base);
+	if (vmx->host.ds | vmx->host.es) {
+		loadsegment(ds, vmx->host.ds);
+		loadsegment(es, vmx->host.es);
+	}
+	if (vmx->host.fs) {
+		loadsegment(fs, vmx->host.fs);
+		wrmsrl(MSR_FS_BASE, vmx->host.fs_base);
+	}
+	if (vmx->host.ldt)
+		asm volatile("lldt %0" : : "rm" (vmx->host.ldt));
+	/* Loading GS's selector loads the inactive base, written just after. */
+	if (vmx->host.gs)
+		load_gs_index(vmx->host.gs);
+	wrmsrl(MSR_KERNEL_GS_BASE, vmx->host.kernel_gs_base);
+	/* The exit left GDTR.limit at 0xffff and TR.limit at 0x67. */
+	load_fixmap_gdt(smp_processor_id());
+	invalidate_tss_limit();
+	vmx->host.saved = false;
 }
 
 static int vmx_vcpu_run(struct kvl_vcpu *vcpu)
 {
 	struct vmx_vcpu *vmx = to_vmx(vcpu);
-	int cpu = smp_processor_id();
-	struct vmx_host_msrs h;
-	u16 ds, es, fs, gs;
-	u64 fs_base;
+	unsigned long cr3, cr4;
 
-	if (WARN_ON_ONCE(vmx->loaded_cpu != cpu))
+	if (WARN_ON_ONCE(vmx->loaded_cpu != smp_processor_id()))
 		return -EIO;
 	if (test_and_clear_bit(KVL_REQ_TLB_FLUSH, &vcpu->requests))
 		vmx->flush = true;
@@ -1490,20 +1588,19 @@ static int vmx_vcpu_run(struct kvl_vcpu *vcpu)
 	vmcs_write(GUEST_INTERRUPTIBILITY_INFO, vmx->intr_state);
 
 	/* Host state that can differ from one entry to the next. */
-	vmcs_write(HOST_CR0, read_cr0());
-	vmcs_write(HOST_CR3, __read_cr3());
-	vmcs_write(HOST_CR4, cr4_read_shadow());
-	fs_base = x86_fsbase_read_cpu();	/* RDFSBASE where the CPU has it */
-	vmcs_write(HOST_FS_BASE, fs_base);
-	savesegment(ds, ds);
-	savesegment(es, es);
-	savesegment(fs, fs);
-	savesegment(gs, gs);
-	/* VM exit clears it: the host's value goes back after the exit. */
-	h.debugctl = 0;
-	if (vmx_has_debugctl)
-		rdmsrl(MSR_IA32_DEBUGCTLMSR, h.debugctl);
-	vmx_switch_msrs_in(vmx, &h);
+	cr3 = __read_cr3();
+	if (unlikely(cr3 != vmx->host.cr3)) {
+		vmcs_write(HOST_CR3, cr3);
+		vmx->host.cr3 = cr3;
+	}
+	cr4 = cr4_read_shadow();
+	if (unlikely(cr4 != vmx->host.cr4)) {
+		vmcs_write(HOST_CR4, cr4);
+		vmx->host.cr4 = cr4;
+	}
+	if (!vmx->host.saved)
+		vmx_save_host_state(vmx);
+	vmx_uret_load(vmx);
 
 	if (vmx->dbg_regs) {
 		vmx_load_guest_db(vmx, vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP ?
@@ -1527,30 +1624,11 @@ static int vmx_vcpu_run(struct kvl_vcpu *vcpu)
 	if (vcpu->db_guest_owned && !vmx->dbg_regs)
 		vmx_save_guest_db(vcpu, vmx);
 
-	/* The host state the VM exit did not load, or loaded differently. */
-	vmx_switch_msrs_out(vmx, &h);
-	if (h.debugctl)
-		wrmsrl(MSR_IA32_DEBUGCTLMSR, h.debugctl);
+	/* The host state the VM exit loaded differently; the rest waits for vmx_vcpu_put(). */
+	if (vmx->host.debugctl)
+		wrmsrl(MSR_IA32_DEBUGCTLMSR, vmx->host.debugctl);
 	if (hw_breakpoint_active())
 		hw_breakpoint_restore();
-	if (ds)
-		loadsegment(ds, ds);
-	if (es)
-		loadsegment(es, es);
-	if (fs) {
-		loadsegment(fs, fs);
-		wrmsrl(MSR_FS_BASE, fs_base);
-	}
-	if (gs) {
-		u64 kgs;
-
-		rdmsrl(MSR_KERNEL_GS_BASE, kgs);
-		load_gs_index(gs);
-		wrmsrl(MSR_KERNEL_GS_BASE, kgs);
-	}
-	/* The exit left GDTR.limit at 0xffff and TR.limit at 0x67. */
-	load_fixmap_gdt(cpu);
-	invalidate_tss_limit();
 
 	if (vmx->fail) {
 		vmx->insn_error = vmx->fail == 1 ? vmcs_read(VM_INSTRUCTION_ERROR) : 0;
@@ -1560,11 +1638,15 @@ static int vmx_vcpu_run(struct kvl_vcpu *vcpu)
 	if (!(vmx->exit_reason & VMX_EXIT_FAILED_ENTRY))
 		vmx->launched = true;
 	vmx->exit_qual = vmcs_read(EXIT_QUALIFICATION);
-	vmx->exit_intr_info = vmcs_read(VM_EXIT_INTR_INFO);
-	vmx->idt_info = vmcs_read(IDT_VECTORING_INFO_FIELD);
-	vmx->idt_err = vmcs_read(IDT_VECTORING_ERROR_CODE);
 	vmx->insn_len = vmcs_read(VM_EXIT_INSTRUCTION_LEN);
-	vmx->exit_gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+	/* The rest only where the exit reason or the vectoring info gives them meaning. */
+	if ((u16)vmx->exit_reason == EXIT_REASON_EXCEPTION_NMI)
+		vmx->exit_intr_info = vmcs_read(VM_EXIT_INTR_INFO);
+	else if ((u16)vmx->exit_reason == EXIT_REASON_EPT_VIOLATION)
+		vmx->exit_gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
+	vmx->idt_info = vmcs_read(IDT_VECTORING_INFO_FIELD);
+	vmx->idt_err = vmx->idt_info & VECTORING_INFO_DELIVER_CODE_MASK ?
+		       vmcs_read(IDT_VECTORING_ERROR_CODE) : 0;
 	vmx_read_guest_state(vcpu, vmx);
 	/* A failed entry delivered nothing: the event stays queued. */
 	if (!(vmx->exit_reason & VMX_EXIT_FAILED_ENTRY))
@@ -1689,9 +1771,9 @@ static int vmx_exit_io(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 	return KVL_EXIT_IO;
 }
 
-static int vmx_handle_exit(struct kvl_vcpu *vcpu)
+/* The exits vmx_handle_exit() does not dispatch itself, and failed entries. */
+static noinline int vmx_handle_exit_rest(struct kvl_vcpu *vcpu, struct vmx_vcpu *vmx)
 {
-	struct vmx_vcpu *vmx = to_vmx(vcpu);
 	struct kvm_run *run = vcpu->run;
 	u32 reason = vmx->exit_reason;
 	u32 intr = vmx->exit_intr_info;
@@ -1719,6 +1801,7 @@ static int vmx_handle_exit(struct kvl_vcpu *vcpu)
 			return KVL_EXIT_INTR;
 		/* Only the debugger's intercepts: the exit qualification holds DR6's bits. */
 		if ((intr & INTR_INFO_VECTOR_MASK) == DB_VECTOR) {
+			vmx_sync(vcpu);
 			kvl_debug_exit(vcpu, DB_VECTOR, vmx->exit_qual | DR6_RESERVED,
 				       vcpu->guest_debug & KVM_GUESTDBG_USE_HW_BP ?
 				       vcpu->guest_debug_dr7 : vmx->dr7, kvl_linear_rip(vcpu));
@@ -1730,17 +1813,6 @@ static int vmx_handle_exit(struct kvl_vcpu *vcpu)
 			return KVL_EXIT_USER;
 		}
 		break;
-	case EXIT_REASON_IO_INSTRUCTION:
-		return vmx_exit_io(vcpu, vmx);
-	case EXIT_REASON_CPUID:
-		kvl_emulate_cpuid(vcpu);
-		return KVL_EXIT_CONTINUE;
-	case EXIT_REASON_MSR_READ:
-		kvl_emulate_rdmsr(vcpu);
-		return KVL_EXIT_CONTINUE;
-	case EXIT_REASON_MSR_WRITE:
-		kvl_emulate_wrmsr(vcpu);	/* vmx_set_msr() marks what it changes */
-		return KVL_EXIT_CONTINUE;
 	case EXIT_REASON_XSETBV:
 		kvl_emulate_xsetbv(vcpu);
 		return KVL_EXIT_CONTINUE;
@@ -1764,9 +1836,6 @@ static int vmx_handle_exit(struct kvl_vcpu *vcpu)
 	case EXIT_REASON_NMI_WINDOW:
 		vmx->proc &= ~CPU_BASED_NMI_WINDOW_EXITING;
 		return KVL_EXIT_CONTINUE;
-	case EXIT_REASON_HLT:
-		kvl_skip_instruction(vcpu, vmx->insn_len);
-		return KVL_EXIT_HLT;
 	case EXIT_REASON_INVD:
 		kvl_skip_instruction(vcpu, vmx->insn_len);
 		return KVL_EXIT_CONTINUE;
@@ -1818,6 +1887,38 @@ static int vmx_handle_exit(struct kvl_vcpu *vcpu)
 	return KVL_EXIT_USER;
 }
 
+/*
+ * The exits a guest takes most often go straight to their handler, so
+ * that they do not pay for the frame and the compare tree of the whole
+ * switch (KVM picks out its frequent exits the same way).
+ */
+static int vmx_handle_exit(struct kvl_vcpu *vcpu)
+{
+	struct vmx_vcpu *vmx = to_vmx(vcpu);
+
+	if (unlikely(vmx->fail))
+		return vmx_handle_exit_rest(vcpu, vmx);
+	/* All 32 bits: a failed entry (bit 31) goes the long way. */
+	switch (vmx->exit_reason) {
+	case EXIT_REASON_IO_INSTRUCTION:
+		return vmx_exit_io(vcpu, vmx);
+	case EXIT_REASON_CPUID:
+		kvl_emulate_cpuid(vcpu);
+		return KVL_EXIT_CONTINUE;
+	case EXIT_REASON_MSR_READ:
+		kvl_emulate_rdmsr(vcpu);
+		return KVL_EXIT_CONTINUE;
+	case EXIT_REASON_MSR_WRITE:
+		kvl_emulate_wrmsr(vcpu);	/* vmx_set_msr() marks what it changes */
+		return KVL_EXIT_CONTINUE;
+	case EXIT_REASON_HLT:
+		kvl_skip_instruction(vcpu, vmx->insn_len);
+		return KVL_EXIT_HLT;
+	default:
+		return vmx_handle_exit_rest(vcpu, vmx);
+	}
+}
+
 const struct kvl_backend kvl_vmx_backend = {
 	.name		= "Intel VT-x",
 	.probe		= vmx_probe,
@@ -1835,6 +1936,7 @@ const struct kvl_backend kvl_vmx_backend = {
 	.get_cr8	= vmx_get_cr8,
 	.vcpu_run	= vmx_vcpu_run,
 	.handle_exit	= vmx_handle_exit,
+	.vcpu_put	= vmx_vcpu_put,
 	.get_sregs	= vmx_get_sregs,
 	.set_sregs	= vmx_set_sregs,
 	.get_msr	= vmx_get_msr,
