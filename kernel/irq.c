@@ -144,7 +144,8 @@ static int kvl_set_gsi_routing(struct kvl_vm *vm, struct kvm_irq_routing __user 
 	old = rcu_dereference_protected(vm->routing, lockdep_is_held(&vm->irq_lock));
 	rcu_assign_pointer(vm->routing, rt);
 	mutex_unlock(&vm->irq_lock);
-	synchronize_rcu();
+	/* Expedited, as KVM's routing updates (see kvl_io_register()). */
+	synchronize_rcu_expedited();
 	kvfree(old);
 	return 0;
 }
