@@ -8,15 +8,20 @@
  *    LINT1 as NMI.  ISA IRQs map 1:1 to GSIs, as KVM's default routing does.
  *  - FADT: PM1a event block at 0x600 (4 bytes) and PM1a control at 0x604
  *    (2 bytes), SCI on IRQ 9, no SMI command port (always in ACPI mode),
- *    no PM timer, no 8042 (Linux then skips probing one), no VGA.
+ *    no PM timer, an 8042, no VGA.
  *  - DSDT: \_S5 = Package {5, 5, 0, 0}, and the PCI root \_SB.PCI0
  *    (PNP0A03, segment 0, bus 0): its windows (ports outside CF8-CFF,
  *    the MMIO hole of pci_host.h) and _PRT, INTA-D of each slot on
- *    IOAPIC pins 16-23 (PCI_INTX_GSI).
+ *    IOAPIC pins 16-23 (PCI_INTX_GSI); the i8042's keyboard \_SB.PS2K
+ *    (PNP0303: ports 0x60 and 0x64, IRQ 1) and mouse \_SB.PS2M (PNP0F13:
+ *    IRQ 12), without which Linux does not probe the controller.
  *  - MCFG: the ECAM of segment 0, bus 0.
  *
  * Writing SLP_EN with SLP_TYP 5 to PM1a control ends the run with status
- * 0, as a power-off.
+ * 0, as a power-off.  The power button is the fixed-feature one (FADT
+ * PWR_BUTTON clear): acpi_power_button() sets PWRBTN_STS, and the SCI is
+ * held high while any status bit is set whose enable bit is too, as
+ * Linux's button driver expects (it then reports KEY_POWER).
  */
 #include <pthread.h>
 #include <string.h>
@@ -43,9 +48,11 @@
 #define SLP_TYP_S5	5
 #define SLP_EN		(1U << 13)
 #define SCI_EN		(1U << 0)
+#define PWRBTN_STS	(1U << 8)	/* PM1_STS; PM1_EN has the enable at the same bit */
+#define PM1_STS_MASK	PWRBTN_STS
 
-#define IOAPIC_ADDR	0xfec00000U
-#define LAPIC_ADDR	0xfee00000U
+#define IOAPIC_ADDR	((uint32_t)MEM_IOAPIC_BASE)
+#define LAPIC_ADDR	((uint32_t)MEM_LAPIC_BASE)
 
 static struct kvm *acpi_kvm;
 static pthread_mutex_t pm_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -236,6 +243,45 @@ static uint32_t build_pci0(uint8_t *out)
 	return aml_pkg(out, dev_op, 2, body, n);
 }
 
+/* Device (\_SB.@name) { _HID (EisaId @eisa), _CRS (ResourceTemplate () { @res }) } */
+static uint32_t ps2_device(uint8_t *out, const char *name, const char *eisa, const uint8_t *res,
+			   uint32_t rlen)
+{
+	static const uint8_t dev_op[] = { 0x5b, 0x82 };
+	static const uint8_t buf_op[] = { 0x11 };
+	uint8_t body[64], crs[32];
+	uint32_t n;
+
+	memcpy(body, "\\\x2e_SB_", 6);
+	memcpy(body + 6, name, 4);
+	memcpy(body + 10, "\x08_HID\x0c", 6);
+	memcpy(body + 16, eisa, 4);
+	memcpy(body + 20, "\x08_CRS", 5);
+	n = 25;
+	crs[0] = 0x0a;					/* BufferSize */
+	crs[1] = rlen + 2;
+	memcpy(crs + 2, res, rlen);
+	crs[rlen + 2] = 0x79;				/* end tag */
+	crs[rlen + 3] = 0;
+	n += aml_pkg(body + n, buf_op, 1, crs, rlen + 4);
+	return aml_pkg(out, dev_op, 2, body, n);
+}
+
+/* The i8042's two PS/2 ports, as Linux's i8042 finds them through PNP (i8042.c). */
+static uint32_t build_ps2(uint8_t *out)
+{
+	static const uint8_t kbd[] = {
+		0x47, 1, 0x60, 0, 0x60, 0, 1, 1,	/* IO (Decode16, 0x60, 0x60, 1, 1) */
+		0x47, 1, 0x64, 0, 0x64, 0, 1, 1,	/* IO (Decode16, 0x64, 0x64, 1, 1) */
+		0x22, 1 << 1, 0,			/* IRQNoFlags () {1} */
+	};
+	static const uint8_t mouse[] = { 0x22, 0, 1 << (12 - 8) };	/* IRQNoFlags () {12} */
+	uint32_t n;
+
+	n = ps2_device(out, "PS2K", "\x41\xd0\x03\x03", kbd, sizeof(kbd));	/* PNP0303 */
+	return n + ps2_device(out + n, "PS2M", "\x41\xd0\x0f\x13", mouse, sizeof(mouse));
+}
+
 static uint32_t build_mcfg(uint8_t *t)
 {
 	uint32_t len = 44 + 16;
@@ -273,6 +319,7 @@ static int acpi_build(struct kvm *kvm)
 	len = 36 + sizeof(s5);
 	memcpy(dsdt + 36, s5, sizeof(s5));
 	len += build_pci0(dsdt + len);
+	len += build_ps2(dsdt + len);
 	if (DSDT_ADDR + len > ACPI_AREA_END)
 		return -1;
 	header(dsdt, "DSDT", len, 2);
@@ -292,9 +339,9 @@ static int acpi_build(struct kvm *kvm)
 	fadt[89] = 2;				/* PM1_CNT_LEN */
 	put16(fadt + 96, 101);			/* no C2 */
 	put16(fadt + 98, 1001);			/* no C3 */
-	put16(fadt + 109, 1 << 2);		/* IAPC_BOOT_ARCH: no VGA (and no 8042) */
-	/* WBINVD, C1, power and sleep buttons as control-method devices (none) */
-	put32(fadt + 112, (1 << 0) | (1 << 2) | (1 << 4) | (1 << 5));
+	put16(fadt + 109, (1 << 1) | (1 << 2));	/* IAPC_BOOT_ARCH: 8042, no VGA */
+	/* WBINVD, C1, the fixed-feature power button, no sleep button */
+	put32(fadt + 112, (1 << 0) | (1 << 2) | (1 << 5));
 	fadt[131] = 0;				/* minor revision */
 	put64(fadt + 132, FACS_ADDR);
 	put64(fadt + 140, DSDT_ADDR);
@@ -336,6 +383,28 @@ static void reply16(uint8_t *data, uint32_t len, uint16_t v)
 		data[1] = v >> 8;
 }
 
+/* The SCI is level triggered: high while an enabled event is pending (pm_lock held). */
+static void update_sci(void)
+{
+	static int level;
+	int now = !!(pm1_sts & pm1_en & PM1_STS_MASK);
+
+	if (now != level) {
+		level = now;
+		kvm__irq_line(acpi_kvm, SCI_IRQ, now);
+	}
+}
+
+void acpi_power_button(void)
+{
+	pthread_mutex_lock(&pm_lock);
+	if (acpi_kvm) {
+		pm1_sts |= PWRBTN_STS;
+		update_sci();
+	}
+	pthread_mutex_unlock(&pm_lock);
+}
+
 /* PM1a_STS (offset 0, write 1 to clear) and PM1a_EN (offset 2). */
 static void pm1_evt_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 		       bool is_write)
@@ -352,6 +421,8 @@ static void pm1_evt_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 		reply16(data, len, pm1_en);
 	else if (!is_write)
 		memset(data, 0, len);
+	if (is_write)
+		update_sci();
 	pthread_mutex_unlock(&pm_lock);
 }
 

@@ -3,6 +3,11 @@
 #ifndef KVL_DEVICES_ACPI_H
 #define KVL_DEVICES_ACPI_H
 
-#define ACPI_RSDP_ADDR		0xe0000
+#include "../runner/memmap.h"
+
+#define ACPI_RSDP_ADDR		MEM_BIOS_START
+
+/* Press the fixed-feature power button (PWRBTN_STS, SCI when enabled). */
+void acpi_power_button(void);
 
 #endif

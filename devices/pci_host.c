@@ -1,71 +1,78 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The runner's PCI host bridge and virtio devices: the bus of pci.c on
- * ports CF8-CFF, its ECAM and its MMIO window, the virtio-pci functions
- * for --disk (raw images on io_uring), --console virtio and --rng, and
- * their connection to KVM:
- * queue notifications through KVM_IOEVENTFD into the event loop (MMIO
- * exits where the device has no ioeventfd), MSI-X messages through irqfds
- * on MSI routes (KVM_SET_GSI_ROUTING + KVM_IRQFD), else KVM_SIGNAL_MSI,
- * INTx through KVM_IRQ_LINE on the IOAPIC pin of the slot.
+ * The runner's PCI host bridge and the platform calls of platform.h: the
+ * bus of pci.c on ports CF8-CFF, its ECAM and its MMIO window; MSI
+ * messages through irqfds on MSI routes (KVM_SET_GSI_ROUTING + KVM_IRQFD),
+ * else KVM_SIGNAL_MSI; INTx through KVM_IRQ_LINE on the IOAPIC pin of the
+ * slot; RAM-backed regions as KVM memslots that follow their BAR.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
-#include <net/if.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
-#include <sys/random.h>
 #include <unistd.h>
-#include <linux/if_tun.h>
 #include <linux/kvm.h>
 
-#include "../runner/device.h"
-#include "../runner/evloop.h"
-#include "../runner/ioport.h"
 #include "../runner/kvm.h"
-#include "../runner/term.h"
-#include "blk_uring.h"
-#include "disk.h"
 #include "pci_host.h"
-#include "virtio_devs.h"
-#include "virtio_pci.h"
+#include "platform.h"
 
-#define MAX_VDEVS	(KVM_MAX_DISKS + 3)
 #define MSI_GSI_BASE	24
+#define NR_GSIS		24
 
-struct vnotify {
-	struct virtio_dev *vd;
-	unsigned int q;
-	int efd;
+struct platform_ram {
+	const char *name;
+	uint8_t *host;
+	uint64_t len;
+	int slot;
+	uint64_t gpa;			/* mapped here; 0: not mapped */
+	bool log, all_dirty;
+	struct pci_dev *dev;		/* following BAR @bar of @dev at @off */
+	int bar;
+	uint64_t off;
+	struct platform_ram *next;
 };
 
-struct msi_route {
-	int efd;		/* irqfd, -1: none yet */
-	uint32_t gsi;
-	uint64_t addr;
-	uint32_t data;
+/* A plugged function and the bar_moved it came with. */
+struct host_fn {
+	struct pci_dev *d;
+	void (*bar_moved)(struct pci_dev *d, int bar, uint64_t was, uint64_t now);
 };
 
 static struct pci_host {
 	struct kvm *kvm;
+	bool active;			/* Linux guest: the bus exists */
 	struct pci_bus bus;
-	struct virtio_pci vp[MAX_VDEVS];
-	struct vnotify notify[MAX_VDEVS][VIRTIO_MAX_QUEUES];
-	struct msi_route route[MAX_VDEVS][VPCI_MAX_VECTORS];
-	int nr;
-	bool ioeventfd, irqfd, signal_msi;
-	pthread_mutex_t route_lock;
+	struct host_fn fn[PCI_SLOTS];
+	bool irqfd, signal_msi;
+	pthread_mutex_t lock;		/* routes, INTx levels, RAM regions */
+	struct platform_msi *routes;
 	uint32_t next_gsi;
-	struct virtio_dev *console;
-} host = { .route_lock = PTHREAD_MUTEX_INITIALIZER };
+	uint32_t intx[NR_GSIS];		/* per IOAPIC pin: slots holding it high */
+	struct platform_ram *rams;
+} host = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+struct kvm *platform_kvm(void)
+{
+	return host.kvm;
+}
 
 static void *vmem_ptr(void *opaque, uint64_t gpa, uint64_t len)
 {
 	return guest_ptr(opaque, gpa, len);
+}
+
+struct vmem platform_vmem(void)
+{
+	return (struct vmem){ vmem_ptr, host.kvm };
+}
+
+struct pci_bus *platform_pci_bus(void)
+{
+	return &host.bus;
 }
 
 static void cf8_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, bool is_write)
@@ -103,23 +110,49 @@ static void window_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len, b
 		memset(data, 0xff, len);
 }
 
-static int vp_index(struct virtio_pci *vp)
+/* Interrupts. */
+
+void platform_irq_line(unsigned int gsi, int level)
 {
-	return vp - host.vp;
+	kvm__irq_line(host.kvm, gsi, level);
+}
+
+void platform_pci_intx(struct pci_dev *d, int level)
+{
+	unsigned int pin = d->cfg[PCI_INTERRUPT_PIN], gsi;
+	bool was, now;
+
+	if (pin < 1 || pin > 4 || d->slot >= PCI_SLOTS)
+		return;
+	gsi = PCI_INTX_GSI(d->slot, pin - 1);
+	pthread_mutex_lock(&host.lock);
+	was = host.intx[gsi];
+	if (level)
+		host.intx[gsi] |= 1U << d->slot;
+	else
+		host.intx[gsi] &= ~(1U << d->slot);
+	now = host.intx[gsi];
+	/* Under the lock, so that two devices on one pin cannot reorder raise and lower. */
+	if (was != now)
+		kvm__irq_line(host.kvm, gsi, now);
+	pthread_mutex_unlock(&host.lock);
 }
 
 /* The irqchip routes KVM starts with (GSI 0-15 on both PICs and the IOAPIC), then ours. */
 static int commit_routes(void)
 {
 	struct kvm_irq_routing *r;
-	unsigned int n = 0, i, v;
+	struct platform_msi *m;
+	unsigned int n = 0, i;
 	int ret;
 
-	r = calloc(1, sizeof(*r) + (16 * 2 + 8 + MAX_VDEVS * VPCI_MAX_VECTORS) *
-		   sizeof(r->entries[0]));
+	for (m = host.routes; m; m = m->next)
+		n++;
+	r = calloc(1, sizeof(*r) + (16 * 2 + 8 + n) * sizeof(r->entries[0]));
 	if (!r)
 		return -1;
-	for (i = 0; i < 24; i++) {
+	n = 0;
+	for (i = 0; i < NR_GSIS; i++) {
 		r->entries[n++] = (struct kvm_irq_routing_entry){
 			.gsi = i, .type = KVM_IRQ_ROUTING_IRQCHIP,
 			.u.irqchip = { .irqchip = KVM_IRQCHIP_IOAPIC, .pin = i } };
@@ -129,17 +162,11 @@ static int commit_routes(void)
 				.u.irqchip = { .irqchip = i < 8 ? KVM_IRQCHIP_PIC_MASTER :
 					       KVM_IRQCHIP_PIC_SLAVE, .pin = i & 7 } };
 	}
-	for (i = 0; i < MAX_VDEVS; i++)
-		for (v = 0; v < VPCI_MAX_VECTORS; v++) {
-			struct msi_route *m = &host.route[i][v];
-
-			if (m->efd < 0)
-				continue;
-			r->entries[n++] = (struct kvm_irq_routing_entry){
-				.gsi = m->gsi, .type = KVM_IRQ_ROUTING_MSI,
-				.u.msi = { .address_lo = m->addr, .address_hi = m->addr >> 32,
-					   .data = m->data } };
-		}
+	for (m = host.routes; m; m = m->next)
+		r->entries[n++] = (struct kvm_irq_routing_entry){
+			.gsi = m->gsi, .type = KVM_IRQ_ROUTING_MSI,
+			.u.msi = { .address_lo = m->addr, .address_hi = m->addr >> 32,
+				   .data = m->data } };
 	r->nr = n;
 	ret = ioctl(host.kvm->vm_fd, KVM_SET_GSI_ROUTING, r);
 	if (ret < 0)
@@ -156,26 +183,35 @@ static void signal_msi(uint64_t addr, uint32_t data)
 		warn("KVM_SIGNAL_MSI: %s", strerror(errno));
 }
 
-/* An irqfd per vector, its MSI route rewritten when the driver reprograms the vector. */
-static bool irqfd_msi(int dev, unsigned int v, uint64_t addr, uint32_t data)
+void platform_msi_init(struct platform_msi *m)
 {
-	struct msi_route *m = &host.route[dev][v];
+	*m = (struct platform_msi){ .efd = -1 };
+}
+
+/* An irqfd per vector, its MSI route rewritten when the driver reprograms the vector. */
+static bool irqfd_msi(struct platform_msi *m, uint64_t addr, uint32_t data)
+{
 	uint64_t one = 1;
 	bool ok = true;
 
-	pthread_mutex_lock(&host.route_lock);
-	if (m->efd < 0) {
+	pthread_mutex_lock(&host.lock);
+	if (m->failed) {
+		ok = false;
+	} else if (m->efd < 0) {
 		struct kvm_irqfd irqfd = { .gsi = host.next_gsi };
 
 		m->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		m->gsi = host.next_gsi++;
 		m->addr = addr;
 		m->data = data;
+		m->next = host.routes;
+		host.routes = m;
 		irqfd.fd = m->efd;
 		if (m->efd < 0 || commit_routes() < 0 ||
 		    ioctl(host.kvm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
 			warn("irqfd for MSI: %s; using KVM_SIGNAL_MSI", strerror(errno));
 			host.irqfd = false;
+			m->failed = true;
 			ok = false;
 		}
 	} else if (m->addr != addr || m->data != data) {
@@ -183,195 +219,190 @@ static bool irqfd_msi(int dev, unsigned int v, uint64_t addr, uint32_t data)
 		m->data = data;
 		if (commit_routes() < 0) {
 			host.irqfd = false;
+			m->failed = true;
 			ok = false;
 		}
 	}
-	pthread_mutex_unlock(&host.route_lock);
+	pthread_mutex_unlock(&host.lock);
 	if (ok && write(m->efd, &one, sizeof(one)) != sizeof(one))
 		ok = false;
 	return ok;
 }
 
-static void plat_msi(void *opaque, struct virtio_pci *vp, unsigned int v, uint64_t addr,
-		     uint32_t data)
+void platform_msi(struct platform_msi *m, uint64_t addr, uint32_t data)
 {
-	(void)opaque;
-	if (host.irqfd && irqfd_msi(vp_index(vp), v, addr, data))
+	if (m && host.irqfd && irqfd_msi(m, addr, data))
 		return;
 	signal_msi(addr, data);
 }
 
-static void plat_intx(void *opaque, struct virtio_pci *vp, int level)
+/* RAM-backed regions. */
+
+static int ram_set(struct platform_ram *r, uint64_t gpa)
 {
-	(void)opaque;
-	kvm__irq_line(host.kvm, PCI_INTX_GSI(vp->pci.slot, 0), level);
-}
+	uint32_t flags = r->log ? KVM_MEM_LOG_DIRTY_PAGES : 0;
 
-static void set_ioeventfd(struct vnotify *n, uint64_t addr, bool assign)
-{
-	struct kvm_ioeventfd io = {
-		.addr = addr, .len = 2, .fd = n->efd,
-		.flags = assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN,
-	};
-
-	if (ioctl(host.kvm->vm_fd, KVM_IOEVENTFD, &io) < 0)
-		warn("KVM_IOEVENTFD %s 0x%llx: %s", assign ? "assign" : "deassign",
-		     (unsigned long long)addr, strerror(errno));
-}
-
-static void plat_notify_moved(void *opaque, struct virtio_pci *vp, unsigned int q,
-			      uint64_t was, uint64_t now)
-{
-	struct vnotify *n = &host.notify[vp_index(vp)][q];
-
-	(void)opaque;
-	if (!host.ioeventfd || n->efd < 0)
-		return;
-	if (was)
-		set_ioeventfd(n, was, false);
-	if (now)
-		set_ioeventfd(n, now, true);
-}
-
-static const struct virtio_pci_platform platform = {
-	.msi = plat_msi,
-	.intx = plat_intx,
-	.notify_moved = plat_notify_moved,
-};
-
-static void notify_ready(void *opaque, int fd)
-{
-	struct vnotify *n = opaque;
-	uint64_t v;
-
-	if (read(fd, &v, sizeof(v)) == sizeof(v))
-		virtio_notify(n->vd, n->q);
-}
-
-static int add_vdev(struct virtio_dev *vd)
-{
-	int i = host.nr;
-	unsigned int q;
-
-	if (!vd || i == MAX_VDEVS)
+	if (r->gpa == gpa)
+		return 0;
+	if (r->gpa && kvm__set_memslot(host.kvm, r->slot, r->gpa, 0, NULL, 0) < 0)
 		return -1;
-	if (virtio_pci_init(&host.vp[i], vd, &platform) < 0 ||
-	    pci_bus_add(&host.bus, &host.vp[i].pci) < 0)
+	r->gpa = 0;
+	r->all_dirty = true;
+	if (gpa && kvm__set_memslot(host.kvm, r->slot, gpa, r->len, r->host, flags) < 0)
 		return -1;
-	snprintf(vd->label, sizeof(vd->label), "%s 00:%02x.0", vd->ops->name,
-		 host.vp[i].pci.slot);
-	for (q = 0; q < vd->ops->nr_queues; q++) {
-		struct vnotify *n = &host.notify[i][q];
-
-		*n = (struct vnotify){ vd, q, -1 };
-		if (!host.ioeventfd)
-			continue;
-		n->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (n->efd < 0 || evloop__add(n->efd, notify_ready, n) < 0)
-			die("virtqueue notification eventfd: %s", strerror(errno));
-	}
-	host.nr++;
+	r->gpa = gpa;
 	return 0;
 }
 
-static int rng_fill(void *buf, size_t len)
+struct platform_ram *platform_ram_create(void *host_mem, uint64_t len, const char *name)
 {
-	size_t done = 0;
+	struct platform_ram *r;
+	int slot;
 
-	while (done < len) {
-		ssize_t n = getrandom((uint8_t *)buf + done, len - done, 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		done += n;
+	if (!len || (len & 0xfff) || ((uintptr_t)host_mem & 0xfff)) {
+		warn("%s: RAM region of 0x%llx bytes at %p is not page aligned", name,
+		     (unsigned long long)len, host_mem);
+		return NULL;
 	}
-	return 0;
-}
-
-static void console_out(void *opaque, const uint8_t *buf, size_t len)
-{
-	(void)opaque;
-	while (len) {
-		ssize_t n = write(STDOUT_FILENO, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= n;
+	slot = kvm__memslot_alloc(host.kvm);
+	r = calloc(1, sizeof(*r));
+	if (slot < 0 || !r) {
+		warn("%s: no memslot for its RAM", name);
+		free(r);
+		return NULL;
 	}
+	*r = (struct platform_ram){ .name = name, .host = host_mem, .len = len, .slot = slot,
+				    .all_dirty = true, .bar = -1 };
+	pthread_mutex_lock(&host.lock);
+	r->next = host.rams;
+	host.rams = r;
+	pthread_mutex_unlock(&host.lock);
+	return r;
 }
 
-static int console_in(void *opaque, uint8_t byte)
+int platform_ram_map(struct platform_ram *r, uint64_t gpa)
 {
-	return virtio_console_input(opaque, &byte, 1) == 1 ? 0 : -1;
+	int ret;
+
+	if (gpa & 0xfff)
+		return -1;
+	pthread_mutex_lock(&host.lock);
+	ret = ram_set(r, gpa);
+	pthread_mutex_unlock(&host.lock);
+	return ret;
 }
 
-struct tap {
-	int fd;
-	struct virtio_dev *vd;
-	uint8_t buf[VIRTIO_NET_MAX_FRAME];
-};
-
-static void tap_send(void *opaque, const struct iovec *iov, unsigned int n)
+uint64_t platform_ram_gpa(const struct platform_ram *r)
 {
-	struct tap *t = opaque;
+	uint64_t gpa;
 
-	/* A tap takes or drops a whole frame per write, as a wire would. */
-	while (writev(t->fd, iov, n) < 0 && errno == EINTR)
-		;
+	pthread_mutex_lock(&host.lock);
+	gpa = r->gpa;
+	pthread_mutex_unlock(&host.lock);
+	return gpa;
 }
 
-static void tap_ready(void *opaque, int fd)
+/* A BAR moved (under the bus lock): move the regions that follow it, then tell the device. */
+static void host_bar_moved(struct pci_dev *d, int bar, uint64_t was, uint64_t now)
 {
-	struct tap *t = opaque;
-	int i;
+	struct platform_ram *r;
 
-	for (i = 0; i < 64; i++) {	/* then let the other fds have a turn */
-		ssize_t n = read(fd, t->buf, sizeof(t->buf));
+	pthread_mutex_lock(&host.lock);
+	for (r = host.rams; r; r = r->next)
+		if (r->dev == d && r->bar == bar && ram_set(r, now ? now + r->off : 0) < 0)
+			warn("%s: cannot move its RAM to 0x%llx", r->name,
+			     (unsigned long long)now);
+	pthread_mutex_unlock(&host.lock);
+	if (d->slot < PCI_SLOTS && host.fn[d->slot].d == d && host.fn[d->slot].bar_moved)
+		host.fn[d->slot].bar_moved(d, bar, was, now);
+}
 
-		if (n <= 0)
-			return;
-		virtio_net_receive(t->vd, t->buf, n);
+int platform_ram_bar(struct platform_ram *r, struct pci_dev *d, int bar, uint64_t off)
+{
+	uint64_t now;
+	int ret = 0;
+
+	if (bar < 0 || bar > 5 || (off & 0xfff) || off > d->bar[bar].size ||
+	    r->len > d->bar[bar].size - off) {
+		warn("%s: RAM of 0x%llx bytes does not fit BAR%d at 0x%llx", r->name,
+		     (unsigned long long)r->len, bar, (unsigned long long)off);
+		return -1;
 	}
+	pthread_mutex_lock(&host.bus.lock);
+	pthread_mutex_lock(&host.lock);
+	r->dev = d;
+	r->bar = bar;
+	r->off = off;
+	now = d->bar[bar].mapped;
+	ret = ram_set(r, now ? now + off : 0);
+	pthread_mutex_unlock(&host.lock);
+	pthread_mutex_unlock(&host.bus.lock);
+	return ret;
 }
 
-static struct tap *tap_open(const char *name)
+int platform_ram_log(struct platform_ram *r, bool on)
 {
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
-	struct tap *t = calloc(1, sizeof(*t));
+	int ret = 0;
 
-	if (!t)
-		die("out of memory");
-	if (strlen(name) >= IFNAMSIZ)
-		die("--net tap=%s: name too long", name);
-	strcpy(ifr.ifr_name, name);
-	t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (t->fd < 0)
-		die("/dev/net/tun: %s", strerror(errno));
-	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0)
-		die("--net tap=%s: TUNSETIFF: %s", name, strerror(errno));
-	return t;
+	pthread_mutex_lock(&host.lock);
+	if (r->log != on) {
+		r->log = on;
+		r->all_dirty = true;
+		if (r->gpa)
+			ret = kvm__set_memslot(host.kvm, r->slot, r->gpa, r->len, r->host,
+					       on ? KVM_MEM_LOG_DIRTY_PAGES : 0);
+	}
+	pthread_mutex_unlock(&host.lock);
+	return ret;
+}
+
+int platform_ram_dirty(struct platform_ram *r, uint64_t *bitmap)
+{
+	uint64_t pages = r->len >> 12, words = (pages + 63) / 64;
+	struct kvm_dirty_log log = { .slot = r->slot, .dirty_bitmap = bitmap };
+	int ret = 0;
+
+	pthread_mutex_lock(&host.lock);
+	memset(bitmap, 0, words * 8);
+	if (r->log && r->gpa && ioctl(host.kvm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0) {
+		warn("%s: KVM_GET_DIRTY_LOG: %s", r->name, strerror(errno));
+		ret = -1;
+	}
+	if (r->all_dirty || !r->log || !r->gpa || ret < 0) {
+		memset(bitmap, 0xff, words * 8);
+		if (pages % 64)
+			bitmap[words - 1] = (1ULL << (pages % 64)) - 1;
+		r->all_dirty = !r->log || !r->gpa;
+	}
+	pthread_mutex_unlock(&host.lock);
+	return ret;
+}
+
+/* The bus. */
+
+int platform_pci_add(struct pci_dev *d)
+{
+	int slot;
+
+	if (!host.active)
+		return -1;
+	pthread_mutex_lock(&host.bus.lock);
+	slot = pci_bus_add(&host.bus, d);
+	if (slot >= 0) {
+		host.fn[slot] = (struct host_fn){ d, d->bar_moved };
+		d->bar_moved = host_bar_moved;
+	}
+	pthread_mutex_unlock(&host.bus.lock);
+	return slot;
 }
 
 static int pci_host_init(struct kvm *kvm)
 {
-	struct vmem mem = { vmem_ptr, kvm };
-	char err[256], label[32];
-	struct virtio_dev *vd;
-	int i, j;
-
+	host.kvm = kvm;
 	if (kvm->cfg.boot != BOOT_LINUX)
 		return 0;
-	host.kvm = kvm;
-	for (i = 0; i < MAX_VDEVS; i++)
-		for (j = 0; j < VPCI_MAX_VECTORS; j++)
-			host.route[i][j].efd = -1;
+	host.active = true;
 	host.next_gsi = MSI_GSI_BASE;
-	host.ioeventfd = kvm__check_extension(kvm, KVM_CAP_IOEVENTFD) > 0;
 	host.irqfd = kvm__check_extension(kvm, KVM_CAP_IRQFD) > 0 &&
 		     kvm__check_extension(kvm, KVM_CAP_IRQ_ROUTING) > 0;
 	host.signal_msi = kvm__check_extension(kvm, KVM_CAP_SIGNAL_MSI) > 0;
@@ -380,42 +411,24 @@ static int pci_host_init(struct kvm *kvm)
 	    io__register(IO_MMIO, PCI_ECAM_BASE, PCI_ECAM_SIZE, ecam_io, &host.bus) < 0 ||
 	    io__register(IO_MMIO, PCI_MMIO_BASE, PCI_MMIO_SIZE, window_io, &host.bus) < 0)
 		return -1;
-
-	for (i = 0; i < kvm->cfg.nr_disks; i++) {
-		const struct kvm_disk_config *dc = &kvm->cfg.disks[i];
-		struct disk *d = disk_open(dc->path, dc->format, dc->readonly, err, sizeof(err));
-
-		if (!d)
-			die("--disk %s: %s", dc->path, err);
-		snprintf(label, sizeof(label), "kvmlite-disk%d", i);
-		vd = virtio_blk_create(&mem, d, label, "virtio-blk");
-		if (add_vdev(vd) < 0)
-			die("--disk %s: no room for another PCI device", dc->path);
-		/* Raw images: guest offsets are file offsets, io_uring reads and writes them. */
-		if (d->format == DISK_FMT_RAW && !dc->sync_io)
-			blk_uring_attach(vd, d->fd);
-	}
-	if (kvm->cfg.console == CONSOLE_VIRTIO) {
-		host.console = virtio_console_create(&mem, console_out, NULL, "virtio-console");
-		if (add_vdev(host.console) < 0)
-			die("virtio-console: no room for another PCI device");
-		term__init(kvm, console_in, host.console);
-	}
-	if (kvm->cfg.rng && add_vdev(virtio_rng_create(&mem, rng_fill, "virtio-rng")) < 0)
-		die("virtio-rng: no room for another PCI device");
-	if (kvm->cfg.tap) {
-		static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-		struct tap *t = tap_open(kvm->cfg.tap);
-
-		t->vd = virtio_net_create(&mem, mac, tap_send, t, "virtio-net");
-		if (add_vdev(t->vd) < 0)
-			die("virtio-net: no room for another PCI device");
-		if (evloop__add(t->fd, tap_ready, t) < 0)
-			die("tap: %s", strerror(errno));
-	}
-	if ((host.nr && !host.signal_msi && !host.irqfd))
-		warn("no KVM_SIGNAL_MSI or irqfd: virtio devices fall back to INTx");
-	pci_bus_assign(&host.bus);
 	return 0;
 }
 device_init(pci_host_init);
+
+/* After every device: place the BARs as firmware would. */
+static int pci_host_assign(struct kvm *kvm)
+{
+	unsigned int s, n = 0;
+
+	if (kvm->cfg.boot != BOOT_LINUX)
+		return 0;
+	for (s = 1; s < PCI_SLOTS; s++)
+		n += !!host.bus.dev[s];
+	if (n && !host.signal_msi && !host.irqfd)
+		warn("no KVM_SIGNAL_MSI or irqfd: PCI devices fall back to INTx");
+	pthread_mutex_lock(&host.bus.lock);
+	pci_bus_assign(&host.bus);
+	pthread_mutex_unlock(&host.bus.lock);
+	return 0;
+}
+device_late_init(pci_host_assign);

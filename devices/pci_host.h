@@ -7,10 +7,12 @@
 #ifndef KVL_DEVICES_PCI_HOST_H
 #define KVL_DEVICES_PCI_HOST_H
 
-#define PCI_MMIO_BASE		0xc0000000ULL	/* BARs: 512 MiB below the ECAM */
-#define PCI_MMIO_SIZE		0x20000000ULL
-#define PCI_ECAM_BASE		0xe0000000ULL	/* bus 0 only: 1 MiB */
-#define PCI_ECAM_SIZE		0x100000ULL
+#include "../runner/memmap.h"
+
+#define PCI_MMIO_BASE		MEM_PCI_MMIO_BASE	/* BARs: 512 MiB below the ECAM */
+#define PCI_MMIO_SIZE		MEM_PCI_MMIO_SIZE
+#define PCI_ECAM_BASE		MEM_PCI_ECAM_BASE	/* bus 0 only: 1 MiB */
+#define PCI_ECAM_SIZE		MEM_PCI_ECAM_SIZE
 #define PCI_CF8_PORT		0xcf8
 
 /* INTx pin 0..3 (INTA..INTD) of @slot arrives at IOAPIC pin (GSI) ... */

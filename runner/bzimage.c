@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bzimage.h"
+#include "memmap.h"
 
 #define HDR_OFF		0x1f1
 #define HDR_MAGIC	0x53726448	/* "HdrS" */
@@ -81,8 +82,8 @@ int bzimage__parse(const uint8_t *img, size_t len, struct bzimage *bz,
 		return fail(err, "init_size is smaller than the kernel itself");
 	if (bz->init_size > (1U << 30))
 		return fail(err, "init_size above 1 GiB");
-	if (!bz->relocatable && (bz->pref_address < 0x100000 ||
-				 bz->pref_address + bz->init_size > 0xc0000000ULL))
+	if (!bz->relocatable && (bz->pref_address < MEM_HIGH_START ||
+				 bz->pref_address + bz->init_size > MEM_PCI_HOLE_START))
 		return fail(err, "not relocatable and pref_address is unusable");
 	if (bz->cmdline_size == 0)
 		return fail(err, "cmdline_size is 0");

@@ -26,7 +26,7 @@ int e820__build(uint64_t ram_size, uint64_t lowmem_end, uint64_t high_start,
 	    high_start < lowmem_end || high_start < E820_TSS_END)
 		return -1;
 	n = add(out, n, max, 0, E820_LOWRAM_END, E820_TYPE_RAM);
-	n = add(out, n, max, E820_LOWRAM_END, 0xa0000 - E820_LOWRAM_END,
+	n = add(out, n, max, E820_LOWRAM_END, MEM_VGA_START - E820_LOWRAM_END,
 		E820_TYPE_RESERVED);
 	n = add(out, n, max, E820_BIOS_START, E820_HIGH_START - E820_BIOS_START,
 		E820_TYPE_RESERVED);

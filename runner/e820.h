@@ -5,14 +5,17 @@
 
 #include <stdint.h>
 
+#include "memmap.h"
+
 #define E820_TYPE_RAM		1
 #define E820_TYPE_RESERVED	2
 
-#define E820_LOWRAM_END		0x9fc00ULL	/* then the EBDA, VGA, option ROMs */
-#define E820_BIOS_START		0xe0000ULL	/* ACPI tables live here */
-#define E820_HIGH_START		0x100000ULL
-#define E820_TSS_START		0xfeffc000ULL	/* KVM's identity map + TSS (VMX) */
-#define E820_TSS_END		0xff000000ULL
+/* See memmap.h. */
+#define E820_LOWRAM_END		MEM_LOWRAM_END	/* then the EBDA, VGA, option ROMs */
+#define E820_BIOS_START		MEM_BIOS_START	/* ACPI tables live here */
+#define E820_HIGH_START		MEM_HIGH_START
+#define E820_TSS_START		MEM_TSS_START	/* KVM's identity map + TSS (VMX) */
+#define E820_TSS_END		MEM_TSS_END
 
 struct e820_range {
 	uint64_t addr, size;

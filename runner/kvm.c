@@ -52,6 +52,8 @@ void *guest_ptr(struct kvm *kvm, uint64_t gpa, uint64_t len)
 
 	if (gpa + len < gpa)
 		return NULL;
+	if (kvm->vga_hole && gpa < MEM_VGA_END && gpa + len > MEM_VGA_START)
+		return NULL;
 	if (gpa + len <= low)
 		return kvm->ram + gpa;
 	if (gpa >= KVM_HIGHMEM_START && gpa + len - KVM_HIGHMEM_START <= kvm->ram_size - low)
@@ -106,6 +108,35 @@ static void add_slot(struct kvm *kvm, int slot, uint64_t gpa, uint64_t size,
 		die("KVM_SET_USER_MEMORY_REGION (slot %d, %llu MiB at 0x%llx): %s", slot,
 		    (unsigned long long)(size >> 20), (unsigned long long)gpa,
 		    strerror(errno));
+	if (slot >= kvm->next_slot)
+		kvm->next_slot = slot + 1;
+}
+
+int kvm__memslot_alloc(struct kvm *kvm)
+{
+	int max = check_extension(kvm, KVM_CAP_NR_MEMSLOTS), slot = -1;
+
+	pthread_mutex_lock(&kvm->slot_lock);
+	if (!max || kvm->next_slot < max)
+		slot = kvm->next_slot++;
+	pthread_mutex_unlock(&kvm->slot_lock);
+	return slot;
+}
+
+int kvm__set_memslot(struct kvm *kvm, int slot, uint64_t gpa, uint64_t size, void *host,
+		     uint32_t flags)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa, .memory_size = size,
+		.userspace_addr = (uintptr_t)host,
+	};
+
+	if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+		warn("KVM_SET_USER_MEMORY_REGION (slot %d, 0x%llx bytes at 0x%llx): %s", slot,
+		     (unsigned long long)size, (unsigned long long)gpa, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* Linux guests: the platform a PC kernel expects from its chipset. */
@@ -144,6 +175,7 @@ int kvm__init(struct kvm *kvm, const struct kvm_config *cfg)
 	kvm->cfg = *cfg;
 	pthread_mutex_init(&kvm->exit_lock, NULL);
 	pthread_cond_init(&kvm->exit_cond, NULL);
+	pthread_mutex_init(&kvm->slot_lock, NULL);
 
 	kvm->sys_fd = open(cfg->dev, O_RDWR | O_CLOEXEC);
 	if (kvm->sys_fd < 0)
@@ -169,7 +201,14 @@ int kvm__init(struct kvm *kvm, const struct kvm_config *cfg)
 	/* Transparent huge pages where the host allows: far fewer nested faults. */
 	madvise(kvm->ram, kvm->ram_size, MADV_HUGEPAGE);
 	low = kvm->ram_size < KVM_LOWMEM_END ? kvm->ram_size : KVM_LOWMEM_END;
-	add_slot(kvm, 0, 0, low, kvm->ram);
+	if (cfg->boot == BOOT_LINUX) {
+		/* As on a PC, the legacy VGA window is not RAM: a display device may claim it. */
+		kvm->vga_hole = true;
+		add_slot(kvm, 0, 0, MEM_VGA_START, kvm->ram);
+		add_slot(kvm, 2, MEM_VGA_END, low - MEM_VGA_END, kvm->ram + MEM_VGA_END);
+	} else {
+		add_slot(kvm, 0, 0, low, kvm->ram);
+	}
 	if (kvm->ram_size > low)
 		add_slot(kvm, 1, KVM_HIGHMEM_START, kvm->ram_size - low, kvm->ram + low);
 

@@ -8,22 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "device.h"
+#include "memmap.h"
+
 #define KVM_MAX_CPUS		64
 /* Guest RAM above this goes above 4 GiB, leaving a hole for PCI/IOAPIC/LAPIC. */
-#define KVM_LOWMEM_END		0xc0000000ULL
-#define KVM_HIGHMEM_START	0x100000000ULL
+#define KVM_LOWMEM_END		MEM_PCI_HOLE_START
+#define KVM_HIGHMEM_START	MEM_HIGHMEM_START
 
 enum kvm_boot { BOOT_FLAT, BOOT_LINUX };
 enum kvm_console { CONSOLE_SERIAL, CONSOLE_VIRTIO };
-
-#define KVM_MAX_DISKS		8
-
-struct kvm_disk_config {
-	const char *path;
-	int format;		/* enum disk_format */
-	bool readonly;
-	bool sync_io;		/* aio=sync: no io_uring */
-};
 
 struct kvm_config {
 	const char *dev;
@@ -34,11 +28,11 @@ struct kvm_config {
 	const char *append;
 	uint64_t ram_size;
 	int nr_cpus;
-	struct kvm_disk_config disks[KVM_MAX_DISKS];	/* virtio-blk, Linux only */
-	int nr_disks;
-	enum kvm_console console;	/* where stdio goes: COM1 or virtio-console */
-	bool rng;			/* a virtio-rng device */
-	const char *tap;		/* virtio-net on this tap interface */
+	enum kvm_console console;	/* where stdin goes: COM1 or a virtio-console */
+	/* --device and its short forms, in command-line order (Linux only) */
+	struct device_args devices[DEVICE_MAX_REQS];
+	int nr_devices;
+	const char *ctl;		/* --ctl: the control socket's path */
 };
 
 struct kvm_cpu {
@@ -53,6 +47,9 @@ struct kvm {
 	struct kvm_config cfg;
 	int sys_fd, vm_fd;
 	bool irqchip;		/* in-kernel PIC + IOAPIC + LAPIC + PIT */
+	bool vga_hole;		/* MEM_VGA_START..END is not RAM (Linux guests) */
+	int next_slot;		/* memslot ids: RAM first, then kvm__memslot_alloc() */
+	pthread_mutex_t slot_lock;
 	uint8_t *ram;
 	uint64_t ram_size;
 	long run_size;
@@ -76,6 +73,15 @@ void kvm__request_exit(struct kvm *kvm, int status, const char *why);
 
 /* KVM_CHECK_EXTENSION on the VM (else the system) fd: the value, 0 if absent. */
 int kvm__check_extension(struct kvm *kvm, long cap);
+
+/* A memslot id no one else uses: >= 0, or -1 when KVM has no more. */
+int kvm__memslot_alloc(struct kvm *kvm);
+/*
+ * KVM_SET_USER_MEMORY_REGION for @slot: @size bytes of @host at @gpa with
+ * @flags (KVM_MEM_*); @size 0 deletes the slot.  0, or -1 (reported).
+ */
+int kvm__set_memslot(struct kvm *kvm, int slot, uint64_t gpa, uint64_t size, void *host,
+		     uint32_t flags);
 
 /* Raise (1) or lower (0) an ISA interrupt line; a no-op without an irqchip. */
 void kvm__irq_line(struct kvm *kvm, unsigned int irq, int level);

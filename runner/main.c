@@ -5,25 +5,31 @@
  *   kvmlite run --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]
  *               [--mem SIZE] [--cpus N] [--dev PATH] [--console serial|virtio]
  *               [--disk FILE[,format=raw|qcow2][,readonly]]... [--rng]
+ *               [--device NAME[,KEY=VALUE...]]... [--ctl PATH]
  *   kvmlite run [--dev PATH] [--mem SIZE] [--bios] IMAGE
+ *   kvmlite ctl PATH COMMAND [ARGS...]
  *
  * It works on /dev/kvmlite and on KVM's /dev/kvm alike.
  */
+#define _GNU_SOURCE
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../devices/disk.h"
 #include "../uapi/linux/kvmlite.h"
+#include "ctl.h"
 #include "kvm.h"
 
 static const char usage_text[] =
 "usage: kvmlite run --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]\n"
 "                   [--mem SIZE] [--cpus N] [--dev PATH] [--console serial|virtio]\n"
 "                   [--disk FILE[,format=raw|qcow2][,readonly][,aio=...]]... [--rng]\n"
-"                   [--net tap=IFNAME]\n"
+"                   [--net tap=IFNAME] [--device NAME[,KEY=VALUE|FLAG...]]...\n"
+"                   [--ctl PATH]\n"
 "       kvmlite run [--dev PATH] [--mem SIZE] [--bios] IMAGE\n"
+"       kvmlite ctl PATH COMMAND [ARGS...]\n"
 "\n"
 "  --kernel F      boot a Linux x86-64 bzImage through its 64-bit entry point,\n"
 "                  or an ELF vmlinux through its PVH entry point\n"
@@ -43,6 +49,12 @@ static const char usage_text[] =
 "  --rng           a virtio-rng device fed from the host's getrandom()\n"
 "  --net tap=IF    a virtio-net device on the host's tap interface IF (created\n"
 "                  if missing; bring it up and address it on the host side)\n"
+"  --device NAME[,KEY=VALUE|FLAG...]  a device by name, with its options\n"
+"                  (repeatable; devices take PCI slots in command-line order);\n"
+"                  --device help lists the devices and their options.  --disk,\n"
+"                  --rng, --net and --console virtio are short forms of it\n"
+"  --ctl PATH      serve the control socket on the unix socket PATH (mode 0600,\n"
+"                  removed at exit): kvmlite ctl PATH help lists its commands\n"
 "  --bios IMAGE    a flat real-mode binary run at 0000:1000 (also: IMAGE alone)\n"
 "\n"
 "The exit status is 0 when the guest powers off (ACPI S5), resets through\n"
@@ -57,38 +69,79 @@ static void usage_error(const char *fmt, const char *arg)
 	exit(2);
 }
 
+/* Forget the requests an earlier use of short form @from made (--rng, --net, --console). */
+static void drop_requests(struct kvm_config *cfg, char from)
+{
+	int i, n = 0;
+
+	for (i = 0; i < cfg->nr_devices; i++)
+		if (cfg->devices[i].from != from)
+			cfg->devices[n++] = cfg->devices[i];
+	cfg->nr_devices = n;
+}
+
+/*
+ * Ask for device @name with options @opts ("k=v,flag,..."); @opt and
+ * @spec name it in messages.  Options and values are checked now.
+ */
+static void add_request(struct kvm_config *cfg, const char *name, const char *opt,
+			const char *spec, const char *opts, char from)
+{
+	const struct device_desc *desc = device__find(name);
+	struct device_args *a;
+	int i, index = 0;
+
+	if (!desc)
+		usage_error("--device: unknown device '%s' (--device help lists them)", name);
+	if (cfg->nr_devices == DEVICE_MAX_REQS)
+		usage_error("%s: too many devices", opt);
+	for (i = 0; i < cfg->nr_devices; i++)
+		index += cfg->devices[i].desc == desc;
+	a = &cfg->devices[cfg->nr_devices];
+	device__parse(a, desc, opt, spec, opts);
+	a->from = from;
+	a->index = index;
+	if (desc->configure)
+		desc->configure(cfg, a);
+	cfg->nr_devices++;
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		usage_error("%s", "out of memory");
+	return s;
+}
+
+/* --device NAME[,OPTS] */
+static void parse_device(struct kvm_config *cfg, const char *val)
+{
+	const char *comma = strchr(val, ',');
+	char *name = xasprintf("%.*s", comma ? (int)(comma - val) : (int)strlen(val), val);
+
+	if (!strcmp(name, "help")) {
+		device__help();
+		exit(0);
+	}
+	add_request(cfg, name, xasprintf("--device %s", name), val, comma ? comma + 1 : "", 0);
+}
+
+/* --disk F[,opts] is --device virtio-blk,file=F[,opts]. */
 static void parse_disk(struct kvm_config *cfg, const char *val)
 {
-	struct kvm_disk_config *d;
-	char *copy, *opt, *save;
+	const char *comma = strchr(val, ',');
+	int len = comma ? (int)(comma - val) : (int)strlen(val);
 
-	if (cfg->nr_disks == KVM_MAX_DISKS)
-		usage_error("--disk: at most 8 disks ('%s')", val);
-	d = &cfg->disks[cfg->nr_disks++];
-	copy = strdup(val);
-	if (!copy)
-		usage_error("%s", "out of memory");
-	d->path = strtok_r(copy, ",", &save);
-	d->format = DISK_FMT_AUTO;
-	if (!d->path || val[0] == ',')
-		usage_error("--disk: no file in '%s'", val);
-	while ((opt = strtok_r(NULL, ",", &save))) {
-		if (!strcmp(opt, "readonly")) {
-			d->readonly = true;
-		} else if (!strcmp(opt, "aio=sync")) {
-			d->sync_io = true;
-		} else if (!strcmp(opt, "aio=io_uring")) {
-			d->sync_io = false;
-		} else if (!strncmp(opt, "format=", 7)) {
-			int f = disk_format_parse(opt + 7);
-
-			if (f < 0 || f == DISK_FMT_AUTO)
-				usage_error("--disk: unknown format '%s' (raw, qcow2)", opt + 7);
-			d->format = f;
-		} else {
-			usage_error("--disk: unknown option '%s' (format=, readonly, aio=)", opt);
-		}
-	}
+	add_request(cfg, "virtio-blk", "--disk", val,
+		    xasprintf("file=%.*s%s", len, val, comma ? comma : ""), 'd');
 }
 
 static uint64_t parse_size(const char *s)
@@ -139,8 +192,10 @@ int main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return 0;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "ctl"))
+		return ctl__client(argc - 2, argv + 2);
 	if (argc < 2 || strcmp(argv[1], "run"))
-		usage_error("unknown command '%s' (run)", argc < 2 ? "" : argv[1]);
+		usage_error("unknown command '%s' (run, ctl)", argc < 2 ? "" : argv[1]);
 
 	for (i = 2; i < argc; i++) {
 		const char *opt = argv[i];
@@ -157,14 +212,16 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (!strcmp(opt, "--rng")) {
-			cfg.rng = true;
+			drop_requests(&cfg, 'r');
+			add_request(&cfg, "virtio-rng", "--rng", "", "", 'r');
 			continue;
 		}
 		if (strcmp(opt, "--kernel") && strcmp(opt, "--initrd") &&
 		    strcmp(opt, "--append") && strcmp(opt, "--mem") &&
 		    strcmp(opt, "--cpus") && strcmp(opt, "--dev") &&
 		    strcmp(opt, "--console") && strcmp(opt, "--bios") &&
-		    strcmp(opt, "--disk") && strcmp(opt, "--net"))
+		    strcmp(opt, "--disk") && strcmp(opt, "--net") &&
+		    strcmp(opt, "--device") && strcmp(opt, "--ctl"))
 			usage_error("unknown option '%s'", opt);
 		if (!val)
 			usage_error("%s needs a value", opt);
@@ -187,18 +244,26 @@ int main(int argc, char **argv)
 		} else if (!strcmp(opt, "--dev")) {
 			cfg.dev = val;
 		} else if (!strcmp(opt, "--console")) {
-			if (!strcmp(val, "virtio"))
-				cfg.console = CONSOLE_VIRTIO;
-			else if (!strcmp(val, "serial"))
-				cfg.console = CONSOLE_SERIAL;
-			else
+			if (strcmp(val, "virtio") && strcmp(val, "serial"))
 				usage_error("--console: '%s' is not supported (serial, virtio)", val);
+			/* The last --console wins: virtio is --device virtio-console. */
+			drop_requests(&cfg, 'c');
+			cfg.console = CONSOLE_SERIAL;
+			if (!strcmp(val, "virtio"))
+				add_request(&cfg, "virtio-console", "--console virtio", val, "", 'c');
 		} else if (!strcmp(opt, "--disk")) {
 			parse_disk(&cfg, val);
 		} else if (!strcmp(opt, "--net")) {
-			if (strncmp(val, "tap=", 4) || !val[4])
+			if (strncmp(val, "tap=", 4) || !val[4] || strchr(val, ','))
 				usage_error("--net: '%s' is not tap=IFNAME", val);
-			cfg.tap = val + 4;
+			drop_requests(&cfg, 'n');
+			add_request(&cfg, "virtio-net", "--net", val, val, 'n');
+		} else if (!strcmp(opt, "--device")) {
+			parse_device(&cfg, val);
+		} else if (!strcmp(opt, "--ctl")) {
+			if (!val[0])
+				usage_error("%s", "--ctl: empty PATH");
+			cfg.ctl = val;
 		} else if (!strcmp(opt, "--bios")) {
 			if (cfg.image)
 				usage_error("more than one IMAGE ('%s')", val);
@@ -212,8 +277,8 @@ int main(int argc, char **argv)
 		usage_error("%s", "nothing to run: give --kernel BZIMAGE or an IMAGE");
 	if (!cfg.kernel && (cfg.initrd || cfg.append))
 		usage_error("%s", "--initrd and --append need --kernel");
-	if (!cfg.kernel && (cfg.nr_disks || cfg.rng || cfg.tap || cfg.console == CONSOLE_VIRTIO))
-		usage_error("%s", "--disk, --net, --rng and --console virtio need --kernel (PCI is a Linux platform)");
+	if (!cfg.kernel && cfg.nr_devices)
+		usage_error("%s", "--device, --disk, --net, --rng and --console virtio need --kernel (PCI is a Linux platform)");
 	if (cfg.image && cfg.nr_cpus != 1)
 		usage_error("%s", "a flat IMAGE runs on one vCPU");
 	cfg.boot = cfg.kernel ? BOOT_LINUX : BOOT_FLAT;

@@ -11,9 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "memmap.h"
+
 #define PVH_MAX_SEGS		16
-#define PVH_LOAD_MIN		0x100000ULL	/* below: the runner's own tables */
-#define PVH_LOAD_MAX		0xc0000000ULL	/* the top of low RAM at most */
+#define PVH_LOAD_MIN		MEM_HIGH_START		/* below: the runner's own tables */
+#define PVH_LOAD_MAX		MEM_PCI_HOLE_START	/* the top of low RAM at most */
 
 struct pvh_seg {
 	uint64_t paddr, offset, filesz, memsz;

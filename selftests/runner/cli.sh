@@ -48,6 +48,23 @@ t virtio-console-without-kernel 2 "need --kernel" run --console virtio x.bin
 t kernel-and-image 2 "exclude each other" run --kernel k x.bin
 t initrd-without-kernel 2 "need --kernel" run --initrd i x.bin
 t missing-kernel 1 "No such file" run --kernel "$tmp/none"
+t unknown-device 2 "--device: unknown device 'frob'" run --kernel k --device frob
+t unknown-device-option 2 "--device virtio-rng: unknown option 'x=1'" run --kernel k --device virtio-rng,x=1
+t device-flag-with-value 2 "option 'readonly' takes no value" run --kernel k --device virtio-blk,file=d,readonly=1
+t device-key-without-value 2 "option 'tap' needs a value" run --kernel k --device virtio-net,tap
+t device-bad-value 2 "--device virtio-blk: unknown format 'vmdk'" run --kernel k --device virtio-blk,file=d,format=vmdk
+t device-without-kernel 2 "need --kernel" run --device virtio-rng x.bin
+t two-virtio-consoles 2 "only one virtio-console" run --kernel k --console virtio --device virtio-console
+t bad-net 2 "--net: 'eth0' is not tap=IFNAME" run --kernel k --net eth0
+t empty-ctl 2 "--ctl: empty PATH" run --kernel k --ctl ""
+t ctl-no-args 2 "usage: kvmlite ctl" ctl
+t ctl-bad-request 2 "unknown command 'frob'" ctl "$tmp/sock" frob
+t ctl-bad-key 2 "unknown key 'nope'" ctl "$tmp/sock" key ctrl-nope
+t ctl-no-server 1 "$tmp/sock" ctl "$tmp/sock" info
+"$k" run --device help > "$tmp/devs" 2>&1; rc=$?
+if [ $rc = 0 ] && grep -q "virtio-blk  *file=" "$tmp/devs" && grep -q "virtio-rng" "$tmp/devs"; then
+	r=pass; else r=fail; failed=1; fi
+echo "RESULT host runner_cli.device-help $r"
 
 head -c 3000 /dev/zero > "$tmp/zeros"
 t not-a-bzimage 1 "0xaa55" run --kernel "$tmp/zeros"
