@@ -38,13 +38,20 @@ HOST_TESTS := devices/serial_test runner/bzimage_test runner/e820_test runner/es
 	devices/pci_test devices/virtq_test devices/virtio_test
 # qcow2 (linked with devices/disk.c and zlib), the PVH parser (libelf)
 HOST_TESTS += devices/qcow2_test runner/pvh_test
+HOST_TESTS += devices/console_test runner/ctl_parse_test runner/ctl_test
+HOST_TESTS += devices/cirrus_test
+HOST_TESTS += devices/i8042_test
+HOST_TESTS += devices/xhci_test devices/usb_hid_test
 RUNNER_SRCS := $(wildcard runner/*.c) $(filter-out %_test.c,$(wildcard devices/*.c))
+# Text mode's 8x16 font, generated from a Debian console font (scripts/deps installs it).
+CONSOLE_FONT := /usr/share/consolefonts/Uni2-VGA16.psf.gz
+CONSOLE_FONT_C := $(BUILD)/gen/console_font.c
 RUNNER_HDRS := $(wildcard runner/*.h devices/*.h) uapi/linux/kvmlite.h
 PAYLOADS := hello
 
 .PHONY: all deps module module-for userspace selftests runner payloads \
 	check check-host check-amd check-intel check-runner demo bench man clean distclean \
-	compat check-compat
+	compat check-compat guest-tools
 
 all: deps module userspace
 
@@ -86,8 +93,20 @@ $(BUILD)/selftests/bench_blkio: selftests/bench/blkio.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
-runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) | deps
-	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS) -lelf -lz -luring
+# Static tools for the display test's Linux guests (selftests/display_boot.sh).
+GUEST_TOOLS := evread fbfill
+guest-tools: $(addprefix $(BUILD)/guest/,$(GUEST_TOOLS))
+
+$(BUILD)/guest/%: selftests/guest/%.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static -o $@ $<
+
+runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) $(CONSOLE_FONT_C) | deps
+	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS) $(CONSOLE_FONT_C) -lelf -lpng -lz -lm -luring
+
+$(CONSOLE_FONT_C): scripts/psf2c | deps
+	@mkdir -p $(@D)
+	$(TOP)/scripts/psf2c $(CONSOLE_FONT) $@
 
 $(BUILD)/payloads/%.bin: runner/payloads/%.S
 	@mkdir -p $(@D)
@@ -111,6 +130,35 @@ $(BUILD)/host/devices/virtio_test: $(VIRTIO_HOST_EXTRA) $(wildcard devices/*.h)
 # kernel/ pure code (the instruction emulator) built for the host: a type shim.
 $(BUILD)/host/kernel/emulate_test: USER_CFLAGS += -I$(TOP)/selftests/kernel/include
 $(BUILD)/host/kernel/emulate_test: kernel/emulate.c kernel/emulate.h
+
+# The console renders text with the generated font.
+$(BUILD)/host/devices/console_test: HOST_EXTRA := $(CONSOLE_FONT_C)
+$(BUILD)/host/devices/console_test: $(CONSOLE_FONT_C) devices/console.h
+
+# Cirrus VGA: the register model with its blitter.
+$(BUILD)/host/devices/cirrus_test: HOST_EXTRA := devices/cirrus_blt.c
+$(BUILD)/host/devices/cirrus_test: devices/cirrus_blt.c devices/cirrus.h devices/console.h
+
+# The 8042 with its PS/2 keyboard and mouse, fed through the console.
+$(BUILD)/host/devices/i8042_test: HOST_EXTRA := devices/ps2.c devices/console.c $(CONSOLE_FONT_C)
+$(BUILD)/host/devices/i8042_test: devices/ps2.c devices/ps2.h devices/i8042.h devices/console.c \
+	devices/console.h $(CONSOLE_FONT_C)
+
+# The control socket: its parser alone, then the server and client on the
+# real event loop and console (ctl_test stubs the VM).
+$(BUILD)/host/runner/ctl_test: HOST_EXTRA := runner/ctl_parse.c runner/evloop.c devices/console.c \
+	$(CONSOLE_FONT_C)
+$(BUILD)/host/runner/ctl_test: HOST_LIBS = -lpng -lz -lm -pthread
+$(BUILD)/host/runner/ctl_test: runner/ctl_parse.c runner/evloop.c devices/console.c $(CONSOLE_FONT_C) \
+	runner/ctl.h runner/ctl_parse.h devices/console.h
+
+# xHCI with the USB HID devices on its ports, input through the console.
+XHCI_HOST_EXTRA := devices/xhci_ring.c devices/usb_hid.c devices/pci.c devices/console.c
+$(BUILD)/host/devices/xhci_test: HOST_EXTRA := $(XHCI_HOST_EXTRA) $(CONSOLE_FONT_C)
+$(BUILD)/host/devices/xhci_test: $(XHCI_HOST_EXTRA) $(CONSOLE_FONT_C) devices/xhci.h \
+	devices/xhci_priv.h devices/usb.h devices/usb_hid.h devices/console.h
+
+$(BUILD)/host/devices/usb_hid_test: devices/usb.h devices/usb_hid.h devices/console.h
 
 # qcow2 goes through the disk interface.
 $(BUILD)/host/devices/qcow2_test: HOST_LIBS = devices/disk.c -lz
@@ -136,11 +184,16 @@ FUZZ_SRCS_bzimage := runner/bzimage.c
 FUZZ_SRCS_pvh := runner/pvh.c
 FUZZ_LIBS_pvh := -lelf -lz
 FUZZ_SRCS_virtq := devices/virtq.c
+FUZZ_SRCS_xhci := devices/xhci.c devices/xhci_ring.c devices/usb_hid.c devices/pci.c
+FUZZ_SRCS_ctl_parse := runner/ctl_parse.c
+FUZZ_SRCS_cirrus := devices/cirrus.c devices/cirrus_blt.c
 
-.PHONY: fuzz print-fuzz-targets
+.PHONY: fuzz print-fuzz-targets print-host-tests
 fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 print-fuzz-targets:
 	@echo $(FUZZ_TARGETS)
+print-host-tests:
+	@echo $(HOST_TESTS)
 
 $(BUILD)/fuzz/%: fuzz/%_fuzz.c $$(FUZZ_SRCS_$$*) $(RUNNER_HDRS) | deps
 	@mkdir -p $(@D)

@@ -151,4 +151,141 @@ seeds = {
 for name, data in seeds.items():
     open(f'{d}/{name}', 'wb').write(data)
 PY
+# ---- cirrus: guest access sequences (see fuzz/cirrus_fuzz.c) ----------------
+cv=$out/cirrus
+rm -rf "$cv"
+mkdir -p "$cv"
+python3 - "$cv" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def pw(port, val): return bytes([0, port - 0x3b0, val])
+def mw(off, val, size=1): return bytes([2 | {1: 0, 2: 8, 4: 16}[size]]) + struct.pack('<HI', off, val)
+def ww(off, val): return bytes([4]) + struct.pack('<I', off)[:3] + bytes([val])
+def refresh(fill=0xff): return bytes([7, fill])
+def crt(i, v): return mw(0x14, i) + mw(0x15, v)
+def seq(i, v): return mw(0x04, i) + mw(0x05, v)
+def gfx(i, v): return mw(0x0e, i) + mw(0x0f, v)
+def blit(w, h, dp, sp, dst, src, mode, rop, ext=0, skip=0, bg=0x11, fg=0xee):
+    r = struct.pack('<HHHH', w - 1, h - 1, dp, sp) + struct.pack('<I', dst)[:3] + b'\0'
+    r += struct.pack('<I', src)[:3] + bytes([skip, mode, rop, ext])
+    assert len(r) == 19  # GR20..GR33 without GR31
+    return bytes([6]) + r + bytes([bg, fg])
+def linux(hd, vd, sr07, hdr, pitch):
+    r = crt(0x11, 0x20) + crt(0x01, hd // 8 - 1) + crt(0x12, (vd - 1) & 0xff)
+    ov = 0x10 | (0x02 if (vd - 1) & 0x100 else 0) | (0x40 if (vd - 1) & 0x200 else 0)
+    r += crt(0x07, ov) + crt(0x09, 0x40) + crt(0x17, 0x03) + seq(0x07, sr07)
+    r += gfx(0x05, 0x40) + gfx(0x06, 0x01)
+    r += bytes([3, 6, 0]) * 4 + mw(0x06, hdr)
+    r += crt(0x13, (pitch // 8) & 0xff) + crt(0x1b, 0x22 | ((pitch >> 7) & 0x10) | ((pitch >> 6) & 0x40))
+    r += crt(0x0c, 0) + crt(0x0d, 0) + pw(0x3c0, 0x20)
+    return r
+m16 = linux(1024, 768, 0x17, 0xc1, 2048)
+m32 = linux(640, 480, 0x19, 0xc5, 2560)
+seeds = {
+    'linux-1024x768x16': m16 + refresh(0xff) + refresh(0x01),
+    'linux-640x480x32': m32 + refresh(0x10),
+    'text': b''.join(ww(0x18000 + i, b) for i, b in enumerate(b'H\x1ei\x1e')) +
+            pw(0x3d4, 0x0f) + pw(0x3d5, 2) + refresh(),
+    'font': pw(0x3c4, 2) + pw(0x3c5, 4) + pw(0x3c4, 4) + pw(0x3c5, 7) + pw(0x3ce, 5) +
+            pw(0x3cf, 0) + pw(0x3ce, 6) + pw(0x3cf, 4) + ww(0x820, 0xff) + pw(0x3ce, 6) +
+            pw(0x3cf, 0x0e) + refresh(),
+    'fill': m16 + blit(200, 20, 2048, 0, 4096, 0, 0xd0, 0x0d, ext=4) + refresh(0),
+    'copy': m16 + blit(300, 40, 2048, 2048, 0x8000, 0x100, 0x10, 0x0d) + refresh(0),
+    'copy-back': m16 + blit(300, 40, 2048, 2048, 0x30000, 0x2f000, 0x11, 0x59) + refresh(0),
+    'pattern': m16 + blit(64, 16, 2048, 0, 0x1000, 0x80000, 0x50, 0x0d) +
+               blit(64, 16, 2048, 0, 0x1000, 0x80000, 0xd8, 0x6d, ext=2) + refresh(0),
+    'expand': m16 + blit(64, 8, 2048, 4, 0x2000, 0x90000, 0x90, 0x0d, skip=3) + refresh(0),
+    'sys': m16 + blit(32, 4, 2048, 0, 0x4000, 0, 0x94, 0x0d) +
+           b''.join(ww(0x18000, i) for i in range(16)) + refresh(0),
+    'bar1-autostart': m16 + mw(0x140, 0x80) + mw(0x104, 0x1234, 4) + mw(0x108, 63, 2) +
+                      mw(0x10a, 3, 2) + mw(0x10c, 2048, 2) + mw(0x118, 0xd0) + mw(0x11a, 0x0d) +
+                      mw(0x11b, 4) + mw(0x110, 0x3000, 4) + refresh(0),
+    'out-of-range': m16 + blit(8192, 2048, 8191, 8191, 0x3fffff, 0x3fffff, 0x01, 0x0d) +
+                    blit(100, 10, 100, 1000, 200000, 8000, 0x01, 0x0d),
+}
+for name, data in seeds.items():
+    open(f'{d}/{name}', 'wb').write(data)
+PY
+ls -l "$cv" >&2
 ls -l "$q" "$b" "$e" "$v" >&2
+# ---- ctl_parse: control socket requests (see runner/ctl_parse.h) ------------
+cs=$out/ctl_parse
+rm -rf "$cs"
+mkdir -p "$cs"
+i=0
+for r in "info" "quit" "powerdown" "help" "screendump /tmp/x.png" "key ctrl-alt-delete" \
+	"key a shift-2 ret f1 f12 kp_enter" "pointer 10 20 5" "pointer 1" "key ctrl-" "frob x"; do
+	printf "%s" "$r" > "$cs/seed$i"
+	i=$((i + 1))
+done
+# ---- xhci: register scripts over guest RAM (see fuzz/xhci_fuzz.c) ----------
+xh=$out/xhci
+rm -rf "$xh"
+mkdir -p "$xh"
+python3 - "$xh" <<'PY'
+import struct, sys
+d = sys.argv[1]
+OP, RT, DB = 0x40, 0x1000, 0x2000
+DCBAA, CMD, ERST, EV, INCTX, OUT, EP0, EP1, BUF = (0, 0x100, 0x200, 0x400, 0x800, 0x1000, 0x1400,
+                                                   0x1600, 0x1800)
+def w32(off, v): return bytes([0]) + struct.pack('<HI', off, v)
+def db(slot, v): return bytes([3, slot]) + struct.pack('<I', v)
+def ptr(x, y, b): return bytes([4]) + struct.pack('<HHB', x, y, b)
+def key(code, down): return bytes([5]) + struct.pack('<HB', code, down)
+START, PRESET = bytes([7]), lambda p: bytes([8, p - 1])
+def trb(param, status, ctrl): return struct.pack('<QII', param, status, ctrl | 1)
+def ring(trbs, base):  # cycle 1, then a Link back to the start
+    return b''.join(trbs) + trb(base, 0, 6 << 10 | 2)
+def setup(t, r, v, i, n, trt): return trb(t | r << 8 | v << 16 | i << 32 | n << 48, 8,
+                                          2 << 10 | 1 << 6 | trt << 16)
+def seed(script, ram):
+    return struct.pack('<H', len(script)) + script + bytes(ram)
+def base_ram(port, slot=1, bsr=False, evsz=64, kbd=False):  # evsz <= 64 (0x400..0x800)
+    ram = bytearray(0x2000)
+    struct.pack_into('<QI', ram, ERST, EV, evsz)
+    struct.pack_into('<Q', ram, DCBAA + 8 * slot, OUT)
+    # input context: A0 A1 (A3 for Configure Endpoint), slot, EP0, EP1 IN
+    struct.pack_into('<II', ram, INCTX, 0, 0xb)
+    struct.pack_into('<II', ram, INCTX + 32, 3 << 27 | 3 << 20, port << 16)
+    struct.pack_into('<IIQ', ram, INCTX + 64, 0, 64 << 16 | 4 << 3 | 6, EP0 | 1)
+    struct.pack_into('<IIQ', ram, INCTX + 128, 0, 8 << 16 | 7 << 3 | 6, EP1 | 1)
+    cmds = [trb(0, 0, 9 << 10)]                                   # Enable Slot
+    if bsr:
+        cmds.append(trb(INCTX, 0, 11 << 10 | 1 << 9 | slot << 24))
+    cmds += [trb(INCTX, 0, 11 << 10 | slot << 24),                # Address Device
+             trb(INCTX, 0, 12 << 10 | slot << 24),                # Configure Endpoint
+             trb(0, 0, 23 << 10)]                                 # No-op
+    ram[CMD:CMD + 16 * (len(cmds) + 1)] = ring(cmds, CMD)
+    ep0 = [setup(0x80, 6, 0x100, 0, 64, 3), trb(BUF, 64, 3 << 10 | 1 << 16 | 1 << 2),
+           trb(0, 0, 4 << 10 | 1 << 5),
+           setup(0x81, 6, 0x2200, 0, 128, 3), trb(BUF + 64, 128, 3 << 10 | 1 << 16 | 1 << 2),
+           trb(0, 0, 4 << 10 | 1 << 5)]
+    if kbd:     # SET_REPORT: the LEDs
+        ep0 += [setup(0x21, 9, 0x200, 0, 1, 2), trb(BUF + 0x200, 1, 3 << 10),
+                trb(0, 0, 4 << 10 | 1 << 16 | 1 << 5)]
+    else:       # SET_IDLE
+        ep0 += [setup(0x21, 0x0a, 0, 0, 0, 0), trb(0, 0, 4 << 10 | 1 << 16 | 1 << 5)]
+    ep0 += [setup(0, 9, 1, 0, 0, 0), trb(0, 0, 4 << 10 | 1 << 16 | 1 << 5)]
+    ram[EP0:EP0 + 16 * (len(ep0) + 1)] = ring(ep0, EP0)
+    ep1 = [trb(BUF + 0x100 + 16 * i, 8, 1 << 10 | 1 << 5 | 1 << 2) for i in range(4)]
+    ram[EP1:EP1 + 16 * (len(ep1) + 1)] = ring(ep1, EP1)
+    ram[BUF + 0x200] = 2
+    return ram
+run = lambda port: START + PRESET(port) + db(0, 0) + db(1, 1) + db(1, 3)
+seeds = {
+    'start': seed(START, struct.pack('<512xQI', EV, 64).ljust(0x800, b'\0')),
+    'tablet': seed(run(1) + ptr(100, 200, 1) + ptr(0x7fff, 0, 0) + bytes([2, 0x20, 0x10, 8]),
+                   base_ram(1)),
+    'tablet-bsr': seed(run(1) + ptr(5, 5, 4), base_ram(1, bsr=True)),
+    'keyboard': seed(run(2) + key(0x1e, 1) + key(0xe048, 1) + key(0x1e, 0) + key(0xe048, 0),
+                     base_ram(2, kbd=True)),
+    'no-device': seed(run(3), base_ram(3)),
+    'small-event-ring': seed(run(1) + ptr(1, 1, 0) * 6, base_ram(1, evsz=16)),
+    'msix': seed(bytes([6, 0x53, 0x80]) + w32(0x3000, 0xfee00000) + w32(0x300c, 0) + run(1) +
+                 ptr(9, 9, 2), base_ram(1)),
+    'stop-reset': seed(run(1) + w32(OP + 0x18, 4) + db(0, 0), base_ram(1)),
+}
+for name, data in seeds.items():
+    open(f'{d}/{name}', 'wb').write(data)
+PY
+ls -l "$xh" >&2

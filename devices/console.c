@@ -1,0 +1,624 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The console of console.h: one display, input sinks by priority, damage
+ * per client, pictures as 24-bit RGB.  Text mode is drawn with the VGA
+ * font the build generates (scripts/psf2c -> console_font8x16) unless the
+ * device supplies the guest's own.
+ *
+ * Lock order: the console's lock (recursive) comes before any device's,
+ * since display and sink callbacks run under it.  A device may call
+ * console_damage() from inside its refresh, or from elsewhere while it
+ * holds no lock of its own that refresh takes.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "console.h"
+
+#define MAX_SINKS	8
+#define SC_LSHIFT	0x2a
+#define SC_RSHIFT	0x36
+
+extern const uint8_t console_font8x16[256 * 16];
+
+struct sink {
+	enum con_sink_kind kind;
+	int prio;
+	const struct console_sink_ops *ops;
+	void *opaque;
+	char name[32];
+};
+
+struct client {
+	bool used, full;
+	struct con_rect dmg;	/* in surface units (cells in text mode) */
+};
+
+static pthread_mutex_t lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static const struct console_display_ops *disp;
+static void *disp_opaque;
+static bool disp_on;
+static struct client clients[CON_MAX_CLIENTS + 1];	/* the last: one-off snapshots */
+static struct sink sinks[MAX_SINKS];
+static int nr_sinks;
+static struct con_surface last;		/* mode of the last refresh */
+static uint32_t last_px_w, last_px_h;	/* its size in pixels */
+static uint32_t ptr_x, ptr_y;		/* last pointer position, pixels */
+static const struct sink *key_owner[512];	/* who took each key's press */
+static bool shift_held[2];
+
+/* The 16 colours of VGA text mode, for devices that pass no palette. */
+static const uint32_t vga16[16] = {
+	0x000000, 0x0000aa, 0x00aa00, 0x00aaaa, 0xaa0000, 0xaa00aa, 0xaa5500, 0xaaaaaa,
+	0x555555, 0x5555ff, 0x55ff55, 0x55ffff, 0xff5555, 0xff55ff, 0xffff55, 0xffffff,
+};
+
+static void update_active(void)
+{
+	bool want = false;
+	int i;
+
+	for (i = 0; i <= CON_MAX_CLIENTS; i++)
+		want |= clients[i].used;
+	if (disp && want != disp_on) {
+		disp_on = want;
+		if (disp->set_active)
+			disp->set_active(disp_opaque, want);
+	}
+}
+
+int console_set_display(const struct console_display_ops *ops, void *opaque)
+{
+	int ret = -1;
+
+	pthread_mutex_lock(&lock);
+	if (!disp) {
+		disp = ops;
+		disp_opaque = opaque;
+		disp_on = false;
+		update_active();
+		ret = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return ret;
+}
+
+static void rect_union(struct con_rect *a, uint32_t x, uint32_t y, uint32_t w, uint32_t h)
+{
+	uint64_t x1, y1;
+
+	if (!w || !h)
+		return;
+	if (!a->w || !a->h) {
+		*a = (struct con_rect){ x, y, w, h };
+		return;
+	}
+	x1 = a->x + (uint64_t)a->w > x + (uint64_t)w ? a->x + (uint64_t)a->w : x + (uint64_t)w;
+	y1 = a->y + (uint64_t)a->h > y + (uint64_t)h ? a->y + (uint64_t)a->h : y + (uint64_t)h;
+	a->x = a->x < x ? a->x : x;
+	a->y = a->y < y ? a->y : y;
+	a->w = x1 - a->x > UINT32_MAX ? UINT32_MAX : x1 - a->x;
+	a->h = y1 - a->y > UINT32_MAX ? UINT32_MAX : y1 - a->y;
+}
+
+void console_damage(uint32_t x, uint32_t y, uint32_t w, uint32_t h)
+{
+	int i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i <= CON_MAX_CLIENTS; i++)
+		if (clients[i].used)
+			rect_union(&clients[i].dmg, x, y, w, h);
+	pthread_mutex_unlock(&lock);
+}
+
+int console_add_sink(enum con_sink_kind kind, int prio, const struct console_sink_ops *ops,
+		     void *opaque, const char *name)
+{
+	int ret = -1;
+
+	pthread_mutex_lock(&lock);
+	if (nr_sinks < MAX_SINKS) {
+		struct sink *s = &sinks[nr_sinks++];
+
+		*s = (struct sink){ kind, prio, ops, opaque, "" };
+		snprintf(s->name, sizeof(s->name), "%s", name ? name : "?");
+		ret = 0;
+	}
+	pthread_mutex_unlock(&lock);
+	return ret;
+}
+
+int console_attach(void)
+{
+	int i, id = -1;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < CON_MAX_CLIENTS; i++)
+		if (!clients[i].used) {
+			clients[i] = (struct client){ .used = true, .full = true };
+			id = i;
+			break;
+		}
+	update_active();
+	pthread_mutex_unlock(&lock);
+	return id;
+}
+
+void console_detach(int id)
+{
+	if (id < 0 || id >= CON_MAX_CLIENTS)
+		return;
+	pthread_mutex_lock(&lock);
+	clients[id].used = false;
+	update_active();
+	pthread_mutex_unlock(&lock);
+}
+
+static uint32_t px_width(const struct con_surface *s)
+{
+	return s->format == CON_FMT_TEXT ? s->width * 8 : s->width;
+}
+
+static uint32_t glyph_height(const struct con_surface *s)
+{
+	if (!s->font || !s->font_height)
+		return 16;
+	return s->font_height > 16 ? 16 : s->font_height;
+}
+
+static uint32_t px_height(const struct con_surface *s)
+{
+	return s->format == CON_FMT_TEXT ? s->height * glyph_height(s) : s->height;
+}
+
+static unsigned int bytes_pp(enum con_format f)
+{
+	switch (f) {
+	case CON_FMT_TEXT:
+	case CON_FMT_RGB555:
+	case CON_FMT_RGB565:
+		return 2;
+	case CON_FMT_PAL8:
+		return 1;
+	case CON_FMT_RGB888:
+		return 3;
+	case CON_FMT_XRGB8888:
+		return 4;
+	default:
+		return 0;
+	}
+}
+
+/* Refresh the device's view; a mode change damages everything for everyone. */
+static int refresh(struct con_surface *s)
+{
+	bool changed;
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	s->cursor_x = s->cursor_y = -1;
+	if (!disp || !disp->refresh)
+		return -1;
+	disp->refresh(disp_opaque, s);
+	changed = s->format != last.format || s->width != last.width ||
+		  s->height != last.height || s->stride != last.stride ||
+		  glyph_height(s) != glyph_height(&last);
+	if (changed)
+		for (i = 0; i <= CON_MAX_CLIENTS; i++)
+			clients[i].full = true;
+	last = *s;
+	last_px_w = px_width(s);
+	last_px_h = px_height(s);
+	if (s->format == CON_FMT_NONE || !s->width || !s->height || !s->data ||
+	    !bytes_pp(s->format) || s->width > 16384 || s->height > 16384)
+		return -1;
+	return 0;
+}
+
+static uint8_t c5(uint32_t v)
+{
+	return (v << 3) | (v >> 2);
+}
+
+static uint8_t c6(uint32_t v)
+{
+	return (v << 2) | (v >> 4);
+}
+
+static void put_rgb(uint8_t *p, uint32_t rgb)
+{
+	p[0] = rgb >> 16;
+	p[1] = rgb >> 8;
+	p[2] = rgb;
+}
+
+/* Draw the cells; bytes beyond data_len read as blank cells. */
+static void render_text(const struct con_surface *s, uint8_t *out, uint32_t w)
+{
+	const uint32_t *pal = s->palette;
+	const uint8_t *font = s->font ? s->font : console_font8x16;
+	uint32_t gh = glyph_height(s), cx, cy, l, b;
+
+	for (cy = 0; cy < s->height; cy++)
+		for (cx = 0; cx < s->width; cx++) {
+			uint64_t off = (uint64_t)cy * s->stride + cx * 2ULL;
+			uint8_t ch = 0, attr = 0;
+			uint32_t fg, bg;
+
+			if (off + 2 <= s->data_len) {
+				ch = s->data[off];
+				attr = s->data[off + 1];
+			}
+			fg = pal ? pal[attr & 0xf] & 0xffffff : vga16[attr & 0xf];
+			bg = pal ? pal[attr >> 4] & 0xffffff : vga16[attr >> 4];
+			for (l = 0; l < gh; l++) {
+				uint8_t bits = font[ch * 16 + l];
+				uint8_t *p = out + ((uint64_t)(cy * gh + l) * w + cx * 8) * 3;
+
+				if ((int)cx == s->cursor_x && (int)cy == s->cursor_y && l + 2 >= gh)
+					bits = 0xff;	/* an underline cursor */
+				for (b = 0; b < 8; b++)
+					put_rgb(p + b * 3, bits & (0x80 >> b) ? fg : bg);
+			}
+		}
+}
+
+static void render_pixels(const struct con_surface *s, uint8_t *out)
+{
+	unsigned int bpp = bytes_pp(s->format);
+	uint32_t x, y;
+
+	for (y = 0; y < s->height; y++) {
+		uint64_t line = (uint64_t)y * s->stride;
+		uint8_t *o = out + (uint64_t)y * s->width * 3;
+
+		for (x = 0; x < s->width; x++, o += 3) {
+			uint64_t off = line + (uint64_t)x * bpp;
+			const uint8_t *p = s->data + off;
+			uint32_t v;
+
+			if (off + bpp > s->data_len) {
+				put_rgb(o, 0);
+				continue;
+			}
+			switch (s->format) {
+			case CON_FMT_PAL8:
+				put_rgb(o, s->palette ? s->palette[p[0]] : p[0] * 0x010101U);
+				break;
+			case CON_FMT_RGB555:
+				v = p[0] | p[1] << 8;
+				o[0] = c5((v >> 10) & 31);
+				o[1] = c5((v >> 5) & 31);
+				o[2] = c5(v & 31);
+				break;
+			case CON_FMT_RGB565:
+				v = p[0] | p[1] << 8;
+				o[0] = c5(v >> 11);
+				o[1] = c6((v >> 5) & 63);
+				o[2] = c5(v & 31);
+				break;
+			default:	/* RGB888, XRGB8888: blue, green, red */
+				o[0] = p[2];
+				o[1] = p[1];
+				o[2] = p[0];
+				break;
+			}
+		}
+	}
+}
+
+int console_snapshot(int id, uint8_t **rgb, uint32_t *w, uint32_t *h, struct con_rect *damage)
+{
+	struct con_surface s;
+	struct client *c;
+	uint32_t pw, ph, gh;
+	uint8_t *buf;
+	int ret = -1;
+
+	if (id < -1 || id >= CON_MAX_CLIENTS)
+		return -1;
+	pthread_mutex_lock(&lock);
+	c = &clients[id < 0 ? CON_MAX_CLIENTS : id];
+	if (id >= 0 && !c->used)
+		goto out;
+	if (id < 0) {
+		*c = (struct client){ .used = true, .full = true };
+		update_active();
+	}
+	if (refresh(&s) < 0)
+		goto out;
+	pw = px_width(&s);
+	ph = px_height(&s);
+	buf = malloc((size_t)pw * ph * 3);
+	if (!buf)
+		goto out;
+	if (s.format == CON_FMT_TEXT)
+		render_text(&s, buf, pw);
+	else
+		render_pixels(&s, buf);
+	*rgb = buf;
+	*w = pw;
+	*h = ph;
+	if (damage) {
+		gh = glyph_height(&s);
+		if (c->full) {
+			*damage = (struct con_rect){ 0, 0, pw, ph };
+		} else if (!c->dmg.w || !c->dmg.h || c->dmg.x >= s.width || c->dmg.y >= s.height) {
+			*damage = (struct con_rect){ 0, 0, 0, 0 };
+		} else {
+			struct con_rect d = c->dmg;
+
+			if (d.w > s.width - d.x)
+				d.w = s.width - d.x;
+			if (d.h > s.height - d.y)
+				d.h = s.height - d.y;
+			if (s.format == CON_FMT_TEXT)
+				d = (struct con_rect){ d.x * 8, d.y * gh, d.w * 8, d.h * gh };
+			*damage = d;
+		}
+	}
+	c->full = false;
+	c->dmg = (struct con_rect){ 0, 0, 0, 0 };
+	ret = 0;
+out:
+	if (id < 0) {
+		c->used = false;
+		update_active();
+	}
+	pthread_mutex_unlock(&lock);
+	return ret;
+}
+
+/* The ready sink of @kind with the highest priority that has @want, or NULL. */
+static const struct sink *pick(enum con_sink_kind kind, bool abs_or_key)
+{
+	const struct sink *best = NULL;
+	int i;
+
+	for (i = 0; i < nr_sinks; i++) {
+		const struct sink *s = &sinks[i];
+		const struct console_sink_ops *o = s->ops;
+
+		if (s->kind != kind)
+			continue;
+		if (kind == CON_SINK_KBD ? !o->key : !(o->abs || (o->rel && !abs_or_key)))
+			continue;
+		if (o->ready && !o->ready(s->opaque))
+			continue;
+		if (!best || s->prio > best->prio)
+			best = s;
+	}
+	return best;
+}
+
+static unsigned int key_slot(uint16_t code)
+{
+	return (code & 0xff) | ((code >> 8) == 0xe0 ? 0x100 : 0);
+}
+
+void console_key(uint16_t code, bool down)
+{
+	const struct sink *s;
+	unsigned int k = key_slot(code);
+
+	pthread_mutex_lock(&lock);
+	if (code == SC_LSHIFT || code == SC_RSHIFT)
+		shift_held[code == SC_RSHIFT] = down;
+	/* A release goes where its press went, even if another sink became ready since. */
+	s = !down && key_owner[k] ? key_owner[k] : pick(CON_SINK_KBD, true);
+	key_owner[k] = down ? s : NULL;
+	if (s)
+		s->ops->key(s->opaque, code, down);
+	pthread_mutex_unlock(&lock);
+}
+
+static uint32_t scale(uint32_t v, uint32_t from_max, uint32_t to_max)
+{
+	if (!from_max)
+		return 0;
+	if (v > from_max)
+		v = from_max;
+	return ((uint64_t)v * to_max + from_max / 2) / from_max;
+}
+
+void console_pointer(uint32_t x, uint32_t y, uint32_t buttons, int wheel)
+{
+	const struct sink *s;
+	uint32_t px, py;
+
+	pthread_mutex_lock(&lock);
+	if (x > CON_ABS_MAX)
+		x = CON_ABS_MAX;
+	if (y > CON_ABS_MAX)
+		y = CON_ABS_MAX;
+	px = last_px_w > 1 ? scale(x, CON_ABS_MAX, last_px_w - 1) : 0;
+	py = last_px_h > 1 ? scale(y, CON_ABS_MAX, last_px_h - 1) : 0;
+	s = pick(CON_SINK_POINTER, false);
+	if (s && s->ops->abs)
+		s->ops->abs(s->opaque, x, y, buttons, wheel);
+	else if (s)
+		s->ops->rel(s->opaque, (int)px - (int)ptr_x, (int)py - (int)ptr_y, buttons, wheel);
+	ptr_x = px;
+	ptr_y = py;
+	pthread_mutex_unlock(&lock);
+}
+
+void console_pointer_px(uint32_t x, uint32_t y, uint32_t buttons, int wheel)
+{
+	struct con_surface s;
+
+	pthread_mutex_lock(&lock);
+	if (!last_px_w || !last_px_h)
+		refresh(&s);	/* learn the mode's size */
+	x = last_px_w > 1 ? scale(x, last_px_w - 1, CON_ABS_MAX) : 0;
+	y = last_px_h > 1 ? scale(y, last_px_h - 1, CON_ABS_MAX) : 0;
+	console_pointer(x, y, buttons, wheel);
+	pthread_mutex_unlock(&lock);
+}
+
+uint8_t console_leds(void)
+{
+	const struct sink *s;
+	uint8_t v = 0;
+
+	pthread_mutex_lock(&lock);
+	s = pick(CON_SINK_KBD, true);
+	if (s && s->ops->leds)
+		v = s->ops->leds(s->opaque);
+	pthread_mutex_unlock(&lock);
+	return v;
+}
+
+/* X11 keysyms to set 1 scancodes (US layout); SHIFTED: the key needs Shift. */
+#define SHIFTED	0x10000
+static const struct { uint32_t sym, code; } keymap[] = {
+	{ ' ', 0x39 }, { '!', 0x02 | SHIFTED }, { '"', 0x28 | SHIFTED }, { '#', 0x04 | SHIFTED },
+	{ '$', 0x05 | SHIFTED }, { '%', 0x06 | SHIFTED }, { '&', 0x08 | SHIFTED },
+	{ '\'', 0x28 }, { '(', 0x0a | SHIFTED }, { ')', 0x0b | SHIFTED },
+	{ '*', 0x09 | SHIFTED }, { '+', 0x0d | SHIFTED }, { ',', 0x33 }, { '-', 0x0c },
+	{ '.', 0x34 }, { '/', 0x35 }, { '0', 0x0b }, { ':', 0x27 | SHIFTED }, { ';', 0x27 },
+	{ '<', 0x33 | SHIFTED }, { '=', 0x0d }, { '>', 0x34 | SHIFTED }, { '?', 0x35 | SHIFTED },
+	{ '@', 0x03 | SHIFTED }, { '[', 0x1a }, { '\\', 0x2b }, { ']', 0x1b },
+	{ '^', 0x07 | SHIFTED }, { '_', 0x0c | SHIFTED }, { '`', 0x29 }, { '{', 0x1a | SHIFTED },
+	{ '|', 0x2b | SHIFTED }, { '}', 0x1b | SHIFTED }, { '~', 0x29 | SHIFTED },
+	{ 0xff08, 0x0e },	/* BackSpace */
+	{ 0xff09, 0x0f },	/* Tab */
+	{ 0xfe20, 0x0f | SHIFTED },	/* ISO_Left_Tab */
+	{ 0xff0d, 0x1c },	/* Return */
+	{ 0xff13, 0xe046 },	/* Pause (as Ctrl-Break) */
+	{ 0xff14, 0x46 },	/* Scroll_Lock */
+	{ 0xff1b, 0x01 },	/* Escape */
+	{ 0xff50, 0xe047 },	/* Home */
+	{ 0xff51, 0xe04b },	/* Left */
+	{ 0xff52, 0xe048 },	/* Up */
+	{ 0xff53, 0xe04d },	/* Right */
+	{ 0xff54, 0xe050 },	/* Down */
+	{ 0xff55, 0xe049 },	/* Page_Up */
+	{ 0xff56, 0xe051 },	/* Page_Down */
+	{ 0xff57, 0xe04f },	/* End */
+	{ 0xff61, 0xe037 },	/* Print */
+	{ 0xff63, 0xe052 },	/* Insert */
+	{ 0xff67, 0xe05d },	/* Menu */
+	{ 0xff7f, 0x45 },	/* Num_Lock */
+	{ 0xff8d, 0xe01c },	/* KP_Enter */
+	{ 0xffaa, 0x37 },	/* KP_Multiply */
+	{ 0xffab, 0x4e },	/* KP_Add */
+	{ 0xffad, 0x4a },	/* KP_Subtract */
+	{ 0xffaf, 0xe035 },	/* KP_Divide */
+	{ 0xffe1, 0x2a },	/* Shift_L */
+	{ 0xffe2, 0x36 },	/* Shift_R */
+	{ 0xffe3, 0x1d },	/* Control_L */
+	{ 0xffe4, 0xe01d },	/* Control_R */
+	{ 0xffe5, 0x3a },	/* Caps_Lock */
+	{ 0xffe7, 0xe05b },	/* Meta_L */
+	{ 0xffe8, 0xe05c },	/* Meta_R */
+	{ 0xffe9, 0x38 },	/* Alt_L */
+	{ 0xffea, 0xe038 },	/* Alt_R */
+	{ 0xfe03, 0xe038 },	/* ISO_Level3_Shift (AltGr) */
+	{ 0xffeb, 0xe05b },	/* Super_L */
+	{ 0xffec, 0xe05c },	/* Super_R */
+	{ 0xffff, 0xe053 },	/* Delete */
+};
+
+/* The scancode of @keysym, SHIFTED if it needs Shift; -1 if none. */
+static int32_t keysym_code(uint32_t sym)
+{
+	static const char top[] = "1234567890", qrow[] = "qwertyuiop", arow[] = "asdfghjkl",
+			  zrow[] = "zxcvbnm";
+	const char *p;
+	unsigned int i;
+
+	if (sym >= 'A' && sym <= 'Z')
+		return keysym_code(sym - 'A' + 'a') | SHIFTED;
+	if (sym >= 'a' && sym <= 'z') {
+		if ((p = strchr(qrow, sym)))
+			return 0x10 + (p - qrow);
+		if ((p = strchr(arow, sym)))
+			return 0x1e + (p - arow);
+		p = strchr(zrow, sym);
+		return 0x2c + (p - zrow);
+	}
+	if (sym >= '1' && sym <= '9')
+		return 0x02 + (strchr(top, sym) - top);
+	if (sym >= 0xffbe && sym <= 0xffc7)		/* F1-F10 */
+		return 0x3b + (sym - 0xffbe);
+	if (sym == 0xffc8 || sym == 0xffc9)		/* F11, F12 */
+		return 0x57 + (sym - 0xffc8);
+	for (i = 0; i < sizeof(keymap) / sizeof(keymap[0]); i++)
+		if (keymap[i].sym == sym)
+			return keymap[i].code;
+	return -1;
+}
+
+int console_key_keysym(uint32_t keysym, bool down)
+{
+	int32_t code = keysym_code(keysym);
+	bool shift;
+
+	if (code < 0)
+		return -1;
+	pthread_mutex_lock(&lock);
+	/* "@" must arrive as Shift+2: press Shift around the key unless it is held. */
+	shift = (code & SHIFTED) && !shift_held[0] && !shift_held[1];
+	if (shift && down)
+		console_key(SC_LSHIFT, true);
+	console_key(code & 0xffff, down);
+	if (shift) {
+		if (down)
+			shift_held[0] = false;	/* ours, not the user's: released with the key */
+		else
+			console_key(SC_LSHIFT, false);
+	}
+	pthread_mutex_unlock(&lock);
+	return 0;
+}
+
+void console_describe(char *buf, unsigned int len)
+{
+	unsigned int n = 0;
+	char d[160] = "none";
+	const struct sink *kbd, *ptr;
+	int i;
+
+	if (!len)
+		return;
+	pthread_mutex_lock(&lock);
+	if (disp && disp->describe)
+		disp->describe(disp_opaque, d, sizeof(d));
+	else if (disp)
+		snprintf(d, sizeof(d), "a display");
+	n += snprintf(buf + n, len - n, "display: %s\n", d);
+	kbd = pick(CON_SINK_KBD, true);
+	ptr = pick(CON_SINK_POINTER, false);
+	for (i = 0; i < nr_sinks && n < len; i++) {
+		const struct sink *s = &sinks[i];
+		bool ready = !s->ops->ready || s->ops->ready(s->opaque);
+
+		n += snprintf(buf + n, len - n, "%s: %s (priority %d, %s%s)\n",
+			      s->kind == CON_SINK_KBD ? "keyboard" : "pointer", s->name, s->prio,
+			      ready ? "ready" : "not ready",
+			      s == kbd || s == ptr ? ", in use" : "");
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void console_reset(void)
+{
+	pthread_mutex_lock(&lock);
+	disp = NULL;
+	disp_opaque = NULL;
+	disp_on = false;
+	memset(clients, 0, sizeof(clients));
+	memset(sinks, 0, sizeof(sinks));
+	nr_sinks = 0;
+	memset(&last, 0, sizeof(last));
+	last_px_w = last_px_h = 0;
+	ptr_x = ptr_y = 0;
+	memset(key_owner, 0, sizeof(key_owner));
+	shift_held[0] = shift_held[1] = false;
+	pthread_mutex_unlock(&lock);
+}
