@@ -46,6 +46,10 @@ struct svm_vcpu {
 	/* NMIs stay masked until the guest's IRET has retired (no vNMI here). */
 	bool awaiting_iret;
 	unsigned long iret_rip;
+	/* An exit is wanted once the guest can take an interrupt (VINTR). */
+	bool irq_window;
+	/* This entry delivers vcpu->event (an interrupt) through V_IRQ, not EVENTINJ. */
+	bool virq;
 	/*
 	 * KVM_SET_GUEST_DEBUG with single-step or hardware breakpoints: the
 	 * debugger owns the debug registers, every MOV DR exits and works
@@ -316,6 +320,8 @@ static void svm_vmcb_reset(struct kvl_vcpu *vcpu)
 	s->g_pat = 0x0007040600070406ULL;
 	svm->de_cfg = 0;
 	svm->awaiting_iret = false;
+	svm->irq_window = false;
+	svm->virq = false;
 	vcpu->db_guest_owned = false;
 	memset(vcpu->db, 0, sizeof(vcpu->db));
 	vcpu->event.type = KVL_EVENT_NONE;
@@ -460,15 +466,48 @@ static int svm_set_sregs(struct kvl_vcpu *vcpu, const struct kvm_sregs *sr)
 	return 0;
 }
 
-/* V_IRQ at the highest priority: #VMEXIT(VINTR) once the guest can take one. */
+/* #VMEXIT(VINTR) once the guest can take an interrupt: programmed at entry. */
 static void svm_set_irq_window(struct kvl_vcpu *vcpu, bool on)
 {
-	struct vmcb_control_area *c = &to_svm(vcpu)->vmcb->control;
+	to_svm(vcpu)->irq_window = on;
+}
 
-	c->int_ctl &= ~(V_IRQ_MASK | V_INTR_PRIO_MASK);
-	if (on) {
-		c->int_ctl |= V_IRQ_MASK | (0xf << V_INTR_PRIO_SHIFT);
+/*
+ * V_IRQ at entry: either the interrupt being delivered, or vector 0 with
+ * the VINTR intercept for the interrupt window.
+ *
+ * An external interrupt the guest can take right now (IF set, no
+ * interrupt shadow) goes in through V_IRQ rather than EVENTINJ; the CPU
+ * takes it before the first guest instruction all the same.  The reason is QEMU's emulated SVM, our AMD
+ * test host: it delivers an EVENTINJ interrupt inside VMRUN and leaves
+ * the vector in its pending-exception slot, so a TCG kick that lands
+ * before the guest's next exit delivers the interrupt a second time, at
+ * the handler's first instruction (ipi_test counted 51 pings for 50 sent,
+ * the extra one pushed over the handler's own entry point).  Its V_IRQ
+ * path has no such slot.  Real hardware delivers either the same way.
+ */
+static void svm_program_virq(struct kvl_vcpu *vcpu, struct svm_vcpu *svm)
+{
+	struct vmcb_control_area *c = &svm->vmcb->control;
+	const struct kvl_event *e = &vcpu->event;
+
+	c->int_ctl &= ~(V_IRQ_MASK | V_INTR_PRIO_MASK | V_IGN_TPR_MASK);
+	svm->virq = e->type == KVL_EVENT_INTR && (vcpu->rflags & X86_EFLAGS_IF) &&
+		    !(c->int_state & SVM_INTERRUPT_SHADOW_MASK);
+	if (svm->virq) {
+		c->event_inj = 0;
+		c->int_vector = e->vector;
+		c->int_ctl |= V_IRQ_MASK | V_IGN_TPR_MASK | (0xf << V_INTR_PRIO_SHIFT);
+		svm_clr_intercept(c, INTERCEPT_VINTR);
+		/*
+		 * V_IRQ cannot also be the window: the handler's IRET exits
+		 * instead, and the window is armed again from there.
+		 */
+		if (svm->irq_window)
+			svm_set_intercept(c, INTERCEPT_IRET);
+	} else if (svm->irq_window) {
 		c->int_vector = 0;
+		c->int_ctl |= V_IRQ_MASK | (0xf << V_INTR_PRIO_SHIFT);
 		svm_set_intercept(c, INTERCEPT_VINTR);
 	} else {
 		svm_clr_intercept(c, INTERCEPT_VINTR);
@@ -797,6 +836,23 @@ static void svm_complete_event(struct kvl_vcpu *vcpu, struct svm_vcpu *svm)
 
 	c->event_inj = 0;
 	e->type = KVL_EVENT_NONE;
+	if (svm->virq) {
+		bool taken = !(c->int_ctl & V_IRQ_MASK);
+
+		svm->virq = false;
+		c->int_ctl &= ~V_IRQ_MASK;
+		/*
+		 * Cut short (QEMU reports that as an exception with the
+		 * interrupt's vector), or not taken yet (an intercept such as
+		 * a host interrupt came first): it is still on its way in.
+		 */
+		if (((info & SVM_EXITINTINFO_VALID) &&
+		     (info & SVM_EXITINTINFO_TYPE_MASK) != SVM_EXITINTINFO_TYPE_NMI &&
+		     vec == injected.vector) || !taken) {
+			*e = injected;
+			return;
+		}
+	}
 	if (!(info & SVM_EXITINTINFO_VALID))
 		return;
 	e->vector = vec;
@@ -902,10 +958,16 @@ static int svm_handle_exit(struct kvl_vcpu *vcpu)
 		svm_set_irq_window(vcpu, false);
 		return KVL_EXIT_CONTINUE;
 	case SVM_EXIT_IRET:
-		/* NMIs unmask once this IRET has run: at the next entry past it. */
+		/*
+		 * NMIs unmask once this IRET has run: at the next entry past it.
+		 * (Also intercepted to end an interrupt handler, see
+		 * svm_program_virq(): with NMIs unmasked that changes nothing.)
+		 */
 		svm_clr_intercept(c, INTERCEPT_IRET);
-		svm->awaiting_iret = true;
-		svm->iret_rip = vcpu->rip;
+		if (vcpu->nmi_masked) {
+			svm->awaiting_iret = true;
+			svm->iret_rip = vcpu->rip;
+		}
 		return KVL_EXIT_CONTINUE;
 	case SVM_EXIT_HLT:
 		kvl_skip_instruction(vcpu, 1);
@@ -1001,6 +1063,7 @@ static int svm_vcpu_run(struct kvl_vcpu *vcpu)
 	vmcb->save.rip = vcpu->rip;
 	vmcb->save.rflags = vcpu->rflags;
 	svm_inject_event(vcpu, svm);
+	svm_program_virq(vcpu, svm);
 	if (vcpu->lapic)
 		vmcb->control.int_ctl = (vmcb->control.int_ctl & ~V_TPR_MASK) |
 					kvl_apic_get_tpr(vcpu);
@@ -1016,7 +1079,8 @@ static int svm_vcpu_run(struct kvl_vcpu *vcpu)
 	kvl_fpu_load_guest_xcr0(vcpu, vmcb->save.cr4);
 
 	asm volatile("clgi" ::: "memory");
-	kvl_svm_enter(svm->vmcb_pa, vcpu->regs, page_to_phys(sc->host_save));
+	kvl_svm_enter(svm->vmcb_pa, vcpu->regs, page_to_phys(sc->host_save),
+		      vmcb->control.int_state & SVM_INTERRUPT_SHADOW_MASK);
 	asm volatile("stgi" ::: "memory");
 
 	kvl_fpu_put_guest_xcr0(vcpu, vmcb->save.cr4);

@@ -3,6 +3,7 @@
 #ifndef KVMLITE_SVM_H
 #define KVMLITE_SVM_H
 
-void kvl_svm_enter(unsigned long vmcb_pa, unsigned long *regs, unsigned long host_save_pa);
+void kvl_svm_enter(unsigned long vmcb_pa, unsigned long *regs, unsigned long host_save_pa,
+		   unsigned long shadow);
 
 #endif

@@ -40,7 +40,8 @@ SYM_FUNC_START(kvl_svm_enter)
 	push	%r13
 	push	%r12
 	push	%rbx
-	/* 0(%rsp) = vmcb pa, 8 = host save pa, 16 = regs */
+	/* 0(%rsp) = vmcb pa, 8 = host save pa, 16 = regs, 24 = shadow */
+	push	%rcx
 	push	%rsi
 	push	%rdx
 	push	%rdi
@@ -51,7 +52,22 @@ SYM_FUNC_START(kvl_svm_enter)
 	mov	(%rsp), %rax
 	vmload	%rax
 
-	mov	R_RBX(%rsi), %rbx
+	/*
+	 * GIF is clear, so STI does not let host interrupts in here; it makes
+	 * host IF=1 for the guest, so physical interrupts cause #VMEXIT(INTR).
+	 *
+	 * Where STI goes matters under QEMU's emulated SVM, our AMD test host:
+	 * it ignores the VMCB's interrupt shadow at VMRUN but carries an STI
+	 * shadow over VMRUN into the guest.  So STI comes right before VMRUN
+	 * only when the guest is in an interrupt shadow (its STI; HLT must not
+	 * take an interrupt before the HLT), and well before it otherwise (a
+	 * V_IRQ interrupt is then taken before the first guest instruction,
+	 * see svm_program_virq()).  Real hardware ignores the difference.
+	 */
+	cmpq	$0, 24(%rsp)
+	jnz	1f
+	sti
+1:	mov	R_RBX(%rsi), %rbx
 	mov	R_RCX(%rsi), %rcx
 	mov	R_RDX(%rsi), %rdx
 	mov	R_RBP(%rsi), %rbp
@@ -66,12 +82,10 @@ SYM_FUNC_START(kvl_svm_enter)
 	mov	R_RDI(%rsi), %rdi
 	mov	R_RSI(%rsi), %rsi
 
-	/*
-	 * GIF is clear, so STI does not let host interrupts in here; it makes
-	 * host IF=1 for the guest, so physical interrupts cause #VMEXIT(INTR).
-	 */
+	cmpq	$0, 24(%rsp)
+	jz	2f
 	sti
-	vmrun	%rax
+2:	vmrun	%rax
 	cli
 
 	/* RAX and RSP are the host's again; everything else is the guest's. */
@@ -98,6 +112,7 @@ SYM_FUNC_START(kvl_svm_enter)
 	pop	%rax		/* host save pa */
 	vmload	%rax
 	pop	%rax		/* regs */
+	add	$8, %rsp	/* shadow */
 
 	/* Do not let guest-controlled return predictions reach the host. */
 	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT

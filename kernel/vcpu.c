@@ -465,8 +465,9 @@ static bool kvl_vcpu_has_events(struct kvl_vcpu *vcpu)
 		return true;
 	if (vcpu->mp_state != KVM_MP_STATE_HALTED)
 		return false;
-	return READ_ONCE(vcpu->nmi_pending) || atomic_read(&vcpu->nmi_queued) ||
-	       (kvl_apic_has_interrupt(vcpu) && kvl_interrupt_allowed(vcpu));
+	/* An event on its way in (one the guest has not taken yet) is delivered first. */
+	return vcpu->event.type != KVL_EVENT_NONE || READ_ONCE(vcpu->nmi_pending) ||
+	       atomic_read(&vcpu->nmi_queued) || (kvl_apic_has_interrupt(vcpu) && kvl_interrupt_allowed(vcpu));
 }
 
 /* INIT and SIPI, as the LAPIC posted them (SDM 8.4: the MP start-up). */

@@ -4,7 +4,11 @@
  * IPI (x2APIC ICR, physical destination 1) and halts until vCPU 1's handler
  * answers with one of its own, ROUNDS times; then an IPI with a third vector
  * makes vCPU 1 leave.  Both sides count what they received: every ping and
- * every pong must arrive exactly once, none lost, none doubled.
+ * every pong must arrive exactly once, none lost, none doubled.  vCPU 1's
+ * handler logs the return IP of each ping's frame: a ping delivered twice
+ * shows up as a frame returning to the handler's own first instruction
+ * (what QEMU's emulated SVM did to interrupts injected through EVENTINJ;
+ * see svm_program_virq() in kernel/svm.c).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -57,6 +61,11 @@ asm(".pushsection .rodata\n"
     "	hlt\n"
     "	jmp 1b\n"
     "ipi_ping_isr:\n"				/* vCPU 1, vector 0x41 */
+    "	mov %sp, %bp\n"				/* log this frame's return IP */
+    "	mov (%bp), %ax\n"
+    "	mov %di, %bx\n"
+    "	shl $1, %bx\n"
+    "	mov %ax, 0x8000(%bx)\n"
     "	inc %edi\n"
     "	mov $0x830, %ecx\n"
     "	mov $0x42, %eax\n"
@@ -149,6 +158,7 @@ TEST_F_TIMEOUT(ipi, ping_pong, 240)
 	struct kvl_rm_vm v;
 	const char *what;
 	pthread_t tid;
+	int i;
 
 	ASSERT_EQ(0, kvl_rm_vm_create_flags(&v, GUEST_MEM, CODE_GPA, ipi_begin,
 					    ipi_end - ipi_begin, KVL_VM_IRQCHIP | KVL_VM_CPUID,
@@ -187,6 +197,9 @@ TEST_F_TIMEOUT(ipi, ping_pong, 240)
 	EXPECT_EQ(0xf1, ap.port);
 	ASSERT_EQ(0, ioctl(ap.vcpu, KVM_GET_REGS, &regs));
 	EXPECT_EQ(ROUNDS, (uint32_t)regs.rdi) TH_LOG("pings received");
+	for (i = 0; i < ROUNDS && i < (int)(uint32_t)regs.rdi; i++)
+		EXPECT_NE(GUEST_IP(ipi_ping_isr), ((uint16_t *)(v.mem + 0x8000))[i])
+			TH_LOG("ping %d was delivered over the handler's own entry", i);
 
 	close(ap.vcpu);
 	kvl_rm_vm_destroy(&v);
