@@ -115,7 +115,10 @@ void cirrus_port_write(struct cirrus *c, uint16_t port, uint8_t val);
 uint32_t cirrus_port_read_n(struct cirrus *c, uint16_t port, unsigned int size);
 void cirrus_port_write_n(struct cirrus *c, uint16_t port, uint32_t val, unsigned int size);
 
-/* BAR1: offset < 0x100 is port 0x3c0 + offset, 0x100.. the BitBLT registers. */
+/*
+ * BAR1: offsets 0..0x1f are ports 0x3c0..0x3df (the rest below 0x100
+ * reads 0xff), 0x100.. the BitBLT registers.
+ */
 uint32_t cirrus_mmio_read(struct cirrus *c, uint32_t off, unsigned int size);
 void cirrus_mmio_write(struct cirrus *c, uint32_t off, uint32_t val, unsigned int size);
 
