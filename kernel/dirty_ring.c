@@ -197,7 +197,7 @@ int kvl_dirty_ring_reset_all(struct kvl_vm *vm)
 		return -EINVAL;
 	}
 	for (i = 0; i < vm->nr_vcpus; i++)
-		count += kvl_dirty_ring_reset(vm, vm->vcpus[i]->dirty_ring, &flush);
+		count += kvl_dirty_ring_reset(vm, kvl_get_vcpu(vm, i)->dirty_ring, &flush);
 	if (flush) {
 		spin_lock(&vm->mmu_lock);
 		kvl_kick_all(vm, KVL_REQ_TLB_FLUSH);

@@ -17,6 +17,7 @@
 #include <linux/refcount.h>
 #include <linux/signal.h>
 #include <linux/static_call.h>
+#include <linux/xarray.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/types.h>
 #include <asm/fpu/xcr.h>
@@ -25,8 +26,17 @@
 #include "irqchip.h"
 
 #define KVL_API_VERSION		12
-#define KVL_MAX_VCPUS		64
-#define KVL_MAX_VCPU_ID		KVL_MAX_VCPUS
+/*
+ * KVM's x86 limits: KVM_MAX_VCPUS (CONFIG_KVM_MAX_NR_VCPUS where the kernel
+ * has that option, 6.8 on; 1024 before) and KVM_MAX_VCPU_IDS, four ids per
+ * vCPU as APIC ids encode a topology and skip numbers.
+ */
+#ifdef CONFIG_KVM_MAX_NR_VCPUS
+#define KVL_MAX_VCPUS		CONFIG_KVM_MAX_NR_VCPUS
+#else
+#define KVL_MAX_VCPUS		1024
+#endif
+#define KVL_MAX_VCPU_ID		(4 * KVL_MAX_VCPUS)
 #define KVL_USER_MEM_SLOTS	509	/* KVM's x86 figure */
 #define KVL_ADDRESS_SPACES	1
 #define KVL_MAX_SLOT_PAGES	BIT(31)
@@ -201,8 +211,10 @@ struct kvl_vm {
 	unsigned long mmu_seq;
 	long mmu_invalidating;
 
-	struct kvl_vcpu *vcpus[KVL_MAX_VCPUS];
+	/* Creation index -> vCPU (kvl_get_vcpu()); [0, nr_vcpus) are set. */
+	struct xarray vcpu_array;
 	int nr_vcpus;			/* published with smp_store_release */
+	struct kvl_vcpu *bsp;		/* id 0 once created, smp_store_release */
 	cpumask_var_t kick_mask;	/* under mmu_lock */
 	s64 kvmclock_offset;		/* VM clock = CLOCK_BOOTTIME + this */
 	/* msr.c: the TSC offset host writes of 0 (vCPU creation) synchronize to. */
@@ -340,6 +352,15 @@ struct kvl_vcpu {
 
 	void *arch;			/* backend's per-vCPU data */
 };
+
+/*
+ * The vCPU created @i-th (0 <= @i < an acquire-load of vm->nr_vcpus, which
+ * pairs with the release in kvl_create_vcpu()): a lock-free xarray walk.
+ */
+static inline struct kvl_vcpu *kvl_get_vcpu(struct kvl_vm *vm, int i)
+{
+	return xa_load(&vm->vcpu_array, i);
+}
 
 #define KVL_OUTSIDE_GUEST	0
 #define KVL_IN_GUEST		1

@@ -314,14 +314,13 @@ static bool apic_addressed(struct kvl_lapic *a, const struct kvl_apic_irq *irq)
  */
 int kvl_apic_deliver(struct kvl_vm *vm, const struct kvl_apic_irq *irq)
 {
-	/* Pairs with the release in kvl_create_vcpu(): vcpus[0..n) are set up. */
-	int i, n = smp_load_acquire(&vm->nr_vcpus), got = 0, nr_cand = 0, pick = -1;
+	/* Pairs with the release in kvl_create_vcpu(): vCPUs [0, n) are set up. */
+	int i, n = smp_load_acquire(&vm->nr_vcpus), got = 0, nr_cand = 0, k;
 	bool lowest = irq->delivery_mode == KVL_APIC_DM_LOWEST;
-	DECLARE_BITMAP(cand, KVL_MAX_VCPUS);
+	struct kvl_lapic *pick = NULL;
 
-	bitmap_zero(cand, KVL_MAX_VCPUS);
 	for (i = 0; i < n; i++) {
-		struct kvl_lapic *a = vm->vcpus[i]->lapic;
+		struct kvl_lapic *a = kvl_get_vcpu(vm, i)->lapic;
 
 		if (!a || !apic_addressed(a, irq))
 			continue;
@@ -331,21 +330,25 @@ int kvl_apic_deliver(struct kvl_vm *vm, const struct kvl_apic_irq *irq)
 		}
 		if (!apic_enabled(a))
 			continue;
-		__set_bit(i, cand);
 		nr_cand++;
-		if (pick < 0 || (s32)(a->arb_prio - vm->vcpus[pick]->lapic->arb_prio) < 0)
-			pick = i;
+		if (!pick || (s32)(a->arb_prio - pick->arb_prio) < 0)
+			pick = a;
 	}
 	if (!nr_cand)
 		return got;
 	if (vector_hashing) {
-		int k = irq->vector % nr_cand;
+		/* The (vector % candidates)-th candidate: a second walk, no bitmap. */
+		k = irq->vector % nr_cand;
+		for (i = 0; i < n; i++) {
+			struct kvl_lapic *a = kvl_get_vcpu(vm, i)->lapic;
 
-		for_each_set_bit(pick, cand, KVL_MAX_VCPUS)
-			if (!k--)
+			if (a && apic_addressed(a, irq) && apic_enabled(a) && !k--) {
+				pick = a;
 				break;
+			}
+		}
 	}
-	return apic_accept(vm->vcpus[pick]->lapic, irq);
+	return apic_accept(pick, irq);
 }
 
 /* ---- the vCPU side: what to inject, EOI ---- */
@@ -392,9 +395,11 @@ int kvl_apic_ack(struct kvl_vcpu *vcpu)
 
 void kvl_apic_extint_changed(struct kvl_vm *vm)
 {
-	/* Pairs with the release in kvl_create_vcpu(): vcpus[0] is set up. */
-	if (smp_load_acquire(&vm->nr_vcpus))
-		kvl_vcpu_kick(vm->vcpus[0]);
+	/* The BSP (id 0, whenever it was created) takes ExtINT: apic_accepts_pic(). */
+	struct kvl_vcpu *bsp = smp_load_acquire(&vm->bsp);
+
+	if (bsp)
+		kvl_vcpu_kick(bsp);
 }
 
 static void apic_eoi(struct kvl_lapic *a)
@@ -751,7 +756,7 @@ int kvl_apic_set_base(struct kvl_vcpu *vcpu, u64 val, bool host)
 	if (a->x2apic != x2) {
 		a->x2apic = x2;
 		if (!x2)
-			apic_set(a, APIC_ID, vcpu->id << 24);
+			apic_set(a, APIC_ID, (u32)(u8)vcpu->id << 24);
 		apic_update_ldr_id(a);
 	}
 	if (!en)
@@ -781,7 +786,7 @@ void kvl_apic_reset(struct kvl_vcpu *vcpu)
 	a->expires = 0;
 	a->tsc_deadline = 0;
 	memset(a->regs, 0, PAGE_SIZE);
-	apic_set(a, APIC_ID, vcpu->id << 24);
+	apic_set(a, APIC_ID, (u32)(u8)vcpu->id << 24);
 	apic_set(a, APIC_LVR, LAPIC_VERSION);
 	apic_set(a, APIC_DFR, 0xffffffff);
 	apic_set(a, APIC_SPIV, 0xff);

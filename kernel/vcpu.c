@@ -31,14 +31,14 @@ static void kvl_ack_kick(void *unused)
 /* Make every vCPU of @vm see @req before its next guest instruction. Under mmu_lock. */
 void kvl_kick_all(struct kvl_vm *vm, int req)
 {
-	/* Pairs with the release in kvl_create_vcpu(): vcpus[0..n) are set up. */
+	/* Pairs with the release in kvl_create_vcpu(): vCPUs [0, n) are set up. */
 	int i, n = smp_load_acquire(&vm->nr_vcpus);
 	int me;
 
 	lockdep_assert_held(&vm->mmu_lock);
 	cpumask_clear(vm->kick_mask);
 	for (i = 0; i < n; i++) {
-		struct kvl_vcpu *v = vm->vcpus[i];
+		struct kvl_vcpu *v = kvl_get_vcpu(vm, i);
 
 		set_bit(req, &v->requests);
 		/* Pairs with smp_store_mb(mode) in kvl_vcpu_run(): see it or IPI it. */
@@ -1364,7 +1364,7 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 		goto err_unlock;
 	}
 	for (i = 0; i < vm->nr_vcpus; i++) {
-		if (vm->vcpus[i]->id == id) {
+		if (kvl_get_vcpu(vm, i)->id == id) {
 			r = -EEXIST;
 			goto err_unlock;
 		}
@@ -1372,16 +1372,26 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 	r = kvl_dirty_ring_alloc(vcpu);
 	if (r)
 		goto err_unlock;
+	/* The slot's memory now: once the fd exists nothing may fail. */
+	r = xa_reserve(&vm->vcpu_array, vm->nr_vcpus, GFP_KERNEL_ACCOUNT);
+	if (r)
+		goto err_unlock;
 	refcount_inc(&vm->refs);
 	snprintf(name, sizeof(name), "kvm-vcpu:%lu", id);
 	r = anon_inode_getfd(name, &kvl_vcpu_fops, vcpu, O_RDWR | O_CLOEXEC);
 	if (r < 0) {
 		refcount_dec(&vm->refs);
+		xa_release(&vm->vcpu_array, vm->nr_vcpus);
 		goto err_unlock;
 	}
-	vm->vcpus[vm->nr_vcpus] = vcpu;
+	/* Into the reserved slot: allocates nothing, cannot fail. */
+	WARN_ON_ONCE(xa_is_err(xa_store(&vm->vcpu_array, vm->nr_vcpus, vcpu, GFP_KERNEL_ACCOUNT)));
 	/* The vCPU is complete before kvl_kick_all() can see it. */
 	smp_store_release(&vm->nr_vcpus, vm->nr_vcpus + 1);
+	if (!id) {
+		/* Pairs with the acquire in kvl_apic_extint_changed(): a set-up BSP. */
+		smp_store_release(&vm->bsp, vcpu);
+	}
 	mutex_unlock(&vm->lock);
 	return r;
 

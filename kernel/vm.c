@@ -76,6 +76,8 @@ long kvl_check_extension(struct kvl_vm *vm, long cap)
 	case KVM_CAP_ADJUST_CLOCK:
 		return KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC;
 	case KVM_CAP_NR_VCPUS:
+		/* As KVM: the recommended figure, one vCPU per host CPU. */
+		return min_t(unsigned int, num_online_cpus(), KVL_MAX_VCPUS);
 	case KVM_CAP_MAX_VCPUS:
 		return KVL_MAX_VCPUS;
 	case KVM_CAP_MAX_VCPU_ID:
@@ -436,6 +438,20 @@ retry:
 	return r;
 }
 
+/*
+ * The last gfn a slot may hold, as KVM's kvm_mmu_max_gfn() with TDP: the
+ * host's MAXPHYADDR from CPUID 0x80000008 (not x86_phys_bits, which SME
+ * and MKTME reduce), whatever the guest's CPUID says.
+ */
+static u64 kvl_max_gfn(void)
+{
+	u8 bits = boot_cpu_data.x86_phys_bits;
+
+	if (boot_cpu_data.extended_cpuid_level >= 0x80000008)
+		bits = cpuid_eax(0x80000008) & 0xff;
+	return BIT_ULL(bits - PAGE_SHIFT) - 1;
+}
+
 static int kvl_set_memory_region(struct kvl_vm *vm,
 				 const struct kvm_userspace_memory_region *mem)
 {
@@ -484,6 +500,9 @@ static int kvl_set_memory_region(struct kvl_vm *vm,
 			    o->base_gfn < new.base_gfn + new.npages)
 				return -EEXIST;
 		}
+		/* After the overlap check, as KVM's kvm_arch_prepare_memory_region(). */
+		if (new.base_gfn + new.npages - 1 > kvl_max_gfn())
+			return -EINVAL;
 	} else if (!slot->used) {
 		return -EINVAL;	/* deleting what is not there, as KVM since 5.17 */
 	}
@@ -692,7 +711,8 @@ static void kvl_vm_free(struct kvl_vm *vm)
 	int i;
 
 	for (i = 0; i < vm->nr_vcpus; i++)
-		kvl_vcpu_free(vm->vcpus[i]);
+		kvl_vcpu_free(kvl_get_vcpu(vm, i));
+	xa_destroy(&vm->vcpu_array);
 	kvl_irq_vm_destroy(vm);
 	kvl_io_bus_destroy(vm);
 	for (i = 0; i < KVL_USER_MEM_SLOTS; i++)
@@ -834,6 +854,7 @@ int kvl_create_vm(unsigned long type)
 		goto err_hw;
 	}
 	refcount_set(&vm->refs, 1);
+	xa_init(&vm->vcpu_array);
 	mutex_init(&vm->lock);
 	mutex_init(&vm->io_lock);
 	mutex_init(&vm->irq_lock);
