@@ -73,7 +73,7 @@ module-for: deps
 userspace: selftests runner payloads
 
 selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/bench_exits \
-	$(BUILD)/selftests/bench_vmm $(BUILD)/selftests/bench_blkio
+	$(BUILD)/selftests/bench_vmm $(BUILD)/selftests/bench_blkio $(BUILD)/selftests/bench_display
 runner: runner/kvmlite
 payloads: $(addprefix $(BUILD)/payloads/,$(addsuffix .bin,$(PAYLOADS)))
 
@@ -93,8 +93,12 @@ $(BUILD)/selftests/bench_blkio: selftests/bench/blkio.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
+$(BUILD)/selftests/bench_display: selftests/bench/display.c
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -static -o $@ $<
+
 # Static tools for the display test's Linux guests (selftests/display_boot.sh).
-GUEST_TOOLS := evread fbfill
+GUEST_TOOLS := evread fbfill fbloop
 guest-tools: $(addprefix $(BUILD)/guest/,$(GUEST_TOOLS))
 
 $(BUILD)/guest/%: selftests/guest/%.c | deps
@@ -228,6 +232,7 @@ bench: all
 	@$(TOP)/scripts/bench $(if $(CPU),--cpu $(CPU))
 	$(if $(filter intel,$(CPU)),,@$(TOP)/scripts/bench-runner)
 	$(if $(filter intel,$(CPU)),,@$(TOP)/scripts/bench-blk)
+	$(if $(filter intel,$(CPU)),,@$(TOP)/scripts/bench-display)
 
 # The runner's manual page: checked (groff warnings, every --help option
 # documented) and rendered to build/man/kvmlite.1.txt.
