@@ -710,6 +710,12 @@ static void kvl_vm_free(struct kvl_vm *vm)
 {
 	int i;
 
+	/*
+	 * First, as KVM's kvm_destroy_vm(): with the mm still alive (the VM fd
+	 * closed before exit) this calls ->release, whose zap kicks every vCPU,
+	 * so they must all still be in vcpu_array.
+	 */
+	mmu_notifier_unregister(&vm->mn, vm->mm);
 	for (i = 0; i < vm->nr_vcpus; i++)
 		kvl_vcpu_free(kvl_get_vcpu(vm, i));
 	xa_destroy(&vm->vcpu_array);
@@ -717,7 +723,6 @@ static void kvl_vm_free(struct kvl_vm *vm)
 	kvl_io_bus_destroy(vm);
 	for (i = 0; i < KVL_USER_MEM_SLOTS; i++)
 		kvfree(vm->slots[i].dirty_bitmap);
-	mmu_notifier_unregister(&vm->mn, vm->mm);
 	kvl_ops->vm_destroy(vm);
 	mmdrop(vm->mm);
 	free_cpumask_var(vm->kick_mask);
