@@ -478,13 +478,14 @@ static void svm_set_irq_window(struct kvl_vcpu *vcpu, bool on)
  *
  * An external interrupt the guest can take right now (IF set, no
  * interrupt shadow) goes in through V_IRQ rather than EVENTINJ; the CPU
- * takes it before the first guest instruction all the same.  The reason is QEMU's emulated SVM, our AMD
- * test host: it delivers an EVENTINJ interrupt inside VMRUN and leaves
- * the vector in its pending-exception slot, so a TCG kick that lands
- * before the guest's next exit delivers the interrupt a second time, at
- * the handler's first instruction (ipi_test counted 51 pings for 50 sent,
- * the extra one pushed over the handler's own entry point).  Its V_IRQ
- * path has no such slot.  Real hardware delivers either the same way.
+ * takes it before the first guest instruction all the same.  The reason
+ * is QEMU's emulated SVM, our AMD test host: it delivers an EVENTINJ
+ * interrupt inside VMRUN and leaves the vector in its pending-exception
+ * slot, so a TCG kick that lands before the guest's next exit delivers
+ * the interrupt a second time, at the handler's first instruction
+ * (ipi_test counted 51 pings for 50 sent, the extra one pushed over the
+ * handler's own entry point).  Its V_IRQ path has no such slot.  Real
+ * hardware delivers either the same way.
  */
 static void svm_program_virq(struct kvl_vcpu *vcpu, struct svm_vcpu *svm)
 {

@@ -467,7 +467,8 @@ static bool kvl_vcpu_has_events(struct kvl_vcpu *vcpu)
 		return false;
 	/* An event on its way in (one the guest has not taken yet) is delivered first. */
 	return vcpu->event.type != KVL_EVENT_NONE || READ_ONCE(vcpu->nmi_pending) ||
-	       atomic_read(&vcpu->nmi_queued) || (kvl_apic_has_interrupt(vcpu) && kvl_interrupt_allowed(vcpu));
+	       atomic_read(&vcpu->nmi_queued) ||
+	       (kvl_apic_has_interrupt(vcpu) && kvl_interrupt_allowed(vcpu));
 }
 
 /* INIT and SIPI, as the LAPIC posted them (SDM 8.4: the MP start-up). */
