@@ -21,17 +21,7 @@
 #define BUF	0x10000
 #define DISK_BYTES	(64 * 512)
 
-static uint8_t ram[RAM] __attribute__((aligned(16)));
-
-static void *ptr(void *opaque, uint64_t gpa, uint64_t len)
-{
-	(void)opaque;
-	if (gpa > RAM || len > RAM - gpa)
-		return NULL;
-	return ram + gpa;
-}
-
-static const struct vmem mem = { ptr, NULL };
+#include "fake_ram.h"
 
 static struct {
 	int msis, intx;

@@ -15,17 +15,7 @@
 #define USED	0x3000
 #define BUF	0x10000
 
-static uint8_t ram[RAM] __attribute__((aligned(16)));
-
-static void *ptr(void *opaque, uint64_t gpa, uint64_t len)
-{
-	(void)opaque;
-	if (gpa > RAM || len > RAM - gpa)
-		return NULL;
-	return ram + gpa;
-}
-
-static const struct vmem mem = { ptr, NULL };
+#include "fake_ram.h"
 
 static void set_desc(uint64_t table, unsigned int i, uint64_t addr, uint32_t len,
 		     uint16_t flags, uint16_t next)

@@ -28,7 +28,7 @@
 #define BUF		0x80000
 #define BAD		0x40000000ULL	/* not RAM */
 
-static uint8_t ram[RAM] __attribute__((aligned(4096)));
+#include "fake_ram.h"
 static struct xhci xc;
 static struct usb_dev *tablet, *kbd;
 
@@ -37,16 +37,6 @@ static struct {
 	uint64_t addr;
 	uint32_t data;
 } irq;
-
-static void *ptr(void *opaque, uint64_t gpa, uint64_t len)
-{
-	(void)opaque;
-	if (gpa > RAM || len > RAM - gpa)
-		return NULL;
-	return ram + gpa;
-}
-
-static const struct vmem mem = { ptr, NULL };
 
 static void on_msi(void *opaque, uint64_t addr, uint32_t data)
 {
