@@ -191,6 +191,7 @@ FUZZ_SRCS_virtq := devices/virtq.c
 FUZZ_SRCS_xhci := devices/xhci.c devices/xhci_ring.c devices/usb_hid.c devices/pci.c
 FUZZ_SRCS_ctl_parse := runner/ctl_parse.c
 FUZZ_SRCS_cirrus := devices/cirrus.c devices/cirrus_blt.c
+FUZZ_SRCS_i8042 := devices/i8042.c devices/ps2.c
 
 .PHONY: fuzz print-fuzz-targets print-host-tests
 fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))

@@ -289,3 +289,34 @@ for name, data in seeds.items():
     open(f'{d}/{name}', 'wb').write(data)
 PY
 ls -l "$xh" >&2
+
+# ---- i8042: two bytes an operation (see fuzz/i8042_fuzz.c) ------------------
+i8=$out/i8042
+rm -rf "$i8"
+mkdir -p "$i8"
+python3 - "$i8" <<'PY'
+import sys
+d = sys.argv[1]
+W60, W64, R60, R64, KEY, MOUSE = 0, 2, 4, 5, 6, 7
+def ops(*pairs):
+    return bytes(b for p in pairs for b in p)
+# Linux's i8042 probe: self-test, CTR read and write, aux loop, then atkbd/psmouse.
+probe = ops((W64, 0xaa), (R60, 0), (W64, 0x20), (R60, 0), (W64, 0x60), (W60, 0x47),
+            (W64, 0xd3), (W60, 0x5a), (R60, 0), (W64, 0xa8), (W64, 0xa9), (R60, 0))
+atkbd = ops((W60, 0xf2), (R60, 0), (R60, 0), (R60, 0), (W60, 0xed), (R60, 0), (W60, 0x07),
+            (R60, 0), (W60, 0xf4), (R60, 0))
+knock = ops(*[p for r in (200, 100, 80) for p in ((W64, 0xd4), (W60, 0xf3), (R60, 0),
+                                                 (W64, 0xd4), (W60, r), (R60, 0))],
+            (W64, 0xd4), (W60, 0xf2), (R60, 0), (R60, 0), (W64, 0xd4), (W60, 0xf4), (R60, 0))
+seeds = {
+    'probe': probe,
+    'keyboard': probe + atkbd + ops((KEY | 0x40, 0x1e), (R64, 0), (R60, 0), (KEY, 0x1e),
+                                    (R60, 0), (KEY | 0x40, 0x80 | 0x48), (R60, 0), (R60, 0)),
+    'mouse': probe + knock + ops((MOUSE | 8, 0x7f), (R64, 0), (R60, 0), (R60, 0), (R60, 0),
+                                 (R60, 0), (MOUSE, 0x80)),
+    'reset': probe + ops((W64, 0xd1), (W60, 0xfe), (W64, 0xfe)),
+}
+for name, data in seeds.items():
+    open(f'{d}/{name}', 'wb').write(data)
+PY
+ls -l "$i8" >&2
