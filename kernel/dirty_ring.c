@@ -136,8 +136,8 @@ static bool kvl_dirty_ring_protect(struct kvl_vm *vm, u32 slot, u64 offset, unsi
 
 	if (!mask || as_id >= KVL_ADDRESS_SPACES || id >= KVL_USER_MEM_SLOTS)
 		return false;
-	s = &vm->slots[id];
-	if (!s->used || offset >= s->npages || s->npages - offset <= __fls(mask))
+	s = xa_load(&vm->slot_array, id);
+	if (!s || !s->used || offset >= s->npages || s->npages - offset <= __fls(mask))
 		return false;
 	spin_lock(&vm->mmu_lock);
 	kvl_dirty_protect_locked(vm, s, offset, mask);

@@ -37,7 +37,7 @@
 #define KVL_MAX_VCPUS		1024
 #endif
 #define KVL_MAX_VCPU_ID		(4 * KVL_MAX_VCPUS)
-#define KVL_USER_MEM_SLOTS	509	/* KVM's x86 figure */
+#define KVL_USER_MEM_SLOTS	32764	/* KVM's x86 figure: SHRT_MAX less 3 internal slots */
 #define KVL_ADDRESS_SPACES	1
 #define KVL_MAX_SLOT_PAGES	BIT(31)
 #define KVL_PIO_PAGE		1	/* page offset of the PIO data in the run mmap */
@@ -196,14 +196,19 @@ struct kvl_vm {
 	struct mmu_notifier mn;
 
 	struct mutex lock;		/* vCPU creation, memslot updates */
-	struct kvl_memslot slots[KVL_USER_MEM_SLOTS];
 	/*
-	 * The used slots' ids ordered by base_gfn, for a binary search by
-	 * kvl_gfn_to_slot(); written under both lock and mmu_lock, so either
-	 * one is enough to read it.
+	 * Slot id -> struct kvl_memslot, allocated on the slot's first use
+	 * and kept until the VM goes (a deleted slot is !used), so pointers
+	 * from kvl_gfn_to_slot() stay valid; ids are sparse up to KVM's 32764.
 	 */
-	u16 slot_order[KVL_USER_MEM_SLOTS];
-	u16 nr_slots;
+	struct xarray slot_array;
+	/*
+	 * The used slots ordered by base_gfn, for a binary search by
+	 * kvl_gfn_to_slot(); written under both lock and mmu_lock, so either
+	 * one is enough to read it.  Grown under lock before it fills.
+	 */
+	struct kvl_memslot **slot_order;
+	unsigned int nr_slots, slot_order_cap;
 	unsigned long slots_gen;	/* bumped by every memslot change */
 
 	/* Nested page tables: mmu_lock, and the notifier retry protocol. */

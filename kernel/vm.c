@@ -28,7 +28,6 @@
  * KVM x86's slot id limit: the dirty log ioctls call ids below it that
  * kvmlite cannot have absent (-ENOENT), as KVM answers for unused ids.
  */
-#define KVL_KVM_SLOT_IDS	32764
 
 long kvl_check_extension(struct kvl_vm *vm, long cap)
 {
@@ -97,7 +96,7 @@ struct kvl_memslot *kvl_gfn_to_slot(struct kvl_vm *vm, u64 gfn)
 	/* Slots never overlap: the last one starting at or below gfn decides. */
 	while (lo < hi) {
 		unsigned int mid = (lo + hi) / 2;
-		struct kvl_memslot *s = &vm->slots[vm->slot_order[mid]];
+		struct kvl_memslot *s = vm->slot_order[mid];
 
 		if (gfn < s->base_gfn) {
 			hi = mid;
@@ -110,24 +109,46 @@ struct kvl_memslot *kvl_gfn_to_slot(struct kvl_vm *vm, u64 gfn)
 	return NULL;
 }
 
-/* Move slot @id to its place in slot_order (out of it if unused).  Under both locks. */
-static void kvl_slot_order_update(struct kvl_vm *vm, u16 id)
+/* Make room in slot_order for one more slot.  Under lock. */
+static int kvl_slot_order_grow(struct kvl_vm *vm)
 {
-	const struct kvl_memslot *s = &vm->slots[id];
-	u16 *o = vm->slot_order;
+	unsigned int cap = min_t(unsigned int, max(16U, vm->slot_order_cap * 2),
+				 KVL_USER_MEM_SLOTS);
+	struct kvl_memslot **n, **old;
+
+	if (vm->nr_slots < vm->slot_order_cap)
+		return 0;
+	n = kvcalloc(cap, sizeof(*n), GFP_KERNEL_ACCOUNT);
+	if (!n)
+		return -ENOMEM;
+	spin_lock(&vm->mmu_lock);
+	if (vm->nr_slots)
+		memcpy(n, vm->slot_order, vm->nr_slots * sizeof(*n));
+	old = vm->slot_order;
+	vm->slot_order = n;
+	vm->slot_order_cap = cap;
+	spin_unlock(&vm->mmu_lock);
+	kvfree(old);
+	return 0;
+}
+
+/* Move @s to its place in slot_order (out of it if unused).  Under both locks. */
+static void kvl_slot_order_update(struct kvl_vm *vm, struct kvl_memslot *s)
+{
+	struct kvl_memslot **o = vm->slot_order;
 	unsigned int i, n = vm->nr_slots;
 
 	for (i = 0; i < n; i++) {
-		if (o[i] == id) {
+		if (o[i] == s) {
 			memmove(&o[i], &o[i + 1], (n - i - 1) * sizeof(*o));
 			n--;
 			break;
 		}
 	}
 	if (s->used) {
-		for (i = n; i > 0 && vm->slots[o[i - 1]].base_gfn > s->base_gfn; i--)
+		for (i = n; i > 0 && o[i - 1]->base_gfn > s->base_gfn; i--)
 			o[i] = o[i - 1];
-		o[i] = id;
+		o[i] = s;
 		n++;
 	}
 	vm->nr_slots = n;
@@ -139,14 +160,12 @@ static void kvl_slot_order_update(struct kvl_vm *vm, u16 id)
 static void kvl_zap_hva_locked(struct kvl_vm *vm, unsigned long start, unsigned long end)
 {
 	bool zapped = false;
-	int i;
+	unsigned int i;
 
-	for (i = 0; i < KVL_USER_MEM_SLOTS; i++) {
-		struct kvl_memslot *s = &vm->slots[i];
+	for (i = 0; i < vm->nr_slots; i++) {
+		struct kvl_memslot *s = vm->slot_order[i];
 		unsigned long s_start, s_end;
 
-		if (!s->used)
-			continue;
 		s_start = max(start, s->userspace_addr);
 		s_end = min(end, s->userspace_addr + (s->npages << PAGE_SHIFT));
 		if (s_start >= s_end)
@@ -458,7 +477,7 @@ static int kvl_set_memory_region(struct kvl_vm *vm,
 	struct kvl_memslot *slot, new = {};
 	u16 as_id = mem->slot >> 16, id = (u16)mem->slot;
 	unsigned long *old_bitmap = NULL;
-	int i;
+	unsigned int i;
 
 	if (mem->flags & ~(KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY))
 		return -EINVAL;
@@ -476,7 +495,7 @@ static int kvl_set_memory_region(struct kvl_vm *vm,
 	if ((mem->memory_size >> PAGE_SHIFT) > KVL_MAX_SLOT_PAGES)
 		return -EINVAL;
 
-	slot = &vm->slots[id];
+	slot = xa_load(&vm->slot_array, id);
 	if (mem->memory_size) {
 		new.used = true;
 		new.id = id;
@@ -484,17 +503,17 @@ static int kvl_set_memory_region(struct kvl_vm *vm,
 		new.npages = mem->memory_size >> PAGE_SHIFT;
 		new.userspace_addr = mem->userspace_addr;
 		new.flags = mem->flags;
-		if (slot->used) {
+		if (slot && slot->used) {
 			/* Only moves and flag changes are allowed on a live slot. */
 			if (new.npages != slot->npages ||
 			    new.userspace_addr != slot->userspace_addr ||
 			    ((new.flags ^ slot->flags) & KVM_MEM_READONLY))
 				return -EINVAL;
 		}
-		for (i = 0; i < KVL_USER_MEM_SLOTS; i++) {
-			struct kvl_memslot *o = &vm->slots[i];
+		for (i = 0; i < vm->nr_slots; i++) {
+			struct kvl_memslot *o = vm->slot_order[i];
 
-			if (i == id || !o->used)
+			if (o == slot)
 				continue;
 			if (new.base_gfn < o->base_gfn + o->npages &&
 			    o->base_gfn < new.base_gfn + new.npages)
@@ -503,9 +522,20 @@ static int kvl_set_memory_region(struct kvl_vm *vm,
 		/* After the overlap check, as KVM's kvm_arch_prepare_memory_region(). */
 		if (new.base_gfn + new.npages - 1 > kvl_max_gfn())
 			return -EINVAL;
-	} else if (!slot->used) {
+	} else if (!slot || !slot->used) {
 		return -EINVAL;	/* deleting what is not there, as KVM since 5.17 */
 	}
+	if (!slot) {
+		slot = kzalloc(sizeof(*slot), GFP_KERNEL_ACCOUNT);
+		if (!slot)
+			return -ENOMEM;
+		if (xa_err(xa_store(&vm->slot_array, id, slot, GFP_KERNEL_ACCOUNT))) {
+			kfree(slot);
+			return -ENOMEM;
+		}
+	}
+	if (!slot->used && kvl_slot_order_grow(vm))
+		return -ENOMEM;
 
 	/*
 	 * A logging slot keeps its bitmap across a move; a new one starts
@@ -536,7 +566,7 @@ static int kvl_set_memory_region(struct kvl_vm *vm,
 		kvl_kick_all(vm, KVL_REQ_TLB_FLUSH);
 	}
 	*slot = new;
-	kvl_slot_order_update(vm, id);
+	kvl_slot_order_update(vm, slot);
 	vm->mmu_seq++;
 	spin_unlock(&vm->mmu_lock);
 	kvfree(old_bitmap);
@@ -564,11 +594,11 @@ static int kvl_get_dirty_log(struct kvl_vm *vm, struct kvm_dirty_log *log)
 		r = -ENXIO;
 		goto out_unlock;
 	}
-	if (as_id >= KVL_ADDRESS_SPACES || id >= KVL_KVM_SLOT_IDS) {
+	if (as_id >= KVL_ADDRESS_SPACES || id >= KVL_USER_MEM_SLOTS) {
 		r = -EINVAL;
 		goto out_unlock;
 	}
-	s = id < KVL_USER_MEM_SLOTS ? &vm->slots[id] : NULL;
+	s = xa_load(&vm->slot_array, id);
 	if (!s || !s->used || !s->dirty_bitmap) {
 		r = -ENOENT;
 		goto out_unlock;
@@ -626,12 +656,12 @@ static int kvl_clear_dirty_log(struct kvl_vm *vm, struct kvm_clear_dirty_log *lo
 		r = -ENXIO;
 		goto out_unlock;
 	}
-	if (as_id >= KVL_ADDRESS_SPACES || id >= KVL_KVM_SLOT_IDS ||
+	if (as_id >= KVL_ADDRESS_SPACES || id >= KVL_USER_MEM_SLOTS ||
 	    (log->first_page & 63)) {
 		r = -EINVAL;
 		goto out_unlock;
 	}
-	s = id < KVL_USER_MEM_SLOTS ? &vm->slots[id] : NULL;
+	s = xa_load(&vm->slot_array, id);
 	if (!s || !s->used || !s->dirty_bitmap) {
 		r = -ENOENT;
 		goto out_unlock;
@@ -708,6 +738,8 @@ static int kvl_vm_enable_cap(struct kvl_vm *vm, struct kvm_enable_cap *cap)
 
 static void kvl_vm_free(struct kvl_vm *vm)
 {
+	struct kvl_memslot *slot;
+	unsigned long idx;
 	int i;
 
 	/*
@@ -721,8 +753,12 @@ static void kvl_vm_free(struct kvl_vm *vm)
 	xa_destroy(&vm->vcpu_array);
 	kvl_irq_vm_destroy(vm);
 	kvl_io_bus_destroy(vm);
-	for (i = 0; i < KVL_USER_MEM_SLOTS; i++)
-		kvfree(vm->slots[i].dirty_bitmap);
+	xa_for_each(&vm->slot_array, idx, slot) {
+		kvfree(slot->dirty_bitmap);
+		kfree(slot);
+	}
+	xa_destroy(&vm->slot_array);
+	kvfree(vm->slot_order);
 	kvl_ops->vm_destroy(vm);
 	mmdrop(vm->mm);
 	free_cpumask_var(vm->kick_mask);
@@ -860,6 +896,7 @@ int kvl_create_vm(unsigned long type)
 	}
 	refcount_set(&vm->refs, 1);
 	xa_init(&vm->vcpu_array);
+	xa_init(&vm->slot_array);
 	mutex_init(&vm->lock);
 	mutex_init(&vm->io_lock);
 	mutex_init(&vm->irq_lock);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KVM's limits at the ABI's edges, the same on every device: vCPU ids up to
- * KVM_CAP_MAX_VCPU_ID (sparse, as APIC ids are), many vCPUs per VM, and
- * memslots that end beyond the host's MAXPHYADDR.
+ * KVM_CAP_MAX_VCPU_ID (sparse, as APIC ids are), many vCPUs per VM,
+ * memslots that end beyond the host's MAXPHYADDR, and memslot ids up to
+ * KVM's 32764 (read-only and logging slots among them).
  */
 #include "kvl_test.h"
 
@@ -180,6 +181,84 @@ TEST(memslot_beyond_maxphyaddr)
 	munmap(page, 8192);
 	close(vm);
 	close(sys);
+}
+
+/*
+ * Real mode: read a byte from a read-only slot (ds 0x2000), out it, write
+ * it back there (an MMIO exit: the slot is read-only), then into a
+ * writable, logging slot (ds 0x3000), hlt.
+ */
+static const unsigned char ro_rw[] = {
+	0xb8, 0x00, 0x20, 0x8e, 0xd8,	/* mov ax, 0x2000; mov ds, ax */
+	0xa0, 0x00, 0x00,		/* mov al, [0] */
+	0xe6, 0x10,			/* out 0x10, al */
+	0xa2, 0x00, 0x00,		/* mov [0], al */
+	0xbb, 0x00, 0x30, 0x8e, 0xdb,	/* mov bx, 0x3000; mov ds, bx */
+	0xa2, 0x00, 0x00,		/* mov [0], al */
+	0xf4,				/* hlt */
+};
+
+TEST(memslot_ids_to_kvm_limit)
+{
+	struct kvm_dirty_log log = { .slot = 20000 };
+	uint64_t bitmap = 0;
+	struct kvl_rm_vm v;
+	struct kvm_run *run;
+	const char *what;
+	unsigned char *ro, *rw;
+
+	ASSERT_EQ(0, kvl_rm_vm_create(&v, 0x10000, 0x1000, ro_rw, sizeof(ro_rw), &what))
+		TH_LOG("%s: %s", what, strerror(errno));
+	run = v.run;
+	EXPECT_EQ(32764, ioctl(v.sys, KVM_CHECK_EXTENSION, KVM_CAP_NR_MEMSLOTS));
+	ASSERT_EQ(1, ioctl(v.sys, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM));
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	rw = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_NE(MAP_FAILED, rw);
+	ro[0] = 0x5a;
+
+	/* Ids past KVM's last, and in an address space x86 KVM has only with SMM. */
+	EXPECT_EQ(EINVAL, set_slot(v.vm, 32764, 0, 0x20000, 4096, (uintptr_t)ro));
+	EXPECT_EQ(EINVAL, set_slot(v.vm, 32767, 0, 0x20000, 4096, (uintptr_t)ro));
+	EXPECT_EQ(EINVAL, set_slot(v.vm, 0xffff, KVM_MEM_READONLY, 0x20000, 4096,
+				   (uintptr_t)ro));
+	/* The top id, read-only; a sparse one with dirty logging. */
+	ASSERT_EQ(0, set_slot(v.vm, 32763, KVM_MEM_READONLY, 0x20000, 4096, (uintptr_t)ro));
+	ASSERT_EQ(0, set_slot(v.vm, 20000, KVM_MEM_LOG_DIRTY_PAGES, 0x30000, 4096,
+			      (uintptr_t)rw));
+	/* Overlapping the top slot from another id: EEXIST, before any range check. */
+	EXPECT_EQ(EEXIST, set_slot(v.vm, 30000, 0, 0x20000, 4096, (uintptr_t)rw));
+	/* A live slot cannot drop read-only, nor change size. */
+	EXPECT_EQ(EINVAL, set_slot(v.vm, 32763, 0, 0x20000, 4096, (uintptr_t)ro));
+	EXPECT_EQ(EINVAL, set_slot(v.vm, 32763, KVM_MEM_READONLY, 0x20000, 8192,
+				   (uintptr_t)ro));
+
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_IO, run->exit_reason);
+	EXPECT_EQ(0x5a, *((unsigned char *)run + run->io.data_offset));
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_MMIO, run->exit_reason);
+	EXPECT_EQ(0x20000, run->mmio.phys_addr);
+	EXPECT_TRUE(run->mmio.is_write);
+	EXPECT_EQ(1, run->mmio.len);
+	EXPECT_EQ(0x5a, run->mmio.data[0]);
+	ASSERT_EQ(0, ioctl(v.vcpu, KVM_RUN, 0));
+	ASSERT_EQ(KVM_EXIT_HLT, run->exit_reason);
+	EXPECT_EQ(0x5a, ro[0]);
+	EXPECT_EQ(0x5a, rw[0]);
+	log.dirty_bitmap = &bitmap;
+	ASSERT_EQ(0, ioctl(v.vm, KVM_GET_DIRTY_LOG, &log));
+	EXPECT_EQ(1, bitmap);
+	/* Delete the top slot and create it again. */
+	EXPECT_EQ(0, set_slot(v.vm, 32763, 0, 0, 0, 0));
+	EXPECT_EQ(EINVAL, set_slot(v.vm, 32763, 0, 0, 0, 0));
+	EXPECT_EQ(0, set_slot(v.vm, 32763, 0, 0x20000, 4096, (uintptr_t)ro));
+	munmap(ro, 4096);
+	munmap(rw, 4096);
+	close(v.vcpu);
+	close(v.vm);
+	close(v.sys);
 }
 
 KVL_TEST_MAIN
