@@ -371,6 +371,12 @@ void kvl_emulate_cpuid(struct kvl_vcpu *vcpu)
 	u32 fn = vcpu->regs[KVL_RAX], idx = vcpu->regs[KVL_RCX];
 	const struct kvm_cpuid_entry2 *hit;
 
+	/* CPUID faulting (MISC_FEATURES_ENABLES bit 0): #GP outside ring 0, as KVM. */
+	if ((vcpu->msrs.misc_features & MSR_MISC_FEATURES_ENABLES_CPUID_FAULT) &&
+	    kvl_ops->get_cpl(vcpu)) {
+		kvl_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return;
+	}
 	/* CR4 can change without an exit: bring the dynamic bits up to date. */
 	kvl_cpuid_update_runtime(vcpu);
 	hit = kvl_cpuid_find(vcpu, fn, idx);
@@ -401,4 +407,28 @@ bool kvl_guest_has_x2apic(struct kvl_vcpu *vcpu)
 		if (vcpu->cpuid[i].function == 1)
 			return vcpu->cpuid[i].ecx & L1_ECX_X2APIC;
 	return false;
+}
+
+/*
+ * Does the guest's CPUID table have bit @bit of register @reg (0 EAX, 1 EBX,
+ * 2 ECX, 3 EDX) in leaf @fn, subleaf @idx?
+ */
+bool kvl_guest_cpuid_has(struct kvl_vcpu *vcpu, u32 fn, u32 idx, int reg, int bit)
+{
+	const struct kvm_cpuid_entry2 *e = kvl_cpuid_find(vcpu, fn, idx);
+	u32 v;
+
+	if (!e)
+		return false;
+	v = reg == 0 ? e->eax : reg == 1 ? e->ebx : reg == 2 ? e->ecx : e->edx;
+	return v & BIT(bit);
+}
+
+/* AuthenticAMD or HygonGenuine in the guest's leaf 0 (KVM's amd_compatible). */
+bool kvl_guest_is_amd(struct kvl_vcpu *vcpu)
+{
+	const struct kvm_cpuid_entry2 *e = kvl_cpuid_find(vcpu, 0, 0);
+
+	return e && ((e->ebx == 0x68747541 && e->ecx == 0x444d4163 && e->edx == 0x69746e65) ||
+		     (e->ebx == 0x6f677948 && e->ecx == 0x656e6975 && e->edx == 0x6e65476e));
 }

@@ -269,6 +269,7 @@ struct kvl_event {
 
 /* MSR state the core emulates for every backend. */
 #define KVL_MTRR_VAR	8
+#define KVL_MCE_BANKS	32	/* KVM_MAX_MCE_BANKS, KVM's default MCG_CAP */
 struct kvl_msrs {
 	u64 apic_base;
 	u64 misc_enable;
@@ -279,6 +280,22 @@ struct kvl_msrs {
 	u64 kvmclock_wall_clock;
 	u64 tsc_adjust;
 	u64 mcg_status;
+	u64 mcg_cap;			/* KVL_MCE_BANKS banks, as KVM's default */
+	u64 mce_banks[KVL_MCE_BANKS * 4];	/* MCi_CTL/STATUS/ADDR/MISC */
+	u64 mci_ctl2[KVL_MCE_BANKS];
+	u64 hwcr;			/* only McStatusWrEn (bit 18) sticks */
+	u64 ucode_rev;
+	u64 arch_caps;
+	u64 platform_info;
+	u64 misc_features;		/* MISC_FEATURES_ENABLES: CPUID faulting */
+	u64 smi_count;
+	u64 smbase;
+	u64 power_ctl;
+	u64 spec_ctrl;			/* kept for the host only (msr.c) */
+	u64 virt_spec_ctrl;
+	u64 tsc_aux;
+	u64 vm_cr;
+	u64 hsave_pa;
 };
 
 /* What the last KVM_EXIT_IO asked for, completed on the next KVM_RUN. */
@@ -412,6 +429,8 @@ int kvl_get_cpuid2(struct kvl_vcpu *vcpu, struct kvm_cpuid2 __user *argp);
 void kvl_emulate_cpuid(struct kvl_vcpu *vcpu);
 int kvl_guest_maxphyaddr(struct kvl_vcpu *vcpu);
 bool kvl_guest_has_x2apic(struct kvl_vcpu *vcpu);
+bool kvl_guest_cpuid_has(struct kvl_vcpu *vcpu, u32 fn, u32 idx, int reg, int bit);
+bool kvl_guest_is_amd(struct kvl_vcpu *vcpu);
 bool kvl_cr4_valid(struct kvl_vcpu *vcpu, u64 cr4);
 void kvl_cpuid_update_runtime(struct kvl_vcpu *vcpu);
 

@@ -9,6 +9,12 @@
  * MSRs, FS/GS bases, the TSC offset).  An MSR nobody knows reads and writes
  * as #GP in the guest and stops KVM_GET/SET_MSRS at that entry, as KVM
  * (with ignore_msrs=0) does.
+ *
+ * Which MSRs exist, what they read and which writes they take follow KVM's
+ * kvm_{get,set}_msr_common() and svm_{get,set}_msr() (Linux 6.1; checked
+ * against kvm-amd by selftests/msr_probe), with KVM's PMU disabled
+ * (enable_pmu=0): kvmlite has no vPMU.  Documentation/api.rst lists where
+ * kvmlite differs on purpose.
  */
 #include <linux/kernel.h>
 #include <linux/slab.h>
@@ -16,6 +22,10 @@
 #include <asm/kvm_para.h>
 #include <asm/msr.h>
 #include <asm/msr-index.h>
+#include <asm/mce.h>
+#include <asm/processor.h>
+#include <asm/svm.h>
+#include <asm/vmx.h>
 #include "kvmlite.h"
 
 #define KVL_MAX_MSR_ENTRIES	256	/* per ioctl: KVM's MAX_IO_MSRS */
@@ -29,7 +39,75 @@ static const u32 kvl_msrs_to_save[] = {
 	MSR_KVM_SYSTEM_TIME_NEW, MSR_KVM_WALL_CLOCK_NEW,
 	MSR_IA32_TSC_ADJUST, MSR_IA32_MISC_ENABLE,
 	MSR_IA32_MCG_STATUS, MSR_IA32_MCG_CTL, MSR_IA32_TSC_DEADLINE,
+	MSR_IA32_ARCH_CAPABILITIES, MSR_IA32_PERF_CAPABILITIES, MSR_SMI_COUNT,
+	MSR_PLATFORM_INFO, MSR_MISC_FEATURES_ENABLES, MSR_IA32_POWER_CTL,
+	MSR_IA32_UCODE_REV, MSR_K7_HWCR,
 };
+
+/*
+ * IA32_FEATURE_CONTROL is in KVM's to-save list without being emulated on
+ * AMD: the host may read it as 0 and write 0 where the host CPU itself
+ * has it (KVM's rdmsr_safe() probe at load, kvm_is_msr_to_save()).  The
+ * PMU MSRs of that list are there only with a vPMU since Linux 6.2 (6.1
+ * keeps them without one: Documentation/api.rst).
+ */
+static bool kvl_msr_host_zero(u32 msr)
+{
+	u64 v;
+
+	return msr == MSR_IA32_FEAT_CTL && !rdmsrl_safe(msr, &v);
+}
+
+/* MSR_AMD64_TSC_RATIO: 8.32 fixed point, 1.0 */
+#define KVL_TSC_RATIO_1		BIT_ULL(32)
+
+static bool kvl_svm(void)
+{
+	return kvl_ops == &kvl_svm_backend;
+}
+
+/*
+ * IA32_ARCH_CAPABILITIES as KVM computes it for a new vCPU
+ * (kvm_get_arch_capabilities()): the host's bits that describe the CPU
+ * rather than MSRs KVM does not virtualize, plus the "not affected" bits
+ * the host kernel knows to be true.
+ */
+#define KVL_ARCH_CAP_PASS \
+	(ARCH_CAP_RDCL_NO | ARCH_CAP_IBRS_ALL | ARCH_CAP_RSBA | \
+	 ARCH_CAP_SKIP_VMENTRY_L1DFLUSH | ARCH_CAP_SSB_NO | ARCH_CAP_MDS_NO | \
+	 ARCH_CAP_PSCHANGE_MC_NO | ARCH_CAP_TSX_CTRL_MSR | ARCH_CAP_TAA_NO | \
+	 ARCH_CAP_SBDR_SSDP_NO | ARCH_CAP_FBSDP_NO | ARCH_CAP_PSDP_NO | \
+	 ARCH_CAP_FB_CLEAR | ARCH_CAP_RRSBA | ARCH_CAP_PBRSB_NO | ARCH_CAP_GDS_NO | \
+	 ARCH_CAP_RFDS_NO | ARCH_CAP_RFDS_CLEAR | ARCH_CAP_BHI_NO | ARCH_CAP_ITS_NO)
+
+static u64 kvl_arch_capabilities(void)
+{
+	u64 data = 0;
+
+	if (boot_cpu_has(X86_FEATURE_ARCH_CAPABILITIES) &&
+	    !rdmsrl_safe(MSR_IA32_ARCH_CAPABILITIES, &data))
+		data &= KVL_ARCH_CAP_PASS;
+	data |= ARCH_CAP_PSCHANGE_MC_NO;
+	if (l1tf_vmx_mitigation != VMENTER_L1D_FLUSH_NEVER)
+		data |= ARCH_CAP_SKIP_VMENTRY_L1DFLUSH;
+	if (!boot_cpu_has_bug(X86_BUG_CPU_MELTDOWN))
+		data |= ARCH_CAP_RDCL_NO;
+	if (!boot_cpu_has_bug(X86_BUG_SPEC_STORE_BYPASS))
+		data |= ARCH_CAP_SSB_NO;
+	if (!boot_cpu_has_bug(X86_BUG_MDS))
+		data |= ARCH_CAP_MDS_NO;
+	if (!boot_cpu_has_bug(X86_BUG_RFDS))
+		data |= ARCH_CAP_RFDS_NO;
+	if (!boot_cpu_has_bug(X86_BUG_ITS))
+		data |= ARCH_CAP_ITS_NO;
+	if (!boot_cpu_has(X86_FEATURE_RTM))
+		data &= ~ARCH_CAP_TAA_NO;
+	else if (!boot_cpu_has_bug(X86_BUG_TAA))
+		data |= ARCH_CAP_TAA_NO;
+	if (!boot_cpu_has_bug(X86_BUG_GDS) || gds_ucode_mitigated())
+		data |= ARCH_CAP_GDS_NO;
+	return data;
+}
 
 void kvl_msrs_reset(struct kvl_vcpu *vcpu)
 {
@@ -39,6 +117,12 @@ void kvl_msrs_reset(struct kvl_vcpu *vcpu)
 	m->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
 		       (vcpu->id ? 0 : MSR_IA32_APICBASE_BSP);
 	m->misc_enable = MSR_IA32_MISC_ENABLE_PEBS_UNAVAIL | MSR_IA32_MISC_ENABLE_BTS_UNAVAIL;
+	m->mcg_cap = KVL_MCE_BANKS;	/* no MCG_CTL_P, no CMCI, as KVM's default */
+	/* KVM: svm_vcpu_reset() sets 0x01000065, VMX keeps the generic one. */
+	m->ucode_rev = kvl_svm() ? 0x01000065 : 0x100000000ULL;
+	m->arch_caps = kvl_arch_capabilities();
+	m->platform_info = MSR_PLATFORM_INFO_CPUID_FAULT;
+	m->smbase = 0x30000;
 }
 
 /*
@@ -193,6 +277,64 @@ bool kvl_apic_base_ok(struct kvl_vcpu *vcpu, u64 val)
 	return !((val & X2APIC_ENABLE) && vcpu->lapic && !kvl_guest_has_x2apic(vcpu));
 }
 
+/* The machine-check bank MSRs (SDM vol. 3, 16.3.2), as KVM's get/set_msr_mce(). */
+#define KVL_MC0_CTL2_END	(MSR_IA32_MC0_CTL2 + KVL_MCE_BANKS)
+#define KVL_MC0_CTL_END		(MSR_IA32_MC0_CTL + 4 * KVL_MCE_BANKS)
+
+static bool kvl_mce_bank_msr(u32 msr)
+{
+	return (msr >= MSR_IA32_MC0_CTL && msr < KVL_MC0_CTL_END) ||
+	       (msr >= MSR_IA32_MC0_CTL2 && msr < KVL_MC0_CTL2_END);
+}
+
+static int kvl_mce_get(struct kvl_vcpu *vcpu, u32 msr, u64 *data, bool host)
+{
+	struct kvl_msrs *m = &vcpu->msrs;
+	u32 banks = m->mcg_cap & 0xff;
+
+	if (msr >= MSR_IA32_MC0_CTL2 && msr < KVL_MC0_CTL2_END) {
+		if (msr - MSR_IA32_MC0_CTL2 >= banks || (!(m->mcg_cap & MCG_CMCI_P) && !host))
+			return 1;
+		*data = m->mci_ctl2[msr - MSR_IA32_MC0_CTL2];
+		return 0;
+	}
+	if (msr - MSR_IA32_MC0_CTL >= 4 * banks)
+		return 1;
+	*data = m->mce_banks[msr - MSR_IA32_MC0_CTL];
+	return 0;
+}
+
+static int kvl_mce_set(struct kvl_vcpu *vcpu, u32 msr, u64 data, bool host)
+{
+	struct kvl_msrs *m = &vcpu->msrs;
+	u32 banks = m->mcg_cap & 0xff, i;
+
+	if (msr >= MSR_IA32_MC0_CTL2 && msr < KVL_MC0_CTL2_END) {
+		i = msr - MSR_IA32_MC0_CTL2;
+		if (i >= banks || (!(m->mcg_cap & MCG_CMCI_P) && (data || !host)))
+			return 1;
+		if (data & ~(MCI_CTL2_CMCI_EN | MCI_CTL2_CMCI_THRESHOLD_MASK))
+			return 1;
+		m->mci_ctl2[i] = data;
+		return 0;
+	}
+	i = msr - MSR_IA32_MC0_CTL;
+	if (i >= 4 * banks)
+		return 1;
+	/*
+	 * MCi_CTL takes 0 or all ones; KVM lets bit 10 (a K8 GART workaround
+	 * in Linux) and bit 0 (UnixWare) stay clear.
+	 */
+	if (i % 4 == 0 && data && (data | BIT_ULL(10) | 1) != ~0ULL)
+		return 1;
+	/* A guest may write MCi_STATUS non-zero only with HWCR.McStatusWrEn (AMD). */
+	if (i % 4 == 1 && data && !host &&
+	    (!(m->hwcr & BIT_ULL(18)) || !kvl_guest_is_amd(vcpu)))
+		return 1;
+	m->mce_banks[i] = data;
+	return 0;
+}
+
 int kvl_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data, bool host)
 {
 	struct kvl_msrs *m = &vcpu->msrs;
@@ -220,8 +362,8 @@ int kvl_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data, bool host)
 	case MSR_IA32_TSC_DEADLINE:	/* without an in-kernel APIC, as KVM */
 		*data = 0;
 		return 0;
-	case MSR_IA32_MCG_CAP:	/* no banks: KVM_X86_SETUP_MCE is not offered */
-		*data = 0;
+	case MSR_IA32_MCG_CAP:
+		*data = m->mcg_cap;
 		return 0;
 	case MSR_IA32_MCG_STATUS:
 		*data = m->mcg_status;
@@ -230,9 +372,88 @@ int kvl_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data, bool host)
 		*data = 0;
 		return !host;
 	case MSR_IA32_UCODE_REV:
-		*data = 0x100000000ULL;	/* what KVM reports */
+		*data = m->ucode_rev;
 		return 0;
 	case MSR_K7_HWCR:
+		*data = m->hwcr;
+		return 0;
+	case MSR_IA32_ARCH_CAPABILITIES:
+		if (!host && !kvl_guest_cpuid_has(vcpu, 7, 0, 3, 29))
+			return 1;
+		*data = m->arch_caps;
+		return 0;
+	case MSR_IA32_PERF_CAPABILITIES:	/* no vPMU: nothing to report */
+		if (!host && !kvl_guest_cpuid_has(vcpu, 1, 0, 2, 15))
+			return 1;
+		*data = 0;
+		return 0;
+	case MSR_PLATFORM_INFO:
+		*data = m->platform_info;
+		return 0;
+	case MSR_MISC_FEATURES_ENABLES:
+		*data = m->misc_features;
+		return 0;
+	case MSR_SMI_COUNT:
+		*data = m->smi_count;
+		return 0;
+	case MSR_IA32_SMBASE:
+		*data = m->smbase;
+		return !host;
+	case MSR_IA32_POWER_CTL:
+		*data = m->power_ctl;
+		return 0;
+	case MSR_IA32_XSS:	/* no XSAVES state is supported: always 0 */
+		*data = 0;
+		return !host && !kvl_guest_cpuid_has(vcpu, 0xd, 1, 0, 3);
+	case MSR_IA32_XFD:	/* no dynamic (AMX) state is supported: always 0 */
+	case MSR_IA32_XFD_ERR:
+		*data = 0;
+		return !host && !kvl_guest_cpuid_has(vcpu, 0xd, 1, 0, 4);
+	/*
+	 * Kept for userspace only: the guest's own accesses #GP, as in KVM
+	 * for a guest whose CPUID lacks them (kvmlite never offers them).
+	 */
+	case MSR_IA32_SPEC_CTRL:
+		*data = m->spec_ctrl;
+		return !host;
+	case MSR_TSC_AUX:
+		*data = m->tsc_aux;
+		return !host || !(boot_cpu_has(X86_FEATURE_RDTSCP) ||
+				  boot_cpu_has(X86_FEATURE_RDPID));
+	case MSR_IA32_P5_MC_ADDR:
+	case MSR_IA32_P5_MC_TYPE:
+	case MSR_IA32_PERF_CTL:
+	case MSR_AMD64_DC_CFG:
+	case MSR_AMD64_TW_CFG:
+	case MSR_F15H_EX_CFG:
+	case MSR_FAM10H_MMIO_CONF_BASE:
+	case MSR_RAPL_POWER_UNIT:
+	case MSR_PP0_ENERGY_STATUS:
+	case MSR_PP1_ENERGY_STATUS:
+	case MSR_PKG_ENERGY_STATUS:
+	case MSR_DRAM_ENERGY_STATUS:
+	/* Without a vPMU the legacy counters read 0 and take any write, as KVM. */
+	case MSR_K7_EVNTSEL0 ... MSR_K7_EVNTSEL3:
+	case MSR_K7_PERFCTR0 ... MSR_K7_PERFCTR3:
+	case MSR_P6_PERFCTR0 ... MSR_P6_PERFCTR1:
+	case MSR_P6_EVNTSEL0 ... MSR_P6_EVNTSEL1:
+		*data = 0;
+		return 0;
+	case MSR_IA32_PERF_STATUS:	/* KVM's: TSC step 1000, multiplier 4 */
+		*data = 1000 | (4ULL << 40);
+		return 0;
+	case MSR_EBC_FREQUENCY_ID:
+		*data = 1 << 24;
+		return 0;
+	case 0xcd:	/* FSB frequency */
+		*data = 3;
+		return 0;
+	case MSR_K7_CLK_CTL:	/* K7 ramp-up count, as KVM */
+		*data = 0x20000000;
+		return 0;
+	case MSR_IA32_BBL_CR_CTL3:	/* KVM's made-up L2 configuration */
+		*data = 0xbe702111;
+		return 0;
 	case MSR_IA32_DEBUGCTLMSR:
 	case MSR_IA32_PLATFORM_ID:
 	case MSR_IA32_EBL_CR_POWERON:
@@ -249,9 +470,87 @@ int kvl_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data, bool host)
 		*data = 0;	/* read as zero by KVM too */
 		return 0;
 	}
+	if (kvl_svm()) {
+		switch (index) {
+		case MSR_VM_CR:
+			*data = m->vm_cr;
+			return 0;
+		case MSR_VM_HSAVE_PA:
+			*data = m->hsave_pa;
+			return 0;
+		case MSR_AMD64_VIRT_SPEC_CTRL:	/* for userspace only, as SPEC_CTRL */
+			*data = m->virt_spec_ctrl;
+			return !host;
+		case MSR_AMD64_TSC_RATIO:	/* no TSC scaling: ratio 1.0 */
+			*data = KVL_TSC_RATIO_1;
+			return !host;
+		}
+	}
 	if (kvl_mtrr_msr(index))
 		return kvl_mtrr_get(vcpu, index, data);
-	return kvl_ops->get_msr(vcpu, index, data);
+	if (kvl_mce_bank_msr(index))
+		return kvl_mce_get(vcpu, index, data, host);
+	if (!kvl_ops->get_msr(vcpu, index, data))
+		return 0;
+	if (host && kvl_msr_host_zero(index)) {
+		*data = 0;
+		return 0;
+	}
+	return 1;
+}
+
+/* IA32_SPEC_CTRL: a value the host CPU takes (KVM's kvm_spec_ctrl_test_value()). */
+static bool kvl_spec_ctrl_ok(u64 data)
+{
+	unsigned long flags;
+	bool ok = false;
+	u64 saved;
+
+	local_irq_save(flags);
+	if (!rdmsrl_safe(MSR_IA32_SPEC_CTRL, &saved) &&
+	    !wrmsrl_safe(MSR_IA32_SPEC_CTRL, data)) {
+		wrmsrl(MSR_IA32_SPEC_CTRL, saved);
+		ok = true;
+	}
+	local_irq_restore(flags);
+	return ok;
+}
+
+/* The SVM-only MSRs (svm_set_msr()): none of them reaches the hardware. */
+static int kvl_svm_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
+{
+	struct kvl_msrs *m = &vcpu->msrs;
+	u64 efer = 0;
+
+	switch (index) {
+	case MSR_VM_CR:
+		if (data & ~SVM_VM_CR_VALID_MASK)
+			return 1;
+		if (m->vm_cr & SVM_VM_CR_SVM_DIS_MASK)	/* lock and disable stay */
+			data = (data & ~(SVM_VM_CR_SVM_LOCK_MASK | SVM_VM_CR_SVM_DIS_MASK)) |
+			       (m->vm_cr & (SVM_VM_CR_SVM_LOCK_MASK | SVM_VM_CR_SVM_DIS_MASK));
+		m->vm_cr = data;
+		kvl_ops->get_msr(vcpu, MSR_EFER, &efer);
+		return (data & SVM_VM_CR_SVM_DIS_MASK) && (efer & EFER_SVME);
+	case MSR_VM_HSAVE_PA:
+		/* The host may restore any value (KVM: old guests wrote junk). */
+		if (!host && ((data & ~PAGE_MASK) ||
+			      (data >> kvl_guest_maxphyaddr(vcpu))))
+			return 1;
+		m->hsave_pa = data & PAGE_MASK;
+		return 0;
+	case MSR_VM_IGNNE:
+		return 0;	/* dropped, as KVM */
+	case MSR_AMD64_VIRT_SPEC_CTRL:
+		if (!host || (data & ~SPEC_CTRL_SSBD))
+			return 1;
+		m->virt_spec_ctrl = data;
+		return 0;
+	case MSR_AMD64_TSC_RATIO:
+		/* As KVM without TSC scaling: the host may restore 1.0 (or 0). */
+		return !host || (data && data != KVL_TSC_RATIO_1);
+	}
+	return -1;
 }
 
 int kvl_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
@@ -309,16 +608,114 @@ int kvl_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_IA32_MCG_CTL:
 		return data || !host;
 	case MSR_IA32_UCODE_REV:
+		if (host)
+			m->ucode_rev = data;
+		return 0;	/* the guest's write is dropped, as KVM */
 	case MSR_K7_HWCR:
+		/* KVM ignores three legacy bits and keeps only McStatusWrEn. */
+		data &= ~(u64)(BIT(3) | BIT(6) | BIT(8));
+		if (data && data != BIT_ULL(18))
+			return 1;
+		m->hwcr = data;
+		return 0;
+	case MSR_IA32_ARCH_CAPABILITIES:	/* KVM 6.1 takes any value from the host */
+		if (!host)
+			return 1;
+		m->arch_caps = data;
+		return 0;
+	case MSR_IA32_PERF_CAPABILITIES:	/* no vPMU: no capability to set */
+		return !host || data;
+	case MSR_PLATFORM_INFO:
+		if (!host || (!(data & MSR_PLATFORM_INFO_CPUID_FAULT) &&
+			      (m->misc_features & MSR_MISC_FEATURES_ENABLES_CPUID_FAULT)))
+			return 1;
+		m->platform_info = data;
+		return 0;
+	case MSR_MISC_FEATURES_ENABLES:
+		if ((data & ~MSR_MISC_FEATURES_ENABLES_CPUID_FAULT) ||
+		    ((data & MSR_MISC_FEATURES_ENABLES_CPUID_FAULT) &&
+		     !(m->platform_info & MSR_PLATFORM_INFO_CPUID_FAULT)))
+			return 1;
+		m->misc_features = data;
+		return 0;
+	case MSR_SMI_COUNT:
+		if (!host)
+			return 1;
+		m->smi_count = data;
+		return 0;
+	case MSR_IA32_SMBASE:
+		if (!host)
+			return 1;
+		m->smbase = data;
+		return 0;
+	case MSR_IA32_POWER_CTL:
+		m->power_ctl = data;
+		return 0;
+	case MSR_IA32_XSS:
+		return data || (!host && !kvl_guest_cpuid_has(vcpu, 0xd, 1, 0, 3));
+	case MSR_IA32_XFD:
+	case MSR_IA32_XFD_ERR:
+		return data || (!host && !kvl_guest_cpuid_has(vcpu, 0xd, 1, 0, 4));
+	case MSR_IA32_SPEC_CTRL:
+		if (!host || !kvl_spec_ctrl_ok(data))
+			return 1;
+		m->spec_ctrl = data;
+		return 0;
+	case MSR_TSC_AUX:
+		if (!host || !(boot_cpu_has(X86_FEATURE_RDTSCP) ||
+			       boot_cpu_has(X86_FEATURE_RDPID)))
+			return 1;
+		m->tsc_aux = (u32)data;	/* AMD ignores bits 63:32, so KVM does */
+		return 0;
+	case MSR_FAM10H_MMIO_CONF_BASE:
+		return data != 0;
+	case MSR_IA32_UCODE_WRITE:
+	case MSR_AMD64_PATCH_LOADER:
 	case MSR_AMD64_NB_CFG:
 	case MSR_AMD64_BU_CFG2:
+	case MSR_AMD64_DC_CFG:
+	case MSR_AMD64_TW_CFG:
+	case MSR_F15H_EX_CFG:
+	case MSR_K7_CLK_CTL:
+	case MSR_IA32_BBL_CR_CTL3:
+	case MSR_K7_EVNTSEL0 ... MSR_K7_EVNTSEL3:
+	case MSR_K7_PERFCTR0 ... MSR_K7_PERFCTR3:
+	case MSR_P6_PERFCTR0 ... MSR_P6_PERFCTR1:
+	case MSR_P6_EVNTSEL0 ... MSR_P6_EVNTSEL1:
 		return 0;	/* accepted and dropped, as KVM */
 	case MSR_IA32_DEBUGCTLMSR:
 		return data != 0;	/* no LBR/BTF virtualization */
+	case MSR_IA32_LASTBRANCHFROMIP:
+	case MSR_IA32_LASTBRANCHTOIP:
+	case MSR_IA32_LASTINTFROMIP:
+	case MSR_IA32_LASTINTTOIP:
+		/* Userspace may restore what it read (0), as KVM 6.12 lets it. */
+		return !host || data;
+	case MSR_IA32_PRED_CMD: {
+		/* As KVM 6.12: the host may write 0, or a barrier the CPU has. */
+		u64 ok = (boot_cpu_has(X86_FEATURE_IBPB) ? PRED_CMD_IBPB : 0) |
+			 (boot_cpu_has(X86_FEATURE_SBPB) ? PRED_CMD_SBPB : 0);
+
+		if (!host || (data & ~ok))
+			return 1;
+		if (data)
+			wrmsrl(MSR_IA32_PRED_CMD, data);
+		return 0;
+	}
+	}
+	if (kvl_svm()) {
+		int r = kvl_svm_set_msr(vcpu, index, data, host);
+
+		if (r >= 0)
+			return r;
 	}
 	if (kvl_mtrr_msr(index))
 		return kvl_mtrr_set(vcpu, index, data);
-	return kvl_ops->set_msr(vcpu, index, data, host);
+	if (kvl_mce_bank_msr(index))
+		return kvl_mce_set(vcpu, index, data, host);
+	if (!kvl_ops->set_msr(vcpu, index, data, host))
+		return 0;
+	return !(host && !data && kvl_msr_host_zero(index));
 }
 
 /* RDMSR (0F 32) and WRMSR (0F 30): ECX selects, EDX:EAX carry the value. */
