@@ -236,15 +236,16 @@ static void put_rgb(uint8_t *p, uint32_t rgb)
 	p[2] = rgb;
 }
 
-/* Draw the cells; bytes beyond data_len read as blank cells. */
-static void render_text(const struct con_surface *s, uint8_t *out, uint32_t w)
+/* Draw cells @r (in cells); bytes beyond data_len read as blank cells. */
+static void render_text(const struct con_surface *s, uint8_t *out, uint32_t w,
+			const struct con_rect *r)
 {
 	const uint32_t *pal = s->palette;
 	const uint8_t *font = s->font ? s->font : console_font8x16;
 	uint32_t gh = glyph_height(s), cx, cy, l, b;
 
-	for (cy = 0; cy < s->height; cy++)
-		for (cx = 0; cx < s->width; cx++) {
+	for (cy = r->y; cy < r->y + r->h; cy++)
+		for (cx = r->x; cx < r->x + r->w; cx++) {
 			uint64_t off = (uint64_t)cy * s->stride + cx * 2ULL;
 			uint8_t ch = 0, attr = 0;
 			uint32_t fg, bg;
@@ -267,55 +268,132 @@ static void render_text(const struct con_surface *s, uint8_t *out, uint32_t w)
 		}
 }
 
-static void render_pixels(const struct con_surface *s, uint8_t *out)
+/* One pixel at @p of format @f to RGB at @o. */
+static inline __attribute__((always_inline)) void
+conv_px(enum con_format f, const uint32_t *pal, const uint8_t *p, uint8_t *o)
+{
+	uint32_t v;
+
+	switch (f) {
+	case CON_FMT_PAL8:
+		put_rgb(o, pal ? pal[p[0]] : p[0] * 0x010101U);
+		break;
+	case CON_FMT_RGB555:
+		v = p[0] | p[1] << 8;
+		o[0] = c5((v >> 10) & 31);
+		o[1] = c5((v >> 5) & 31);
+		o[2] = c5(v & 31);
+		break;
+	case CON_FMT_RGB565:
+		v = p[0] | p[1] << 8;
+		o[0] = c5(v >> 11);
+		o[1] = c6((v >> 5) & 63);
+		o[2] = c5(v & 31);
+		break;
+	default:	/* RGB888, XRGB8888: blue, green, red */
+		o[0] = p[2];
+		o[1] = p[1];
+		o[2] = p[0];
+		break;
+	}
+}
+
+/* @n pixels of one row, all within the device's buffer; the format's switch outside the loop. */
+static inline __attribute__((always_inline)) void
+conv_run_f(enum con_format f, unsigned int bpp, const uint32_t *pal, const uint8_t *p,
+	   uint8_t *o, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++, p += bpp, o += 3)
+		conv_px(f, pal, p, o);
+}
+
+static void conv_run(const struct con_surface *s, const uint8_t *p, uint8_t *o, uint32_t n)
+{
+	switch (s->format) {
+	case CON_FMT_PAL8:
+		conv_run_f(CON_FMT_PAL8, 1, s->palette, p, o, n);
+		break;
+	case CON_FMT_RGB555:
+		conv_run_f(CON_FMT_RGB555, 2, NULL, p, o, n);
+		break;
+	case CON_FMT_RGB565:
+		conv_run_f(CON_FMT_RGB565, 2, NULL, p, o, n);
+		break;
+	case CON_FMT_RGB888:
+		conv_run_f(CON_FMT_RGB888, 3, NULL, p, o, n);
+		break;
+	default:
+		conv_run_f(CON_FMT_XRGB8888, 4, NULL, p, o, n);
+		break;
+	}
+}
+
+/* Convert pixels @r; bytes beyond data_len read as black. */
+static void render_pixels(const struct con_surface *s, uint8_t *out, const struct con_rect *r)
 {
 	unsigned int bpp = bytes_pp(s->format);
-	uint32_t x, y;
+	uint32_t x, y, n;
 
-	for (y = 0; y < s->height; y++) {
-		uint64_t line = (uint64_t)y * s->stride;
-		uint8_t *o = out + (uint64_t)y * s->width * 3;
+	for (y = r->y; y < r->y + r->h; y++) {
+		uint64_t line = (uint64_t)y * s->stride + (uint64_t)r->x * bpp;
+		uint8_t *o = out + ((uint64_t)y * s->width + r->x) * 3;
 
-		for (x = 0; x < s->width; x++, o += 3) {
-			uint64_t off = line + (uint64_t)x * bpp;
-			const uint8_t *p = s->data + off;
-			uint32_t v;
-
-			if (off + bpp > s->data_len) {
-				put_rgb(o, 0);
-				continue;
-			}
-			switch (s->format) {
-			case CON_FMT_PAL8:
-				put_rgb(o, s->palette ? s->palette[p[0]] : p[0] * 0x010101U);
-				break;
-			case CON_FMT_RGB555:
-				v = p[0] | p[1] << 8;
-				o[0] = c5((v >> 10) & 31);
-				o[1] = c5((v >> 5) & 31);
-				o[2] = c5(v & 31);
-				break;
-			case CON_FMT_RGB565:
-				v = p[0] | p[1] << 8;
-				o[0] = c5(v >> 11);
-				o[1] = c6((v >> 5) & 63);
-				o[2] = c5(v & 31);
-				break;
-			default:	/* RGB888, XRGB8888: blue, green, red */
-				o[0] = p[2];
-				o[1] = p[1];
-				o[2] = p[0];
-				break;
-			}
-		}
+		/* The pixels the buffer holds in full, then black. */
+		n = 0;
+		if (line < s->data_len)
+			n = (s->data_len - line) / bpp < r->w ? (s->data_len - line) / bpp : r->w;
+		if (n)
+			conv_run(s, s->data + line, o, n);
+		for (x = n; x < r->w; x++)
+			put_rgb(o + x * 3, 0);
 	}
+}
+
+/* Render @r (surface units: cells in text mode) of @s into @out, @pw pixels wide. */
+static void render(const struct con_surface *s, uint8_t *out, uint32_t pw, const struct con_rect *r)
+{
+	if (s->format == CON_FMT_TEXT)
+		render_text(s, out, pw, r);
+	else
+		render_pixels(s, out, r);
+}
+
+/* Client @c's damage in surface units, clipped, and then forgotten. */
+static struct con_rect take_damage(struct client *c, const struct con_surface *s)
+{
+	struct con_rect d = c->dmg;
+
+	if (c->full)
+		d = (struct con_rect){ 0, 0, s->width, s->height };
+	else if (!d.w || !d.h || d.x >= s->width || d.y >= s->height)
+		d = (struct con_rect){ 0, 0, 0, 0 };
+	if (d.w > s->width - d.x)
+		d.w = s->width - d.x;
+	if (d.h > s->height - d.y)
+		d.h = s->height - d.y;
+	c->full = false;
+	c->dmg = (struct con_rect){ 0, 0, 0, 0 };
+	return d;
+}
+
+/* Surface units to pixels. */
+static struct con_rect to_px(const struct con_surface *s, struct con_rect d)
+{
+	uint32_t gh = glyph_height(s);
+
+	if (s->format == CON_FMT_TEXT)
+		d = (struct con_rect){ d.x * 8, d.y * gh, d.w * 8, d.h * gh };
+	return d;
 }
 
 int console_snapshot(int id, uint8_t **rgb, uint32_t *w, uint32_t *h, struct con_rect *damage)
 {
 	struct con_surface s;
+	struct con_rect all, d;
 	struct client *c;
-	uint32_t pw, ph, gh;
+	uint32_t pw, ph;
 	uint8_t *buf;
 	int ret = -1;
 
@@ -336,39 +414,57 @@ int console_snapshot(int id, uint8_t **rgb, uint32_t *w, uint32_t *h, struct con
 	buf = malloc((size_t)pw * ph * 3);
 	if (!buf)
 		goto out;
-	if (s.format == CON_FMT_TEXT)
-		render_text(&s, buf, pw);
-	else
-		render_pixels(&s, buf);
+	all = (struct con_rect){ 0, 0, s.width, s.height };
+	render(&s, buf, pw, &all);
 	*rgb = buf;
 	*w = pw;
 	*h = ph;
-	if (damage) {
-		gh = glyph_height(&s);
-		if (c->full) {
-			*damage = (struct con_rect){ 0, 0, pw, ph };
-		} else if (!c->dmg.w || !c->dmg.h || c->dmg.x >= s.width || c->dmg.y >= s.height) {
-			*damage = (struct con_rect){ 0, 0, 0, 0 };
-		} else {
-			struct con_rect d = c->dmg;
-
-			if (d.w > s.width - d.x)
-				d.w = s.width - d.x;
-			if (d.h > s.height - d.y)
-				d.h = s.height - d.y;
-			if (s.format == CON_FMT_TEXT)
-				d = (struct con_rect){ d.x * 8, d.y * gh, d.w * 8, d.h * gh };
-			*damage = d;
-		}
-	}
-	c->full = false;
-	c->dmg = (struct con_rect){ 0, 0, 0, 0 };
+	d = take_damage(c, &s);
+	if (damage)
+		*damage = to_px(&s, d);
 	ret = 0;
 out:
 	if (id < 0) {
 		c->used = false;
 		update_active();
 	}
+	pthread_mutex_unlock(&lock);
+	return ret;
+}
+
+int console_update(int id, struct con_fb *fb, struct con_rect *damage)
+{
+	struct con_surface s;
+	struct con_rect d;
+	struct client *c;
+	uint32_t pw, ph;
+	int ret = -1;
+
+	if (id < 0 || id >= CON_MAX_CLIENTS)
+		return -1;
+	pthread_mutex_lock(&lock);
+	c = &clients[id];
+	if (!c->used || refresh(&s) < 0)
+		goto out;
+	pw = px_width(&s);
+	ph = px_height(&s);
+	if (!fb->rgb || fb->w != pw || fb->h != ph) {
+		uint8_t *buf = malloc((size_t)pw * ph * 3);
+
+		if (!buf)
+			goto out;
+		free(fb->rgb);
+		fb->rgb = buf;
+		fb->w = pw;
+		fb->h = ph;
+		c->full = true;
+	}
+	d = take_damage(c, &s);
+	if (d.w && d.h)
+		render(&s, fb->rgb, pw, &d);
+	*damage = to_px(&s, d);
+	ret = 0;
+out:
 	pthread_mutex_unlock(&lock);
 	return ret;
 }
@@ -471,6 +567,18 @@ uint8_t console_leds(void)
 		v = s->ops->leds(s->opaque);
 	pthread_mutex_unlock(&lock);
 	return v;
+}
+
+bool console_pointer_absolute(void)
+{
+	const struct sink *s;
+	bool abs;
+
+	pthread_mutex_lock(&lock);
+	s = pick(CON_SINK_POINTER, false);
+	abs = s && s->ops->abs;
+	pthread_mutex_unlock(&lock);
+	return abs;
 }
 
 /* X11 keysyms to set 1 scancodes (US layout); SHIFTED: the key needs Shift. */

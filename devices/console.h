@@ -100,7 +100,7 @@ int console_add_sink(enum con_sink_kind kind, int prio, const struct console_sin
 		     void *opaque, const char *name);
 
 /* Consumers: each has its own damage since its last snapshot. */
-#define CON_MAX_CLIENTS	8
+#define CON_MAX_CLIENTS	72	/* 64 VNC clients, the control socket, spares */
 int console_attach(void);		/* a client id, or -1 if CON_MAX_CLIENTS are attached */
 void console_detach(int id);
 /*
@@ -114,11 +114,26 @@ void console_detach(int id);
  */
 struct con_rect { uint32_t x, y, w, h; };
 int console_snapshot(int id, uint8_t **rgb, uint32_t *w, uint32_t *h, struct con_rect *damage);
+/*
+ * The same for a client that keeps its own copy of the picture: refresh,
+ * then render into @fb only what changed since client @id's last update.
+ * On the first call and after a mode change @fb->rgb is (re)allocated at
+ * the new size (the caller frees it) and all of it is damaged.  Returns 0
+ * (with *@damage the changed box, possibly empty), or -1 with no display
+ * or mode (@fb untouched).
+ */
+struct con_fb {
+	uint8_t *rgb;		/* w * h * 3 bytes, red first */
+	uint32_t w, h;
+};
+int console_update(int id, struct con_fb *fb, struct con_rect *damage);
 void console_key(uint16_t code, bool down);
 int console_key_keysym(uint32_t keysym, bool down);	/* -1: no scancode for it */
 void console_pointer(uint32_t x, uint32_t y, uint32_t buttons, int wheel);	/* absolute 0..CON_ABS_MAX */
 void console_pointer_px(uint32_t x, uint32_t y, uint32_t buttons, int wheel);	/* surface pixels */
 uint8_t console_leds(void);
+/* Does pointer input go to an absolute device now (a ready USB tablet)? For VNC's pointer-type change. */
+bool console_pointer_absolute(void);
 /* For "info": display and sinks, one per line, into @buf. */
 void console_describe(char *buf, unsigned int len);
 

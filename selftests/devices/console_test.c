@@ -345,6 +345,7 @@ TEST(pointer_abs_and_rel)
 	ASSERT_EQ(0, console_add_sink(CON_SINK_POINTER, CON_PRIO_PS2, &ps2_mouse, &mouse, "m"));
 	ASSERT_EQ(0, console_add_sink(CON_SINK_POINTER, CON_PRIO_USB, &usb_tab, &tab, "t"));
 	/* Tablet not ready: the mouse gets relative motion in pixels. */
+	EXPECT_FALSE(console_pointer_absolute());
 	console_pointer_px(100, 50, CON_BTN_LEFT, 0);
 	EXPECT_EQ(0, tab.abs);
 	EXPECT_EQ(1, mouse.rel);
@@ -356,6 +357,7 @@ TEST(pointer_abs_and_rel)
 	EXPECT_EQ(70, mouse.dy);
 	/* Ready tablet: absolute, scaled to 0..0x7fff. */
 	tab.ready = true;
+	EXPECT_TRUE(console_pointer_absolute());
 	console_pointer_px(799, 599, CON_BTN_RIGHT, 0);
 	EXPECT_EQ(1, tab.abs);
 	EXPECT_EQ(CON_ABS_MAX, tab.x);
@@ -438,6 +440,99 @@ TEST(describe)
 	console_describe(buf, sizeof(buf));
 	EXPECT_NE(NULL, strstr(buf, "display:"));
 	EXPECT_NE(NULL, strstr(buf, "usb-kbd (priority 20, not ready)"));
+}
+
+/* console_update(): a client's own copy, only the damage re-rendered. */
+TEST(update_renders_damage_only)
+{
+	static uint8_t pix[40 * 30 * 4];
+	static uint8_t cells[4 * 2 * 2];
+	struct con_fb fb = {};
+	struct con_rect d;
+	uint8_t *keep;
+	int id;
+
+	memset(pix, 0x10, sizeof(pix));
+	setup_disp(CON_FMT_XRGB8888, 40, 30, 160, pix, sizeof(pix));
+	id = console_attach();
+	ASSERT_LE(0, id);
+	EXPECT_TRUE(fd.active);
+	ASSERT_EQ(0, console_update(id, &fb, &d));
+	ASSERT_NE(NULL, fb.rgb);
+	EXPECT_EQ(40, fb.w);
+	EXPECT_EQ(30, fb.h);
+	EXPECT_EQ(0, d.x);
+	EXPECT_EQ(40, d.w);
+	EXPECT_EQ(30, d.h);
+	EXPECT_EQ(0x101010, px(fb.rgb, 40, 39, 29));
+	keep = fb.rgb;
+
+	/* Nothing changed: nothing damaged, nothing rendered. */
+	ASSERT_EQ(0, console_update(id, &fb, &d));
+	EXPECT_EQ(0, d.w);
+	EXPECT_EQ(keep, fb.rgb);
+
+	/* Change two pixels, damage only one: only that one is re-rendered. */
+	pix[(5 * 40 + 7) * 4 + 2] = 0xff;
+	pix[(20 * 40 + 30) * 4 + 0] = 0xff;
+	fd.dmg[0] = (struct con_rect){ 7, 5, 1, 1 };
+	fd.ndmg = 1;
+	ASSERT_EQ(0, console_update(id, &fb, &d));
+	EXPECT_EQ(7, d.x);
+	EXPECT_EQ(5, d.y);
+	EXPECT_EQ(1, d.w);
+	EXPECT_EQ(1, d.h);
+	EXPECT_EQ(0xff1010, px(fb.rgb, 40, 7, 5));
+	EXPECT_EQ(0x101010, px(fb.rgb, 40, 30, 20));
+
+	/* Damage reaching past the edge is clipped. */
+	fd.dmg[0] = (struct con_rect){ 35, 25, 100, 100 };
+	fd.ndmg = 1;
+	ASSERT_EQ(0, console_update(id, &fb, &d));
+	EXPECT_EQ(5, d.w);
+	EXPECT_EQ(5, d.h);
+
+	/* A mode change reallocates and damages all of it, in pixels for text. */
+	setup_disp(CON_FMT_TEXT, 4, 2, 8, cells, sizeof(cells));
+	id = console_attach();
+	ASSERT_LE(0, id);
+	ASSERT_EQ(0, console_update(id, &fb, &d));
+	EXPECT_EQ(32, fb.w);
+	EXPECT_EQ(32, fb.h);
+	EXPECT_EQ(32, d.w);
+	EXPECT_EQ(32, d.h);
+	fd.dmg[0] = (struct con_rect){ 1, 1, 1, 1 };
+	fd.ndmg = 1;
+	ASSERT_EQ(0, console_update(id, &fb, &d));
+	EXPECT_EQ(8, d.x);
+	EXPECT_EQ(16, d.y);
+	EXPECT_EQ(8, d.w);
+	EXPECT_EQ(16, d.h);
+
+	/* Not attached, or no display: -1 and the copy is kept. */
+	console_detach(id);
+	EXPECT_EQ(-1, console_update(id, &fb, &d));
+	console_reset();
+	id = console_attach();
+	EXPECT_EQ(-1, console_update(id, &fb, &d));
+	EXPECT_EQ(32, fb.w);
+	free(fb.rgb);
+}
+
+/* As many clients as VNC allows, plus the control socket, can attach. */
+TEST(many_clients)
+{
+	int ids[CON_MAX_CLIENTS], i;
+
+	console_reset();
+	for (i = 0; i < CON_MAX_CLIENTS; i++) {
+		ids[i] = console_attach();
+		ASSERT_LE(0, ids[i]);
+	}
+	EXPECT_EQ(-1, console_attach());
+	EXPECT_LE(65, CON_MAX_CLIENTS);
+	for (i = 0; i < CON_MAX_CLIENTS; i++)
+		console_detach(ids[i]);
 }
 
 TEST_HARNESS_MAIN
