@@ -42,11 +42,24 @@ HOST_TESTS += devices/console_test runner/ctl_parse_test runner/ctl_test
 HOST_TESTS += devices/cirrus_test
 HOST_TESTS += devices/i8042_test
 HOST_TESTS += devices/xhci_test devices/usb_hid_test
+HOST_TESTS += runner/vnc_io_test
+# VNC: the RFB client-message parser (with rfb_enc.c's pixel-format check) and --vnc's parser
+HOST_TESTS += runner/rfb_msg_test runner/vnc_opts_test
+# VNC encoders (Raw, Hextile, ZRLE, Tight with JPEG) against the test's own decoders
+HOST_TESTS += runner/rfb_enc_test
+# The VNC server on the real console, driven by the test's own RFB client
+HOST_TESTS += runner/vnc_test
+# The display benchmark's VNC client (bench_display --vnc) on rfb_enc.c's updates
+HOST_TESTS += bench/vncwatch_test
 RUNNER_SRCS := $(wildcard runner/*.c) $(filter-out %_test.c,$(wildcard devices/*.c))
 # Text mode's 8x16 font, generated from a Debian console font (scripts/deps installs it).
 CONSOLE_FONT := /usr/share/consolefonts/Uni2-VGA16.psf.gz
 CONSOLE_FONT_C := $(BUILD)/gen/console_font.c
 RUNNER_HDRS := $(wildcard runner/*.h devices/*.h) uapi/linux/kvmlite.h
+# Linked dynamically: GnuTLS (p11-kit) and cyrus-sasl (its mechanism plugins)
+# have no usable static form.  scripts/vmtest copies the libraries into the
+# emulated host with the binary.
+RUNNER_LIBS := -lelf -lpng -ljpeg -lgnutls -lsasl2 -lnettle -lz -lm -luring
 PAYLOADS := hello
 
 .PHONY: all deps module module-for userspace selftests runner payloads \
@@ -93,9 +106,10 @@ $(BUILD)/selftests/bench_blkio: selftests/bench/blkio.c
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
-$(BUILD)/selftests/bench_display: selftests/bench/display.c
+$(BUILD)/selftests/bench_display: selftests/bench/display.c selftests/bench/vncwatch.c \
+		selftests/bench/vncwatch.h
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -static -o $@ $<
+	$(CC) $(USER_CFLAGS) -static -o $@ $< selftests/bench/vncwatch.c
 
 # Static tools for the display test's Linux guests (selftests/display_boot.sh).
 GUEST_TOOLS := evread fbfill fbloop
@@ -106,7 +120,7 @@ $(BUILD)/guest/%: selftests/guest/%.c | deps
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
 
 runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) $(CONSOLE_FONT_C) | deps
-	$(CC) $(USER_CFLAGS) -pthread -static -o $@ $(RUNNER_SRCS) $(CONSOLE_FONT_C) -lelf -lpng -lz -lm -luring
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $(RUNNER_SRCS) $(CONSOLE_FONT_C) $(RUNNER_LIBS)
 
 $(CONSOLE_FONT_C): scripts/psf2c | deps
 	@mkdir -p $(@D)
@@ -156,6 +170,14 @@ $(BUILD)/host/runner/ctl_test: HOST_LIBS = -lpng -lz -lm -pthread
 $(BUILD)/host/runner/ctl_test: runner/ctl_parse.c runner/evloop.c devices/console.c $(CONSOLE_FONT_C) \
 	runner/ctl.h runner/ctl_parse.h devices/console.h
 
+# The VNC server with every piece it sits on, the real console behind it.
+VNC_HOST_EXTRA := runner/rfb_msg.c runner/rfb_enc.c runner/vnc_io.c runner/vnc_auth.c \
+	runner/vnc_opts.c devices/console.c
+$(BUILD)/host/runner/vnc_test: HOST_EXTRA := $(VNC_HOST_EXTRA) $(CONSOLE_FONT_C)
+$(BUILD)/host/runner/vnc_test: HOST_LIBS := -lgnutls -lsasl2 -lnettle -ljpeg -lz -lm -pthread
+$(BUILD)/host/runner/vnc_test: $(VNC_HOST_EXTRA) $(CONSOLE_FONT_C) runner/vnc.h runner/vnc_io.h \
+	runner/rfb.h devices/console.h
+
 # xHCI with the USB HID devices on its ports, input through the console.
 XHCI_HOST_EXTRA := devices/xhci_ring.c devices/usb_hid.c devices/pci.c devices/console.c
 $(BUILD)/host/devices/xhci_test: HOST_EXTRA := $(XHCI_HOST_EXTRA) $(CONSOLE_FONT_C)
@@ -168,6 +190,33 @@ $(BUILD)/host/devices/usb_hid_test: devices/usb.h devices/usb_hid.h devices/cons
 $(BUILD)/host/devices/qcow2_test: HOST_LIBS = devices/disk.c -lz
 $(BUILD)/host/devices/qcow2_test: devices/disk.c devices/disk.h
 $(BUILD)/host/runner/pvh_test: HOST_LIBS = -lelf -lz
+
+# The VNC connection layers and auth exchanges against a client in a thread.
+$(BUILD)/host/runner/vnc_io_test: HOST_EXTRA := runner/vnc_auth.c
+$(BUILD)/host/runner/vnc_io_test: HOST_LIBS := -lgnutls -lsasl2 -lnettle -pthread
+$(BUILD)/host/runner/vnc_io_test: runner/vnc_auth.c runner/vnc_io.h runner/vnc_io_priv.h \
+	runner/vnc_ws.h
+$(BUILD)/host/runner/rfb_msg_test: HOST_EXTRA := runner/rfb_enc.c
+$(BUILD)/host/runner/rfb_msg_test: HOST_LIBS := -lz -ljpeg
+$(BUILD)/host/runner/rfb_msg_test: runner/rfb_enc.c runner/rfb.h
+$(BUILD)/host/runner/rfb_enc_test: HOST_LIBS := -lz -ljpeg
+# selftests/bench/vncwatch_test.c tests selftests/bench/vncwatch.c (not bench/vncwatch.c).
+$(BUILD)/host/bench/vncwatch_test: selftests/bench/vncwatch_test.c selftests/bench/vncwatch.c \
+		selftests/bench/vncwatch.h runner/rfb_enc.c runner/rfb.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< selftests/bench/vncwatch.c runner/rfb_enc.c \
+		-lz -ljpeg
+$(BUILD)/host/runner/rfb_enc_test: runner/rfb.h selftests/runner/rfb_dec.h
+$(BUILD)/host/runner/vnc_opts_test: runner/vnc.h
+
+# The VNC server with a synthetic display, for real clients
+# (selftests/runner/vnc_clients.sh builds it; not a unit test itself).
+VNC_SYNTH_SRCS = $(wildcard runner/vnc*.c runner/rfb*.c) devices/console.c
+$(BUILD)/host/runner/vnc_synth: selftests/runner/vnc_synth.c $$(VNC_SYNTH_SRCS) $(CONSOLE_FONT_C) \
+	$(RUNNER_HDRS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -pthread -o $@ $< $(VNC_SYNTH_SRCS) $(CONSOLE_FONT_C) \
+		-lgnutls -lsasl2 -lnettle -ljpeg -lz -lm
 
 # libFuzzer targets: fuzz/NAME_fuzz.c -> build/fuzz/NAME (clang, ASan + UBSan).
 # scripts/check host builds them all and runs each for FUZZ_TIME seconds
@@ -192,6 +241,12 @@ FUZZ_SRCS_xhci := devices/xhci.c devices/xhci_ring.c devices/usb_hid.c devices/p
 FUZZ_SRCS_ctl_parse := runner/ctl_parse.c
 FUZZ_SRCS_cirrus := devices/cirrus.c devices/cirrus_blt.c
 FUZZ_SRCS_i8042 := devices/i8042.c devices/ps2.c
+FUZZ_SRCS_vnc_ws := runner/vnc_io.c
+FUZZ_LIBS_vnc_ws := -lgnutls -lsasl2 -lnettle
+FUZZ_SRCS_rfb_msg := runner/rfb_msg.c runner/rfb_enc.c
+FUZZ_LIBS_rfb_msg := -lz -ljpeg
+FUZZ_SRCS_rfb_enc := runner/rfb_enc.c
+FUZZ_LIBS_rfb_enc := -lz -ljpeg
 
 .PHONY: fuzz print-fuzz-targets print-host-tests
 fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))

@@ -320,3 +320,112 @@ for name, data in seeds.items():
     open(f'{d}/{name}', 'wb').write(data)
 PY
 ls -l "$i8" >&2
+
+# ---- rfb_msg: RFB client message streams (see fuzz/rfb_msg_fuzz.c) --------
+rm_=$out/rfb_msg
+rm -rf "$rm_"
+mkdir -p "$rm_"
+python3 - "$rm_" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def pixfmt(bpp, depth, be, tc, rmax, gmax, bmax, rs, gs, bs):
+    return struct.pack('>B3xBBBBHHHBBB3x', 0, bpp, depth, be, tc, rmax, gmax, bmax, rs, gs, bs)
+def encodings(*e): return struct.pack('>BxH', 2, len(e)) + struct.pack(f'>{len(e)}i', *e)
+def update(inc, x, y, w, h): return struct.pack('>BBHHHH', 3, inc, x, y, w, h)
+def key(down, sym): return struct.pack('>BBxxI', 4, down, sym)
+def pointer(b, x, y): return struct.pack('>BBHH', 5, b, x, y)
+def cut(text): return struct.pack('>BxxxI', 6, len(text)) + text
+def desktop(w, h, screens):
+    return struct.pack('>BxHHBx', 251, w, h, len(screens)) + b''.join(
+        struct.pack('>IHHHHI', i, x, y, sw, sh, 0) for i, (x, y, sw, sh) in enumerate(screens))
+def qkey(down, sym, code): return struct.pack('>BBHII', 255, 0, down, sym, code)
+novnc = (pixfmt(32, 24, 0, 1, 255, 255, 255, 0, 8, 16) +
+         encodings(7, 5, 1, 0, -26, -247, -223, -224, -239, -257, -258, -261, -308) +
+         update(0, 0, 0, 1024, 768))
+seeds = {
+    'novnc-start': novnc,
+    'tigervnc-start': pixfmt(16, 16, 1, 1, 31, 63, 31, 11, 5, 0) +
+                      encodings(16, 7, 5, 1, 0, -223, -308, -224, -258, -257) +
+                      update(0, 0, 0, 640, 480) + update(1, 0, 0, 640, 480),
+    'colour-map': pixfmt(8, 8, 0, 0, 0, 0, 0, 0, 0, 0) + encodings() + update(0, 0, 0, 8, 8),
+    'input': key(1, 0xffe1) + key(1, 0x40) + key(0, 0x40) + key(0, 0xffe1) +
+             pointer(1, 10, 20) + pointer(0, 10, 20) + pointer(8, 0, 0) +
+             qkey(1, 0x61, 0x1e) + qkey(0, 0x61, 0x1e) + qkey(1, 0xff52, 0xc8),
+    'cut-text': cut(b'hello \xe9') + cut(b'') + update(1, 0, 0, 1, 1),
+    'desktop-size': desktop(1280, 800, [(0, 0, 1280, 800)]) +
+                    desktop(2048, 768, [(0, 0, 1024, 768), (1024, 0, 1024, 768)]),
+    'bad-pixfmt': pixfmt(24, 24, 0, 1, 255, 255, 255, 16, 8, 0),
+    'bad-cut': struct.pack('>BxxxI', 6, 0x80000010) + bytes(16),
+    'bad-qemu': struct.pack('>BBHII', 255, 1, 0, 0, 0),
+    'partial': novnc + encodings(0, 1, 2)[:7],
+}
+for name, data in seeds.items():
+    open(f'{d}/{name}', 'wb').write(data)
+PY
+ls -l "$rm_" >&2
+
+# ---- rfb_enc: format, size, JPEG, level, updates, pixels (see fuzz/rfb_enc_fuzz.c)
+re_=$out/rfb_enc
+rm -rf "$re_"
+mkdir -p "$re_"
+python3 - "$re_" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def pf(bpp, depth, be, tc, rm, gm, bm, rs, gs, bs):
+    return struct.pack('>BBBBHHHBBBxxx', bpp, depth, be, tc, rm, gm, bm, rs, gs, bs)
+def seed(fmt, w, h, jpeg, level, updates, pixels, wire=None):
+    head = bytes([fmt | (0x80 if wire else 0)]) + (wire or bytes(16))
+    head += bytes([w - 1, h - 1, jpeg, level])
+    return head + b''.join(bytes(u) for u in updates) + pixels
+full = lambda e: (e, 0, 0, 255, 255)
+seeds = {
+    'raw-xrgb': seed(0, 17, 9, 255, 6, [full(0)], bytes(range(0, 256, 5))),
+    'hextile-text': seed(3, 40, 33, 255, 6, [full(1), (1, 3, 4, 20, 10)],
+                         b'\x00\x00\xaa' * 13 + b'\xff\xff\x55' * 3),
+    'zrle-be': seed(1, 70, 70, 255, 1, [full(2), full(2), (2, 5, 9, 30, 30)],
+                    bytes(range(97))),
+    'tight-palette': seed(4, 64, 20, 255, 9, [full(3), (3, 2, 2, 7, 7)],
+                          b'\x10\x20\x30' * 5 + b'\xf0\xe0\xd0' * 2 + b'\x00\x80\x00'),
+    'tight-jpeg': seed(0, 79, 50, 5, 2, [full(3)], bytes(range(251))),
+    'colour-map': seed(6, 30, 30, 255, 6, [full(0), full(1), full(2), full(3)],
+                       bytes(range(0, 256, 3))),
+    'wire-format': seed(0, 20, 20, 255, 6, [full(1), full(2), full(3)], bytes(range(61)),
+                        wire=pf(32, 24, 1, 1, 255, 255, 255, 24, 16, 8)),
+}
+for name, data in seeds.items():
+    open(f'{d}/{name}', 'wb').write(data)
+PY
+
+# ---- vnc_ws: a WebSocket upgrade request, then masked client frames ---------
+vw=$out/vnc_ws
+rm -rf "$vw"
+mkdir -p "$vw"
+python3 - "$vw" <<'PY'
+import struct, sys
+d = sys.argv[1]
+req = (b'GET /websockify HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n'
+       b'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+       b'Sec-WebSocket-Protocol: binary\r\nSec-WebSocket-Version: 13\r\n\r\n')
+def frame(b0, payload, mask=b'\x11\x22\x33\x44', wide=False):
+    n = len(payload)
+    if wide:    # a 64-bit length for a short payload: allowed, not minimal
+        h = bytes([b0, 0x80 | 127]) + struct.pack('>Q', n)
+    elif n < 126:
+        h = bytes([b0, 0x80 | n])
+    elif n < 65536:
+        h = bytes([b0, 0x80 | 126]) + struct.pack('>H', n)
+    else:
+        h = bytes([b0, 0x80 | 127]) + struct.pack('>Q', n)
+    return h + mask + bytes(c ^ mask[i & 3] for i, c in enumerate(payload))
+seeds = {
+    'binary': req + frame(0x82, b'\x03\x00\x00\x00\x00\x00\x04\x00\x03'),
+    'fragments-ping': req + frame(0x01, b'he') + frame(0x89, b'hb') + frame(0x00, b'l') +
+                      frame(0x80, b'lo'),
+    'len16-close': req + frame(0x82, bytes(range(256)) * 2) + frame(0x88, b'\x03\xe8'),
+    'len64': req + frame(0x82, bytes(range(200)), wide=True),
+    'pong-empty': req + frame(0x8a, b'') + frame(0x82, b''),
+    'request-only': req.replace(b'Upgrade: websocket', b'upgrade: WebSocket'),
+}
+for name, data in seeds.items():
+    open(f'{d}/{name}', 'wb').write(data)
+PY

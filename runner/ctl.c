@@ -24,6 +24,7 @@
 #include "device.h"
 #include "evloop.h"
 #include "kvm.h"
+#include "vnc.h"
 
 struct conn {
 	int fd;
@@ -102,10 +103,18 @@ static int write_png(const char *path, const uint8_t *rgb, uint32_t w, uint32_t 
 	return 0;
 }
 
-/* "info": the devices, then the console's lines, all on one line. */
+/* Lines of @s joined with ';' (the last newline dropped). */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if (*s == '\n')
+			*s = s[1] ? ';' : 0;
+}
+
+/* "info": the devices, then the console's and the VNC server's lines, all on one line. */
 static void info(char *out, size_t len)
 {
-	char con[1024], *p;
+	char con[1024], vnc[1024];
 	size_t n;
 	int i;
 
@@ -118,11 +127,13 @@ static void info(char *out, size_t len)
 	if (!ctl_kvm->cfg.nr_devices && n < len)
 		n += snprintf(out + n, len - n, " none");
 	console_describe(con, sizeof(con));
-	for (p = con; *p; p++)
-		if (*p == '\n')
-			*p = p[1] ? ';' : 0;
+	one_line(con);
 	if (n < len)
-		snprintf(out + n, len - n, "; %s", con);
+		n += snprintf(out + n, len - n, "; %s", con);
+	vnc_describe(vnc, sizeof(vnc));
+	one_line(vnc);
+	if (vnc[0] && n < len)
+		snprintf(out + n, len - n, "; %s", vnc);
 }
 
 /* Carry out one request; the reply (no newline) goes to @out. */

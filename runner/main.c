@@ -6,6 +6,7 @@
  *               [--mem SIZE] [--cpus N] [--dev PATH] [--console serial|virtio]
  *               [--disk FILE[,format=raw|qcow2][,readonly]]... [--rng]
  *               [--device NAME[,KEY=VALUE...]]... [--ctl PATH]
+ *               [--vnc ADDR:PORT[,OPTIONS] | --vnc unix:PATH[,OPTIONS]]
  *   kvmlite run [--dev PATH] [--mem SIZE] [--bios] IMAGE
  *   kvmlite ctl PATH COMMAND [ARGS...]
  *
@@ -21,13 +22,14 @@
 #include "../uapi/linux/kvmlite.h"
 #include "ctl.h"
 #include "kvm.h"
+#include "vnc.h"
 
 static const char usage_text[] =
 "usage: kvmlite run --kernel BZIMAGE [--initrd FILE] [--append CMDLINE]\n"
 "                   [--mem SIZE] [--cpus N] [--dev PATH] [--console serial|virtio]\n"
 "                   [--disk FILE[,format=raw|qcow2][,readonly][,aio=...]]... [--rng]\n"
 "                   [--net tap=IFNAME] [--device NAME[,KEY=VALUE|FLAG...]]...\n"
-"                   [--ctl PATH]\n"
+"                   [--ctl PATH] [--vnc ADDR:PORT[,OPTIONS]]\n"
 "       kvmlite run [--dev PATH] [--mem SIZE] [--bios] IMAGE\n"
 "       kvmlite ctl PATH COMMAND [ARGS...]\n"
 "\n"
@@ -55,6 +57,16 @@ static const char usage_text[] =
 "                  --rng, --net and --console virtio are short forms of it\n"
 "  --ctl PATH      serve the control socket on the unix socket PATH (mode 0600,\n"
 "                  removed at exit): kvmlite ctl PATH help lists its commands\n"
+"  --vnc ADDR:PORT[,OPTIONS]  serve the display and input over VNC (RFB 3.8) on\n"
+"                  TCP ADDR:PORT (e.g. 127.0.0.1:5900; a port, not a display\n"
+"                  number).  OPTIONS: password-file=F (VNC authentication with\n"
+"                  F's first line), tls-creds=DIR|anon (VeNCrypt; DIR holds\n"
+"                  ca-cert.pem, server-cert.pem, server-key.pem), x509verify,\n"
+"                  sasl (service \"vnc\"), websocket=PORT, max-clients=N (1..64),\n"
+"                  lossy=on|off (Tight JPEG), insecure (allow a non-loopback\n"
+"                  address without authentication)\n"
+"  --vnc unix:PATH[,OPTIONS]  the same on the unix socket PATH (mode 0600,\n"
+"                  removed at exit)\n"
 "  --bios IMAGE    a flat real-mode binary run at 0000:1000 (also: IMAGE alone)\n"
 "\n"
 "The exit status is 0 when the guest powers off (ACPI S5), resets through\n"
@@ -186,7 +198,9 @@ int main(int argc, char **argv)
 {
 	struct kvm_config cfg = { .nr_cpus = 1 };
 	static struct kvm kvm;
-	int i;
+	static struct vnc_opts vnc;
+	bool use_vnc = false;
+	int i, status;
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		fputs(usage_text, stdout);
@@ -221,7 +235,7 @@ int main(int argc, char **argv)
 		    strcmp(opt, "--cpus") && strcmp(opt, "--dev") &&
 		    strcmp(opt, "--console") && strcmp(opt, "--bios") &&
 		    strcmp(opt, "--disk") && strcmp(opt, "--net") &&
-		    strcmp(opt, "--device") && strcmp(opt, "--ctl"))
+		    strcmp(opt, "--device") && strcmp(opt, "--ctl") && strcmp(opt, "--vnc"))
 			usage_error("unknown option '%s'", opt);
 		if (!val)
 			usage_error("%s needs a value", opt);
@@ -264,6 +278,12 @@ int main(int argc, char **argv)
 			if (!val[0])
 				usage_error("%s", "--ctl: empty PATH");
 			cfg.ctl = val;
+		} else if (!strcmp(opt, "--vnc")) {
+			char err[256];
+
+			if (vnc_parse_opts(val, &vnc, err, sizeof(err)) < 0)
+				usage_error("%s", err);
+			use_vnc = true;
 		} else if (!strcmp(opt, "--bios")) {
 			if (cfg.image)
 				usage_error("more than one IMAGE ('%s')", val);
@@ -293,5 +313,14 @@ int main(int argc, char **argv)
 		boot_linux__check(&cfg);	/* a bad image fails before any VM exists */
 	if (kvm__init(&kvm, &cfg) < 0)
 		die("device setup failed");
-	return kvm__run(&kvm);
+	if (use_vnc) {
+		char err[256];
+
+		/* The devices exist (the display and input sinks are registered); no vCPU runs yet. */
+		if (vnc_start(&vnc, err, sizeof(err)) < 0)
+			die("--vnc: %s", err);
+	}
+	status = kvm__run(&kvm);
+	vnc_stop();
+	return status;
 }

@@ -8,6 +8,8 @@
   display_check.py tablet EVFILE W H X,Y,B...  EV_ABS/EV_KEY frames of ctl pointer moves
   display_check.py keys EVFILE CODE,VAL...     EV_KEY presses and releases, in order
   display_check.py rel EVFILE DX,DY...         EV_REL sums per move (SYN frames merged)
+  display_check.py click EVFILE W H X Y        a left click at pixel (X,Y) of a WxH screen:
+                                               the ABS state when BTN_LEFT went down, then up
 
 Exit status 0 when the check holds; a line on stdout says why not.
 """
@@ -233,6 +235,27 @@ def check_rel(path, want):
     return None if i == len(exp) and path_pts[-1] == exp[-1] else 'relative motion differs'
 
 
+def check_click(path, w, h, x, y):
+    ax = ay = down = None
+    up = False
+    for f in events(path):
+        # a frame's ABS values hold when its button changes, whatever their order
+        for (t, c, v) in f:
+            if t == 3 and c == 0:
+                ax = v
+            elif t == 3 and c == 1:
+                ay = v
+        for (t, c, v) in f:
+            if t == 1 and c == 0x110 and v == 1 and down is None:
+                down = (ax, ay)
+            elif t == 1 and c == 0x110 and v == 0 and down is not None:
+                up = True
+    want = (scale(x, w - 1, 0x7fff), scale(y, h - 1, 0x7fff))
+    print('click: pointer at %s when the button went down, want %s; released: %s' %
+          (down, want, up))
+    return None if down == want and up else 'click differs'
+
+
 def main(a):
     try:
         if a[0] == 'fb':
@@ -247,6 +270,8 @@ def main(a):
             err = check_keys(a[1], a[2:])
         elif a[0] == 'rel':
             err = check_rel(a[1], a[2:])
+        elif a[0] == 'click':
+            err = check_click(a[1], int(a[2]), int(a[3]), int(a[4]), int(a[5]))
         else:
             err = 'unknown check ' + a[0]
     except (OSError, ValueError, IndexError, TypeError, zlib.error) as e:

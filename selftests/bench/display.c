@@ -6,12 +6,22 @@
  * plays the screendump client:
  *
  *   bench_display --tag TAG --results FILE (--ctl SOCK | --qmp SOCK)
- *                 --dump FILE --watch PHASE -- COMMAND...
+ *                 --dump FILE --watch PHASE [--vnc HOST:PORT [--encoding ENC]
+ *                 [--compress N] [--quality Q]] -- COMMAND...
  *
  * The guest's lines (all echoed to stdout):
  *   DISP-PHASE NAME ...      the VMM's CPU time (and KVM's exit count) is sampled
  *   DISP-FRAME I             in the phase named by --watch, one screendump
  *                            (the runner's control socket or QEMU's QMP)
+ * With --vnc, a phase named "vnc-ENC-WORKLOAD" (ENC: raw, hextile, zrle,
+ * tight, tight-jpeg; another word: --encoding's, default raw) is watched
+ * by a VNC client instead (vncwatch.c): at DISP-PHASE, before the CPU
+ * sample, it connects, asks that one encoding (with compression level N,
+ * default 2, and for tight-jpeg JPEG quality Q, default 8: TigerVNC's
+ * defaults) and reads one full update; per DISP-FRAME it sends one
+ * incremental FramebufferUpdateRequest and reads the whole update; at
+ * DISP-END, after the sample, it disconnects.  Once two phases have
+ * failed over VNC, the later ones do not try (each wait is 20 s or more).
  *   DISP-END NAME FRAMES NS  sampled again; one result line is written
  * and each is answered with a line on the VMM's stdin.  CPU time is the
  * sum of the VMM's threads' /proc/PID/task/TID/schedstat run time (ns),
@@ -22,6 +32,9 @@
  * Result lines (to FILE and to stdout):
  *   BENCH-DISPLAY TAG NAME frames F cpu_ns C stat_ticks S guest_ns G dumps D dump_errors X
  *                 exits E pf_taken P mmio_exits M io_exits I halt_exits H
+ *                 bytes B updates U vnc_errors V full_bytes FB
+ * (B: the VNC bytes of the phase's incremental updates, U of them; FB:
+ * the first, full update's; all 0 in a phase without VNC.)
  *   BENCH-DISPLAY TAG status N
  */
 #define _GNU_SOURCE
@@ -38,6 +51,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "vncwatch.h"
+
 /* KVM's debugfs counters (kvm only; -1 where absent): all exits, then some kinds */
 static const char *const stat_names[] = {
 	"exits", "pf_taken", "mmio_exits", "io_exits", "halt_exits"
@@ -52,6 +67,9 @@ static pid_t child;
 static int ctl_fd = -1;
 static FILE *ctl_in;
 static bool qmp;
+
+static struct vncw vnc;
+static bool vnc_on;
 
 static long long read_ll(const char *path)
 {
@@ -164,10 +182,28 @@ static int open_ctl(const char *path)
 	return 0;
 }
 
+/* The encoding a phase named "vnc-ENC-WORKLOAD" asks; -1 for a phase not watched over VNC. */
+static int vnc_phase_encoding(const char *name, int dflt)
+{
+	const char *last = strrchr(name, '-');
+	char enc[32];
+	int e;
+
+	if (strncmp(name, "vnc-", 4) || last < name + 4 || last - (name + 4) >= (long)sizeof(enc))
+		return strncmp(name, "vnc-", 4) ? -1 : dflt;
+	memcpy(enc, name + 4, last - (name + 4));
+	enc[last - (name + 4)] = 0;
+	e = vncw_parse_encoding(enc);
+	return e < 0 ? dflt : e;
+}
+
 int main(int argc, char **argv)
 {
 	const char *tag = NULL, *results = NULL, *sock = NULL, *dump = NULL, *watch = "";
+	const char *vnc_addr = NULL;
 	int in[2], out[2], i, status, dumps = 0, dump_errors = 0;
+	int vnc_enc = VNCW_RAW, compress = 2, quality = 8, vnc_errors = 0, vnc_failed_phases = 0;
+	unsigned long long vnc_bytes = 0, vnc_updates = 0, full_bytes = 0;
 	unsigned int k, len;
 	char rline[1024];
 	struct sample s0 = { 0 }, s1;
@@ -193,7 +229,21 @@ int main(int argc, char **argv)
 			dump = argv[++i];
 		else if (!strcmp(argv[i], "--watch"))
 			watch = argv[++i];
-		else
+		else if (!strcmp(argv[i], "--vnc"))
+			vnc_addr = argv[++i];
+		else if (!strcmp(argv[i], "--encoding")) {
+			vnc_enc = vncw_parse_encoding(argv[++i]);
+			if (vnc_enc < 0)
+				goto usage;
+		} else if (!strcmp(argv[i], "--compress")) {
+			compress = atoi(argv[++i]);
+			if (compress < 0 || compress > 9)
+				goto usage;
+		} else if (!strcmp(argv[i], "--quality")) {
+			quality = atoi(argv[++i]);
+			if (quality < 0 || quality > 9)
+				goto usage;
+		} else
 			goto usage;
 	}
 	if (!tag || !results || !sock || !dump || i >= argc || strlen(dump) > 256)
@@ -235,10 +285,38 @@ int main(int argc, char **argv)
 		if (!p)
 			continue;
 		if (sscanf(p, "DISP-PHASE %63s", name) == 1) {
-			dumps = dump_errors = 0;
+			int e = vnc_addr ? vnc_phase_encoding(name, vnc_enc) : -1;
+
+			dumps = dump_errors = vnc_errors = 0;
+			vnc_bytes = vnc_updates = full_bytes = 0;
+			if (e >= 0 && vnc_failed_phases >= 2) {
+				/* the server is not answering: no more waits */
+				vnc_errors++;
+			} else if (e >= 0) {
+				if (vncw_open(&vnc, vnc_addr, e, compress, quality, 30000) < 0) {
+					fprintf(stderr, "bench_display: vnc %s: %s\n", vnc_addr,
+						vnc.err);
+					vnc_errors++;
+				} else {
+					vnc_on = true;
+					full_bytes = vnc.in.bytes;
+				}
+			}
 			sample(&s0);
 		} else if (!strncmp(p, "DISP-FRAME ", 11)) {
-			if (!strcmp(name, watch)) {
+			if (vnc_on) {
+				long long b = vncw_frame(&vnc);
+
+				if (b < 0) {
+					fprintf(stderr, "bench_display: vnc: %s\n", vnc.err);
+					vnc_errors++;
+					vncw_close(&vnc);
+					vnc_on = false;
+				} else {
+					vnc_bytes += b;
+					vnc_updates++;
+				}
+			} else if (!strcmp(name, watch)) {
 				if (ctl_fd < 0 && open_ctl(sock) < 0) {
 					fprintf(stderr, "bench_display: cannot talk to %s\n", sock);
 					dump_errors++;
@@ -257,6 +335,15 @@ int main(int argc, char **argv)
 			for (k = 0; k < NSTATS && len < sizeof(rline); k++)
 				len += snprintf(rline + len, sizeof(rline) - len, " %s %lld", stat_names[k],
 						s0.stat[k] < 0 || s1.stat[k] < 0 ? -1 : s1.stat[k] - s0.stat[k]);
+			if (len < sizeof(rline))
+				snprintf(rline + len, sizeof(rline) - len,
+					 " bytes %llu updates %llu vnc_errors %d full_bytes %llu",
+					 vnc_bytes, vnc_updates, vnc_errors, full_bytes);
+			if (vnc_errors)
+				vnc_failed_phases++;
+			if (vnc_on)
+				vncw_close(&vnc);
+			vnc_on = false;
 			fprintf(res, "%s\n", rline);
 			printf("%s\n", rline);
 		} else {
@@ -273,6 +360,9 @@ int main(int argc, char **argv)
 	printf("BENCH-DISPLAY %s status %d\n", tag, status);
 	return 0;
 usage:
-	fprintf(stderr, "usage: bench_display --tag TAG --results FILE (--ctl SOCK | --qmp SOCK) --dump FILE --watch PHASE -- COMMAND...\n");
+	fprintf(stderr, "usage: bench_display --tag TAG --results FILE (--ctl SOCK | --qmp SOCK)\n"
+		"                     --dump FILE --watch PHASE\n"
+		"                     [--vnc HOST:PORT [--encoding raw|hextile|zrle|tight|tight-jpeg]\n"
+		"                     [--compress 0-9] [--quality 0-9]] -- COMMAND...\n");
 	return 2;
 }

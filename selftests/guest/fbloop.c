@@ -16,6 +16,14 @@
  * time on the guest's CLOCK_MONOTONIC) and waits for a line again.  With
  * "ram" instead of a device the pictures go to an ordinary buffer of the
  * same size (1024x768 at 16 bpp): the same loop with no display at all.
+ *
+ *   fbloop DEV|ram NAME FRAMES scroll
+ *
+ * scrolls text instead, as fbcon does: the screen starts full of lines of
+ * 8x16 text (a made-up font: the bytes only have to look like text to an
+ * encoder), and each frame moves the picture up one text line (memmove of
+ * a copy in memory), draws one new line at the bottom and writes the
+ * whole screen with one pwrite().
  */
 #include <fcntl.h>
 #include <linux/fb.h>
@@ -37,6 +45,49 @@ static uint64_t now_ns(void)
 	return t.tv_sec * 1000000000ull + t.tv_nsec;
 }
 
+static uint32_t rnd = 12345;
+
+static uint32_t next_rnd(void)
+{
+	rnd = rnd * 1103515245u + 12345u;
+	return rnd >> 8;
+}
+
+static void put_px(uint8_t *p, uint32_t bpp, uint32_t v)
+{
+	uint32_t i;
+
+	for (i = 0; i < bpp / 8; i++)
+		p[i] = v >> (8 * i);
+}
+
+/*
+ * One text line (16 pixel rows) at @row: light grey on black, words of
+ * 2..9 characters, a log-like length; glyphs from a hash of the character.
+ */
+static void text_line(uint8_t *fb, uint32_t row, uint32_t xres, uint32_t bpp, uint32_t pitch)
+{
+	uint32_t grey = bpp == 16 ? 0xad55 : 0xaaaaaa, cols = xres / 8, len, c, r, b;
+	uint8_t line[256];
+
+	memset(fb + (size_t)row * pitch, 0, (size_t)16 * pitch);
+	len = cols <= 40 ? cols : 20 + next_rnd() % (cols - 20 < 100 ? cols - 20 : 100);
+	for (c = 0; c < len && c < sizeof(line); c++)
+		line[c] = next_rnd() % 7 ? 'a' + next_rnd() % 26 : ' ';
+	for (c = 0; c < len && c < sizeof(line); c++) {
+		if (line[c] == ' ')
+			continue;
+		for (r = 3; r < 14; r++) {
+			uint32_t bits = ((line[c] * 2654435761u) >> (r * 2)) & 0x7e;
+			uint8_t *p = fb + (size_t)(row + r) * pitch + c * 8 * (bpp / 8);
+
+			for (b = 0; b < 8; b++)
+				if (bits & (0x80 >> b))
+					put_px(p + b * (bpp / 8), bpp, grey);
+		}
+	}
+}
+
 static void step(void)
 {
 	char line[64];
@@ -56,11 +107,12 @@ int main(int argc, char **argv)
 	off_t off = 0;
 	size_t size;
 	long frames;
-	int fd = -1;
+	int fd = -1, scroll;
 
-	frames = argc == 4 ? atol(argv[3]) : 0;
-	if (frames <= 0) {
-		fprintf(stderr, "usage: fbloop DEV|ram NAME FRAMES\n");
+	frames = argc == 4 || argc == 5 ? atol(argv[3]) : 0;
+	scroll = argc == 5 && !strcmp(argv[4], "scroll");
+	if (frames <= 0 || (argc == 5 && !scroll)) {
+		fprintf(stderr, "usage: fbloop DEV|ram NAME FRAMES [scroll]\n");
 		return 2;
 	}
 	if (strcmp(argv[1], "ram")) {
@@ -81,7 +133,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	size = (size_t)pitch * yres;
-	for (k = 0; k < NPIC; k++) {
+	for (k = 0; k < NPIC && !scroll; k++) {
 		pic[k] = malloc(size);
 		if (!pic[k])
 			return 1;
@@ -94,16 +146,33 @@ int main(int argc, char **argv)
 					p[i] = v >> (8 * i);
 			}
 	}
-	if (fd < 0) {
+	if (fd < 0 || scroll) {
 		ram = malloc(size);
 		if (!ram)
 			return 1;
+	}
+	if (scroll) {	/* a screen full of text, on the screen before the phase starts */
+		for (y = 0; y + 16 <= yres; y += 16)
+			text_line(ram, y, xres, bpp, pitch);
+		if (fd >= 0 && pwrite(fd, ram, size, off) != (ssize_t)size) {
+			perror("fbloop: write");
+			return 1;
+		}
 	}
 	printf("DISP-PHASE %s %ld %ux%u %u\n", argv[2], frames, xres, yres, bpp);
 	step();
 	t0 = now_ns();
 	for (i = 0; i < frames; i++) {
-		if (fd >= 0) {
+		if (scroll) {
+			y = yres / 16 * 16 - 16;
+			memmove(ram, ram + (size_t)16 * pitch, (size_t)y * pitch);
+			text_line(ram, y, xres, bpp, pitch);
+			if (fd >= 0 && pwrite(fd, ram, size, off) != (ssize_t)size) {
+				perror("fbloop: write");
+				return 1;
+			}
+			__asm__ volatile("" : : "r"(ram) : "memory");
+		} else if (fd >= 0) {
 			if (pwrite(fd, pic[i % NPIC], size, off) != (ssize_t)size) {
 				perror("fbloop: write");
 				return 1;
