@@ -8,8 +8,9 @@
   display_check.py tablet EVFILE W H X,Y,B...  EV_ABS/EV_KEY frames of ctl pointer moves
   display_check.py keys EVFILE CODE,VAL...     EV_KEY presses and releases, in order
   display_check.py rel EVFILE DX,DY...         EV_REL sums per move (SYN frames merged)
-  display_check.py click EVFILE W H X Y        a left click at pixel (X,Y) of a WxH screen:
-                                               the ABS state when BTN_LEFT went down, then up
+  display_check.py click EVFILE W H X Y [N]    the Nth left click (default 1) at pixel (X,Y) of
+                                               a WxH screen: the ABS state when BTN_LEFT went
+                                               down, then up
 
 Exit status 0 when the check holds; a line on stdout says why not.
 """
@@ -235,9 +236,10 @@ def check_rel(path, want):
     return None if i == len(exp) and path_pts[-1] == exp[-1] else 'relative motion differs'
 
 
-def check_click(path, w, h, x, y):
+def check_click(path, w, h, x, y, nth=1):
     ax = ay = down = None
     up = False
+    presses = 0
     for f in events(path):
         # a frame's ABS values hold when its button changes, whatever their order
         for (t, c, v) in f:
@@ -247,7 +249,9 @@ def check_click(path, w, h, x, y):
                 ay = v
         for (t, c, v) in f:
             if t == 1 and c == 0x110 and v == 1 and down is None:
-                down = (ax, ay)
+                presses += 1
+                if presses == nth:
+                    down = (ax, ay)
             elif t == 1 and c == 0x110 and v == 0 and down is not None:
                 up = True
     want = (scale(x, w - 1, 0x7fff), scale(y, h - 1, 0x7fff))
@@ -271,7 +275,8 @@ def main(a):
         elif a[0] == 'rel':
             err = check_rel(a[1], a[2:])
         elif a[0] == 'click':
-            err = check_click(a[1], int(a[2]), int(a[3]), int(a[4]), int(a[5]))
+            err = check_click(a[1], int(a[2]), int(a[3]), int(a[4]), int(a[5]),
+                              int(a[6]) if len(a) > 6 else 1)
         else:
             err = 'unknown check ' + a[0]
     except (OSError, ValueError, IndexError, TypeError, zlib.error) as e:

@@ -16,7 +16,9 @@
 # for pixel (and the runner's own screendump); a click placed with xdotool
 # must reach the guest's tablet at the right absolute position, and keys
 # typed (a, @, Return) must reach its USB keyboard as the right key codes
-# (TigerVNC sends raw XT codes, QEMU's extended key event).  gvnccapture
+# (TigerVNC sends raw XT codes, QEMU's extended key event); then noVNC in
+# headless Chromium over the WebSocket port (selftests/runner/novnc_cdp.py)
+# must show the same pattern exactly and send a click and a "b".  gvnccapture
 # comes last: it asks for exclusive access, which drops the viewer.  Guest, emulated
 # host and this machine keep step through console markers and a second
 # forwarded port.  Each check prints "RESULT kvmlite runner.vnc-<name>
@@ -74,8 +76,8 @@ $B printf '\033[?25l' > /dev/tty1
 $B sleep 2
 echo "GUEST-FB-READY"
 read -r l
-/evread "USB Tablet" 120000 5000 > /tmp/ev-TAB 2>&1 &
-/evread "USB Keyboard" 120000 5000 > /tmp/ev-KBD 2>&1 &
+/evread "USB Tablet" 180000 20000 > /tmp/ev-TAB 2>&1 &
+/evread "USB Keyboard" 180000 20000 > /tmp/ev-KBD 2>&1 &
 i=0
 while [ "$($B cat /tmp/ev-TAB /tmp/ev-KBD | $B grep -c -e EVREAD-OPEN -e EVREAD-NODEV)" -lt 2 ] &&
       [ $i -lt 600 ]; do $B sleep 0.2; i=$((i + 1)); done
@@ -116,7 +118,7 @@ rm -f /tmp/in /tmp/ctl.sock; mkfifo /tmp/in
 timeout 400 kvmlite run --dev /dev/kvmlite --kernel /guest/vmlinuz --initrd /guest/initrd \
 	--mem 256M --ctl /tmp/ctl.sock --append "console=ttyS0 quiet" \
 	--device cirrus-vga --device xhci --device usb-tablet --device usb-kbd \
-	--vnc 0.0.0.0:5900,insecure < /tmp/in > /tmp/out 2>&1 &
+	--vnc 0.0.0.0:5900,insecure,websocket=5700,lossy=off < /tmp/in > /tmp/out 2>&1 &
 pid=$!
 exec 3> /tmp/in
 i=0
@@ -132,20 +134,31 @@ cat /tmp/out
 echo "RUNNER-EXIT=$rc"
 EOS
 
-hp=$((5950 + $$ % 40)) sp=$((17000 + $$ % 1000))
+hp=$((5950 + $$ % 40)) sp=$((17000 + $$ % 1000)) wp=$((18000 + $$ % 1000))
+http=$((19000 + $$ % 1000)) cdp=$((20000 + $$ % 1000))
 log=$out/console.log
 : > "$log"
 "$top/scripts/vmtest" --cpu amd --mttcg --mem 2048 --timeout 900 --log "$log" \
 	--results "$out/ttyS1.txt" --add "$kernel:/guest/vmlinuz" --add "$out/initrd:/guest/initrd" \
-	--add "$out/boot.sh:/guest/boot.sh" --fwd "$hp:5900" --fwd "$sp:7000" \
+	--add "$out/boot.sh:/guest/boot.sh" --fwd "$hp:5900" --fwd "$sp:7000" --fwd "$wp:5700" \
 	-- sh /guest/boot.sh > /dev/null 2>&1 &
 vm=$!
 
 xd=$((40 + $$ % 50))
 Xvfb ":$xd" -screen 0 1280x1024x24 -nolisten tcp > "$out/xvfb.log" 2>&1 &
 xvfb=$!
+# noVNC's pages over http, and headless Chromium to drive them (DevTools protocol).
+/usr/bin/python3 -m http.server "$http" --bind 127.0.0.1 --directory /usr/share/novnc \
+	> "$out/http.log" 2>&1 &
+httpd=$!
+mkdir -p "$out/chome"
+HOME=$out/chome chromium --headless=new --no-sandbox --disable-gpu --no-first-run \
+	--user-data-dir="$out/chromium" --remote-debugging-port="$cdp" --window-size=1280,1024 \
+	about:blank > "$out/chromium.log" 2>&1 &
+browser=$!
 viewer=
 cleanup() {
+	kill "$httpd" "$browser" 2>/dev/null
 	[ -n "$viewer" ] && kill "$viewer" 2>/dev/null
 	kill "$xvfb" 2>/dev/null
 	kill "$vm" 2>/dev/null
@@ -217,6 +230,15 @@ if [ -n "$w" ]; then
 	xdotool key --delay 100 a keydown --delay 100 shift key --delay 100 2 \
 		keyup --delay 100 shift key --delay 100 Return
 fi
+# noVNC over the WebSocket port: the canvas, a click and a key.
+timeout 90 /usr/bin/python3 "$top/selftests/runner/novnc_cdp.py" "$cdp" \
+	"http://127.0.0.1:$http/vnc_lite.html?host=127.0.0.1&port=$wp" \
+	connected 30 sleep 2 shot "$out/novnc-raw.png" click 500 300 sleep 0.5 type b sleep 0.5 \
+	> "$out/novnc.log" 2>&1
+sed 's/^/  novnc: /' "$out/novnc.log"
+grep -q '^ok connected' "$out/novnc.log"; result novnc-connects-over-websocket $?
+convert "$out/novnc-raw.png" -alpha off -depth 8 "PNG24:$out/novnc.png" 2>/dev/null &&
+	chk fb "$out/novnc.png" 5 6 5; result novnc-16bpp-pattern-exact $?
 # gvnccapture asks for exclusive access (shared flag 0): the viewer is dropped, as by QEMU.
 timeout 60 gvnccapture -q "127.0.0.1:$((hp - 5900))" "$out/gvnc-raw.png" > "$out/gvnc.log" 2>&1 &&
 	convert "$out/gvnc-raw.png" -alpha off -depth 8 "PNG24:$out/gvnc.png" &&
@@ -230,7 +252,9 @@ tr -d '\r' < "$out/ttyS1.txt" > "$out/ttyS1.txt.txt"
 sed -n "s/^GUEST-EV-TAB: //p" "$log.txt" > "$out/tab.ev"
 sed -n "s/^GUEST-EV-KBD: //p" "$log.txt" > "$out/kbd.ev"
 chk click "$out/tab.ev" 1024 768 100 200; result tigervnc-click-absolute $?
-chk keys "$out/kbd.ev" 30,1 30,0 42,1 3,1 3,0 42,0 28,1 28,0; result tigervnc-raw-keys $?
+chk keys "$out/kbd.ev" 30,1 30,0 42,1 3,1 3,0 42,0 28,1 28,0 48,1 48,0
+result tigervnc-and-novnc-raw-keys $?
+chk click "$out/tab.ev" 1024 768 500 300 2; result novnc-click-absolute $?
 sed -n '/^PNG-BEGIN-fb16$/,/^PNG-END-fb16$/p' "$out/ttyS1.txt.txt" | sed '1d;$d' |
 	base64 -d > "$out/screendump.png" 2>/dev/null
 cmp -s <(convert "$out/screendump.png" rgb:-) <(convert "$out/gvnc.png" rgb:-)
