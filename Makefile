@@ -10,6 +10,8 @@
 #   make check-compat the kernel's own KVM selftests on kvmlite and on kvm-amd
 #                     (CPU=intel: a shorter list on kvmlite and kvm-intel, Bochs)
 #   make demo         boot Linux with virtio disks, rng and net through the runner
+#   make demo-vnc     (or make demo VNC=1) leave a Linux guest running with its
+#                     screen on VNC, until Ctrl-C; DEMO_CHECK=1: unattended check
 #   make bench        exit round trips, kvmlite beside kvm-amd, under -icount;
 #                     then the runner's boot time and memory beside QEMU microvm
 #   make man          check and render Documentation/kvmlite.1
@@ -63,7 +65,7 @@ RUNNER_LIBS := -lelf -lpng -ljpeg -lgnutls -lsasl2 -lnettle -lz -lm -luring
 PAYLOADS := hello
 
 .PHONY: all deps module module-for userspace selftests runner payloads \
-	check check-host check-amd check-intel check-runner demo bench man clean distclean \
+	check check-host check-amd check-intel check-runner demo demo-vnc bench man clean distclean \
 	compat check-compat guest-tools
 
 all: deps module userspace
@@ -282,7 +284,10 @@ check-compat: all compat
 	@$(TOP)/scripts/compat $(if $(CPU),--cpu $(CPU))
 
 demo: all
-	@$(TOP)/scripts/demo
+	@$(TOP)/scripts/demo$(if $(VNC),-vnc)
+
+demo-vnc: all
+	@$(TOP)/scripts/demo-vnc
 
 bench: all
 	@$(TOP)/scripts/bench $(if $(CPU),--cpu $(CPU))
