@@ -43,6 +43,7 @@
 #define VNC_FAIL_MAX		5
 #define VNC_MAX_LISTENERS	8
 #define VNC_MAX_REFUSING	8	/* threads telling extra clients "too many clients" */
+#define VNC_BACKLOG		128	/* 64 clients connecting at once must not overflow it */
 #define VNC_NAME		"kvmlite"
 
 struct vnc_client {
@@ -56,6 +57,7 @@ struct vnc_client {
 	bool closing;		/* the thread is about to close fd: do not touch it */
 	bool done;		/* the thread has ended: join it */
 	bool authed;		/* past the handshake: no deadline */
+	bool auth_slot;		/* counted in srv.auth_inflight */
 	struct timespec deadline;
 	char addr[80];
 	char local[80], remote[80];	/* "ip;port" for cyrus-sasl */
@@ -106,6 +108,7 @@ static struct {
 	char listening[VNC_MAX_LISTENERS][140];
 	struct timespec fail_start;
 	int failures;
+	int auth_inflight;	/* authentications started and not yet decided */
 } srv = { .lock = PTHREAD_MUTEX_INITIALIZER, .stop_pipe = { -1, -1 } };
 
 static void seterr(char *err, unsigned int errlen, const char *fmt, ...)
@@ -154,9 +157,13 @@ static void fmt_addr(const struct sockaddr *sa, socklen_t len, char *out, size_t
 }
 
 /* ------------------------------------------------------------------ */
-/* Authentication failures: at most VNC_FAIL_MAX per window, globally. */
+/*
+ * Authentication failures: at most VNC_FAIL_MAX per window, globally.  An
+ * attempt takes a slot before the exchange, so that parallel connections
+ * cannot all start before the first failure counts.
+ */
 
-static bool auth_throttled(void)
+static bool auth_throttled(struct vnc_client *c)
 {
 	bool t;
 
@@ -165,19 +172,29 @@ static bool auth_throttled(void)
 		now(&srv.fail_start);
 		srv.failures = 0;
 	}
-	t = srv.failures >= VNC_FAIL_MAX;
+	t = srv.failures + srv.auth_inflight >= VNC_FAIL_MAX;
+	if (!t && !c->auth_slot) {
+		c->auth_slot = true;
+		srv.auth_inflight++;
+	}
 	pthread_mutex_unlock(&srv.lock);
 	return t;
 }
 
-static void auth_failed(void)
+/* The attempt is decided (or the client went): give the slot back, count a failure. */
+static void auth_done(struct vnc_client *c, bool failed)
 {
 	pthread_mutex_lock(&srv.lock);
 	if (since(&srv.fail_start) >= VNC_FAIL_WINDOW_S) {
 		now(&srv.fail_start);
 		srv.failures = 0;
 	}
-	srv.failures++;
+	if (failed)
+		srv.failures++;
+	if (c->auth_slot) {
+		c->auth_slot = false;
+		srv.auth_inflight--;
+	}
 	pthread_mutex_unlock(&srv.lock);
 }
 
@@ -278,7 +295,7 @@ static int auth_fail(struct vnc_client *c, const char *why)
 	struct timespec d = { 1, 0 };
 
 	fprintf(stderr, "vnc: %s: authentication failed\n", c->addr);
-	auth_failed();
+	auth_done(c, true);
 	while (nanosleep(&d, &d) < 0 && errno == EINTR)
 		;
 	security_result(c, why);
@@ -370,7 +387,7 @@ static int handshake(struct vnc_client *c)
 		return -1;
 	}
 	n = sec_types(types, c->websocket);
-	if ((n > 1 || types[0] != RFB_SEC_NONE) && auth_throttled()) {
+	if ((n > 1 || types[0] != RFB_SEC_NONE) && auth_throttled(c)) {
 		/* Refused before any exchange, so every client reads it right. */
 		refuse(c, "too many authentication failures");
 		return -1;
@@ -1069,6 +1086,7 @@ static void *client_thread(void *arg)
 {
 	struct vnc_client *c = arg;
 	bool refusing = c->refuse;
+	int r;
 
 	if (c->websocket) {
 		if (srv.tls && vnc_io_start_tls(c->io, srv.tls) < 0) {
@@ -1088,7 +1106,9 @@ static void *client_thread(void *arg)
 			goto out;
 		}
 	}
-	if (handshake(c) < 0 || server_init(c) < 0)
+	r = handshake(c);
+	auth_done(c, false);
+	if (r < 0 || server_init(c) < 0)
 		goto out;
 	pthread_mutex_lock(&srv.lock);
 	c->authed = true;
@@ -1302,7 +1322,7 @@ static int listen_unix(const char *path, char *err, unsigned int errlen)
 		return -1;
 	}
 	old = umask(0177);	/* mode 0600 */
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, VNC_BACKLOG) < 0) {
 		umask(old);
 		seterr(err, errlen, "unix:%s: %s", path, strerror(errno));
 		close(fd);
@@ -1354,7 +1374,7 @@ static int listen_tcp(const char *addr, int port, bool ws, bool need_auth, char 
 			else
 				((struct sockaddr_in6 *)ai->ai_addr)->sin6_port = htons(got);
 		}
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 16) < 0 ||
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, VNC_BACKLOG) < 0 ||
 		    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
 			seterr(err, errlen, "%s:%d: %s", addr, port, strerror(errno));
 			close(fd);
@@ -1440,7 +1460,7 @@ int vnc_start(const struct vnc_opts *o, char *err, unsigned int errlen)
 	srv.opts.addr[sizeof(srv.opts.addr) - 1] = 0;
 	if (srv.opts.max_clients <= 0)
 		srv.opts.max_clients = 64;
-	srv.nclients = srv.nrefusing = srv.failures = 0;
+	srv.nclients = srv.nrefusing = srv.failures = srv.auth_inflight = 0;
 	now(&srv.fail_start);
 	if (o->password_file[0] && read_password(o->password_file, err, errlen) < 0)
 		goto fail;

@@ -1083,6 +1083,64 @@ TEST(auth_failures_rate_limited)
 	unlink(path);
 }
 
+/*
+ * Attempts in parallel: each one takes a slot before its challenge, so eight
+ * connections that all reach the security stage before any answer get five
+ * challenges and three "too many authentication failures" (the limit held
+ * only for attempts that started after earlier ones had failed).
+ */
+TEST(auth_attempts_in_parallel_rate_limited)
+{
+	struct vnc_opts o;
+	int fd[8], port, i, offered = 0, refused = 0;
+	char *path;
+
+	path = write_password_file("secret");
+	ASSERT_NE(NULL, path);
+	default_opts(&o);
+	strcpy(o.password_file, path);
+	port = start(&o);
+	ASSERT_GT(port, 0);
+	for (i = 0; i < 8; i++) {
+		char ver[12], why[128];
+		uint8_t n, t;
+
+		fd[i] = dial(port);
+		ASSERT_GE(fd[i], 0);
+		ASSERT_EQ(0, rd(fd[i], ver, 12));
+		ASSERT_EQ(0, wr(fd[i], "RFB 003.008\n", 12));
+		ASSERT_EQ(0, rd(fd[i], &n, 1));
+		if (n == 0) {
+			ASSERT_EQ(0, read_reason(fd[i], why, sizeof(why)));
+			EXPECT_STREQ("too many authentication failures", why);
+			refused++;
+			continue;
+		}
+		ASSERT_EQ(1, n);
+		ASSERT_EQ(0, rd(fd[i], &t, 1));
+		ASSERT_EQ(2, t);	/* VNC authentication */
+		offered++;
+	}
+	EXPECT_EQ(5, offered);
+	EXPECT_EQ(3, refused);
+	/* The five answer wrong; a slot given back without an answer is no failure. */
+	for (i = 0; i < 8; i++) {
+		uint8_t t = 2, ch[16], resp[16], res[4];
+
+		if (wr(fd[i], &t, 1) < 0 || rd(fd[i], ch, 16) < 0) {
+			close(fd[i]);
+			continue;
+		}
+		vnc_des("guess", ch, resp);
+		ASSERT_EQ(0, wr(fd[i], resp, 16));
+		ASSERT_EQ(0, rd(fd[i], res, 4));
+		EXPECT_EQ(1, be32(res));
+		close(fd[i]);
+	}
+	vnc_stop();
+	unlink(path);
+}
+
 /* Damage bigger than the change: only the 16x16 tiles that differ are sent. */
 TEST(incremental_sends_changed_tiles)
 {
