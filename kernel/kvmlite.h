@@ -281,6 +281,7 @@ struct kvl_msrs {
 	u64 tsc_adjust;
 	u64 mcg_status;
 	u64 mcg_cap;			/* KVL_MCE_BANKS banks, as KVM's default */
+	u64 mcg_ctl;			/* with MCG_CAP.CTL_P: 0 or all ones */
 	u64 mce_banks[KVL_MCE_BANKS * 4];	/* MCi_CTL/STATUS/ADDR/MISC */
 	u64 mci_ctl2[KVL_MCE_BANKS];
 	u64 hwcr;			/* only McStatusWrEn (bit 18) sticks */
@@ -390,6 +391,7 @@ static inline struct kvl_vcpu *kvl_get_vcpu(struct kvl_vm *vm, int i)
 #define KVL_REQ_CLOCK_UPDATE	1
 #define KVL_REQ_INIT		2
 #define KVL_REQ_SIPI		3
+#define KVL_REQ_TRIPLE_FAULT	4	/* KVM_EXIT_SHUTDOWN at the next KVM_RUN */
 
 /* main.c */
 int kvl_hw_get(void);
@@ -451,6 +453,10 @@ void kvl_emulate_wrmsr(struct kvl_vcpu *vcpu);
 int kvl_msrs_ioctl(struct kvl_vcpu *vcpu, struct kvm_msrs __user *argp, bool set);
 int kvl_get_msr_index_list(struct kvm_msr_list __user *argp);
 void kvl_msrs_reset(struct kvl_vcpu *vcpu);
+/* The MCG_CAP bits KVM_X86_SETUP_MCE takes (KVM's supported_mce_cap on AMD). */
+#define KVL_MCE_CAP_SUPPORTED	(MCG_CTL_P | MCG_SER_P)
+int kvl_mce_setup(struct kvl_vcpu *vcpu, u64 mcg_cap);
+int kvl_mce_inject(struct kvl_vcpu *vcpu, struct kvm_x86_mce *mce);
 void kvl_tsc_vcpu_init(struct kvl_vcpu *vcpu);
 
 /* fpu.c */

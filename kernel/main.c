@@ -14,6 +14,7 @@
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/uaccess.h>
+#include <asm/mce.h>
 #include "kvmlite.h"
 #include "../uapi/linux/kvmlite.h"
 
@@ -136,6 +137,11 @@ static long kvl_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long a
 		if (arg)
 			return -EINVAL;
 		return KVL_RUN_PAGES * PAGE_SIZE;
+	case KVM_X86_GET_MCE_CAP_SUPPORTED: {
+		u64 cap = KVL_MCE_CAP_SUPPORTED;
+
+		return copy_to_user((void __user *)arg, &cap, sizeof(cap)) ? -EFAULT : 0;
+	}
 	default:
 		/* What kvm_arch_dev_ioctl() answers for an ioctl it does not know. */
 		return -EINVAL;

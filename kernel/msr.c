@@ -17,6 +17,7 @@
  * kvmlite differs on purpose.
  */
 #include <linux/kernel.h>
+#include <linux/nospec.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/kvm_para.h>
@@ -335,6 +336,90 @@ static int kvl_mce_set(struct kvl_vcpu *vcpu, u32 msr, u64 data, bool host)
 	return 0;
 }
 
+/*
+ * KVM_X86_SETUP_MCE, as KVM's kvm_vcpu_ioctl_x86_setup_mce(): 1 to 32 banks,
+ * the supported capability bits and MCG_EXT_CNT (23:16) only.  MCG_CTL
+ * (with CTL_P) and each bank's MCi_CTL start all ones: every error
+ * reported.  On SVM, MCG_CAP then keeps bits 8:0 only (AMD reserves the
+ * rest: KVM's svm_setup_mce()), so SER_P is taken and dropped.
+ */
+int kvl_mce_setup(struct kvl_vcpu *vcpu, u64 mcg_cap)
+{
+	struct kvl_msrs *m = &vcpu->msrs;
+	u32 banks = mcg_cap & MCG_BANKCNT_MASK, i;
+
+	if (!banks || banks > KVL_MCE_BANKS)
+		return -EINVAL;
+	if (mcg_cap & ~(KVL_MCE_CAP_SUPPORTED | MCG_BANKCNT_MASK | MCG_EXT_CNT_MASK))
+		return -EINVAL;
+	m->mcg_cap = kvl_svm() ? mcg_cap & (MCG_CTL_P | MCG_BANKCNT_MASK) : mcg_cap;
+	if (mcg_cap & MCG_CTL_P)
+		m->mcg_ctl = ~0ULL;
+	for (i = 0; i < banks; i++)
+		m->mce_banks[4 * i] = ~0ULL;
+	return 0;
+}
+
+/* Record an error in @bank (MCi_STATUS, ADDR, MISC), OVER if it held one. */
+static void kvl_mce_record(u64 *bank, const struct kvm_x86_mce *mce)
+{
+	u64 status = mce->status;
+
+	if (bank[1] & MCI_STATUS_VAL)
+		status |= MCI_STATUS_OVER;
+	bank[1] = status;
+	bank[2] = mce->addr;
+	bank[3] = mce->misc;
+}
+
+/*
+ * KVM_X86_SET_MCE, as KVM's kvm_vcpu_ioctl_x86_set_mce().  A corrected
+ * error only fills its bank, unless that holds an uncorrected one (then
+ * just OVER).  So does an uncorrected one that needs no action (UCNA: no
+ * MCG_STATUS, no PCC, S or AR): kvmlite offers no CMCI to signal it.  An
+ * uncorrected error that reporting lets through (MCG_CTL, MCi_CTL all
+ * ones) raises #MC, or shuts the guest down while one is in progress
+ * (MCG_STATUS.MCIP) or CR4.MCE is clear.
+ */
+int kvl_mce_inject(struct kvl_vcpu *vcpu, struct kvm_x86_mce *mce)
+{
+	struct kvl_msrs *m = &vcpu->msrs;
+	u32 banks = m->mcg_cap & MCG_BANKCNT_MASK;
+	u64 *bank;
+
+	if (mce->bank >= banks || !(mce->status & MCI_STATUS_VAL))
+		return -EINVAL;
+	bank = &m->mce_banks[4 * array_index_nospec(mce->bank, banks)];
+
+	if (!(mce->status & MCI_STATUS_UC)) {
+		if ((bank[1] & (MCI_STATUS_VAL | MCI_STATUS_UC)) ==
+		    (MCI_STATUS_VAL | MCI_STATUS_UC))
+			bank[1] |= MCI_STATUS_OVER;
+		else
+			kvl_mce_record(bank, mce);
+		return 0;
+	}
+	if (!mce->mcg_status &&
+	    !(mce->status & (MCI_STATUS_PCC | MCI_STATUS_S | MCI_STATUS_AR))) {
+		/* UCNA: KVM writes the bank without OVER. */
+		bank[1] = mce->status;
+		bank[2] = mce->addr;
+		bank[3] = mce->misc;
+		m->mcg_status = mce->mcg_status;
+		return 0;
+	}
+	if (((m->mcg_cap & MCG_CTL_P) && m->mcg_ctl != ~0ULL) || bank[0] != ~0ULL)
+		return 0;	/* reporting disabled: dropped */
+	if ((m->mcg_status & MCG_STATUS_MCIP) || !(kvl_ops->get_cr4(vcpu) & X86_CR4_MCE)) {
+		set_bit(KVL_REQ_TRIPLE_FAULT, &vcpu->requests);
+		return 0;
+	}
+	kvl_mce_record(bank, mce);
+	m->mcg_status = mce->mcg_status;
+	kvl_queue_exception(vcpu, MC_VECTOR, false, 0);
+	return 0;
+}
+
 int kvl_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data, bool host)
 {
 	struct kvl_msrs *m = &vcpu->msrs;
@@ -368,9 +453,11 @@ int kvl_get_msr(struct kvl_vcpu *vcpu, u32 index, u64 *data, bool host)
 	case MSR_IA32_MCG_STATUS:
 		*data = m->mcg_status;
 		return 0;
-	case MSR_IA32_MCG_CTL:	/* exists only with MCG_CAP.CTL_P */
-		*data = 0;
-		return !host;
+	case MSR_IA32_MCG_CTL:	/* the guest's only with MCG_CAP.CTL_P */
+		if (!(m->mcg_cap & MCG_CTL_P) && !host)
+			return 1;
+		*data = m->mcg_ctl;
+		return 0;
 	case MSR_IA32_UCODE_REV:
 		*data = m->ucode_rev;
 		return 0;
@@ -606,7 +693,13 @@ int kvl_set_msr(struct kvl_vcpu *vcpu, u32 index, u64 data, bool host)
 	case MSR_IA32_TSC_DEADLINE:
 		return 0;
 	case MSR_IA32_MCG_CTL:
-		return data || !host;
+		/* Without CTL_P only the host's 0; with it, 0 or all ones. */
+		if (!(m->mcg_cap & MCG_CTL_P) && (data || !host))
+			return 1;
+		if (data && data != ~0ULL)
+			return 1;
+		m->mcg_ctl = data;
+		return 0;
 	case MSR_IA32_UCODE_REV:
 		if (host)
 			m->ucode_rev = data;

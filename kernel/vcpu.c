@@ -466,7 +466,8 @@ static bool kvl_vcpu_has_events(struct kvl_vcpu *vcpu)
 	if (vcpu->mp_state != KVM_MP_STATE_HALTED)
 		return false;
 	/* An event on its way in (one the guest has not taken yet) is delivered first. */
-	return vcpu->event.type != KVL_EVENT_NONE || READ_ONCE(vcpu->nmi_pending) ||
+	return vcpu->event.type != KVL_EVENT_NONE || vcpu->pending_exc.type != KVL_EVENT_NONE ||
+	       READ_ONCE(vcpu->nmi_pending) ||
 	       atomic_read(&vcpu->nmi_queued) ||
 	       (kvl_apic_has_interrupt(vcpu) && kvl_interrupt_allowed(vcpu));
 }
@@ -649,6 +650,11 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 			return 0;
 		if (test_and_clear_bit(KVL_REQ_CLOCK_UPDATE, &vcpu->requests))
 			kvl_kvmclock_update(vcpu);
+		/* KVM_X86_SET_MCE's shutdown, as KVM's KVM_REQ_TRIPLE_FAULT. */
+		if (test_and_clear_bit(KVL_REQ_TRIPLE_FAULT, &vcpu->requests)) {
+			run->exit_reason = KVM_EXIT_SHUTDOWN;
+			return 0;
+		}
 		/* Halted, waiting for SIPI, or INIT/SIPI posted: kvl_vcpu_block() sorts it out. */
 		if (vcpu->lapic && (vcpu->mp_state != KVM_MP_STATE_RUNNABLE ||
 				    (READ_ONCE(vcpu->requests) &
@@ -1255,6 +1261,20 @@ static noinline long kvl_vcpu_ioctl_locked(struct kvl_vcpu *vcpu, unsigned int i
 	case KVM_SET_LAPIC:
 		r = kvl_apic_set_state(vcpu, argp);
 		break;
+	case KVM_X86_SETUP_MCE: {
+		u64 mcg_cap;
+
+		r = copy_from_user(&mcg_cap, argp, sizeof(mcg_cap)) ? -EFAULT :
+		    kvl_mce_setup(vcpu, mcg_cap);
+		break;
+	}
+	case KVM_X86_SET_MCE: {
+		struct kvm_x86_mce mce;
+
+		r = copy_from_user(&mce, argp, sizeof(mce)) ? -EFAULT :
+		    kvl_mce_inject(vcpu, &mce);
+		break;
+	}
 	default:
 		r = -EINVAL;
 		break;

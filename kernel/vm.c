@@ -83,6 +83,8 @@ long kvl_check_extension(struct kvl_vm *vm, long cap)
 		return KVL_MAX_VCPU_ID;
 	case KVM_CAP_NR_MEMSLOTS:
 		return KVL_USER_MEM_SLOTS;
+	case KVM_CAP_MCE:		/* KVM_X86_SETUP_MCE's bank limit */
+		return KVL_MCE_BANKS;
 	default:
 		return 0;
 	}
