@@ -51,6 +51,8 @@ HOST_TESTS += runner/rfb_msg_test runner/vnc_opts_test
 HOST_TESTS += runner/rfb_enc_test
 # The VNC server on the real console, driven by the test's own RFB client
 HOST_TESTS += runner/vnc_test
+# Scroll detection for CopyRect
+HOST_TESTS += runner/vnc_scroll_test
 # The display benchmark's VNC client (bench_display --vnc) on rfb_enc.c's updates
 HOST_TESTS += bench/vncwatch_test
 RUNNER_SRCS := $(wildcard runner/*.c) $(filter-out %_test.c,$(wildcard devices/*.c))
@@ -174,7 +176,7 @@ $(BUILD)/host/runner/ctl_test: runner/ctl_parse.c runner/evloop.c devices/consol
 
 # The VNC server with every piece it sits on, the real console behind it.
 VNC_HOST_EXTRA := runner/rfb_msg.c runner/rfb_enc.c runner/vnc_io.c runner/vnc_auth.c \
-	runner/vnc_opts.c devices/console.c
+	runner/vnc_opts.c runner/vnc_scroll.c devices/console.c
 $(BUILD)/host/runner/vnc_test: HOST_EXTRA := $(VNC_HOST_EXTRA) $(CONSOLE_FONT_C)
 $(BUILD)/host/runner/vnc_test: HOST_LIBS := -lgnutls -lsasl2 -lnettle -ljpeg -lz -lm -pthread
 $(BUILD)/host/runner/vnc_test: $(VNC_HOST_EXTRA) $(CONSOLE_FONT_C) runner/vnc.h runner/vnc_io.h \
@@ -248,6 +250,7 @@ FUZZ_LIBS_vnc_ws := -lgnutls -lsasl2 -lnettle
 FUZZ_SRCS_rfb_msg := runner/rfb_msg.c runner/rfb_enc.c
 FUZZ_LIBS_rfb_msg := -lz -ljpeg
 FUZZ_SRCS_rfb_enc := runner/rfb_enc.c
+FUZZ_SRCS_vnc_scroll := runner/vnc_scroll.c
 FUZZ_LIBS_rfb_enc := -lz -ljpeg
 
 .PHONY: fuzz print-fuzz-targets print-host-tests

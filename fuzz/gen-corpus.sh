@@ -429,3 +429,20 @@ seeds = {
 for name, data in seeds.items():
     open(f'{d}/{name}', 'wb').write(data)
 PY
+
+# ---- vnc_scroll: width, height, rectangle, old picture, new picture -------------
+vs=$out/vnc_scroll
+mkdir -p "$vs"
+python3 - "$vs" <<'PY'
+import random, sys
+d = sys.argv[1]
+random.seed(7)
+w, h = 40, 60
+rows = [bytes(random.randrange(256) for _ in range(w * 3)) for _ in range(h + 8)]
+for k, (name, shift) in enumerate((('up1', 1), ('up5', 5), ('none', 0))):
+    old = b''.join(rows[:h])
+    cur = b''.join(rows[shift:shift + h])
+    open(f'{d}/scroll-{name}', 'wb').write(bytes([w - 1, h - 1, 0, 0, w, h]) + old + cur)
+blank = bytes(w * 3 * h)
+open(f'{d}/blank', 'wb').write(bytes([w - 1, h - 1, 0, 0, w, h]) + blank + blank)
+PY

@@ -35,6 +35,7 @@
 #include "../devices/console.h"
 #include "rfb.h"
 #include "vnc.h"
+#include "vnc_scroll.h"
 #include "vnc_io.h"
 
 #define VNC_POLL_MS		33	/* console poll while an incremental request waits */
@@ -71,7 +72,7 @@ struct vnc_client {
 	struct rfb_pixfmt pf;
 	int32_t encoding;
 	bool want_desktop_size, want_ext_desktop, want_cursor, want_ptr_type, want_ext_key,
-	     want_leds;
+	     want_leds, want_copyrect;
 	bool send_ext_key, send_cursor, send_desk_reply;
 	int ptr_abs_sent;	/* -1: not yet sent */
 	int leds_sent;
@@ -640,6 +641,35 @@ copy:
 	return n;
 }
 
+/*
+ * A scroll inside @a (vnc_scroll.c): a CopyRect for the moved band, which
+ * is then moved in the client's copy too, so that only the rows that are
+ * new differ from it.  True if one was put in @b.
+ */
+static bool put_scroll(struct vnc_client *c, struct con_rect a, struct rfb_buf *b)
+{
+	struct rfb_rect ar = { a.x, a.y, a.w, a.h }, band;
+	size_t stride = (size_t)c->fb.w * 3, n;
+	uint32_t i;
+	int dy;
+
+	dy = vnc_find_scroll(c->sent, c->fb.rgb, c->fb.w, &ar, &band);
+	if (!dy)
+		return false;
+	put_rect_hdr(b, band.x, band.y, band.w, band.h, RFB_ENC_COPYRECT);
+	rfb_buf_u16(b, band.x);
+	rfb_buf_u16(b, band.y + dy);
+	/* Rows move up (dy > 0: copy top down) or down (dy < 0: bottom up), as the client does. */
+	n = (size_t)band.w * 3;
+	for (i = 0; i < band.h; i++) {
+		uint32_t y = dy > 0 ? band.y + i : band.y + band.h - 1 - i;
+
+		memmove(c->sent + y * stride + (size_t)band.x * 3,
+			c->sent + (y + dy) * stride + (size_t)band.x * 3, n);
+	}
+	return true;
+}
+
 /* Remember what a full or non-incremental update sent (allocating the copy). */
 static void sent_copy(struct vnc_client *c, struct con_rect a)
 {
@@ -755,6 +785,8 @@ static int try_update(struct vnc_client *c)
 		/* Incremental: only the tiles that differ from what the client has. */
 		if (c->req_incremental && !resized && c->sent && c->sent_w == c->fb.w &&
 		    c->sent_h == c->fb.h) {
+			if (c->want_copyrect && put_scroll(c, area, b))
+				count++;
 			nr = changed_rects(c, area, r, DIFF_MAX);
 		} else {
 			r[0] = (struct rfb_rect){ area.x, area.y, area.w, area.h };
@@ -828,7 +860,7 @@ static void set_encodings(struct vnc_client *c, const uint8_t *list, unsigned in
 
 	c->encoding = RFB_ENC_RAW;
 	c->want_desktop_size = c->want_ext_desktop = c->want_cursor = false;
-	c->want_ptr_type = c->want_ext_key = c->want_leds = false;
+	c->want_ptr_type = c->want_ext_key = c->want_leds = c->want_copyrect = false;
 	for (i = 0; i < count; i++) {
 		const uint8_t *p = list + 4 * i;
 		int32_t e = (int32_t)((uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]);
@@ -842,6 +874,9 @@ static void set_encodings(struct vnc_client *c, const uint8_t *list, unsigned in
 				c->encoding = e;
 				have_enc = true;
 			}
+			break;
+		case RFB_ENC_COPYRECT:
+			c->want_copyrect = true;
 			break;
 		case RFB_ENC_DESKTOP_SIZE:
 			c->want_desktop_size = true;

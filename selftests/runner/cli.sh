@@ -68,9 +68,13 @@ echo "RESULT host runner_cli.device-help $r"
 
 head -c 3000 /dev/zero > "$tmp/zeros"
 t not-a-bzimage 1 "0xaa55" run --kernel "$tmp/zeros"
-# ELF files go to the PVH loader: the runner itself has no PVH note.
-t elf-without-pvh-note 1 "no XEN_ELFNOTE_PHYS32_ENTRY" run --kernel "$k"
-head -c 100 "$k" > "$tmp/elf-trunc"
+# ELF files go to the PVH loader: a static executable without a PVH note
+# (the runner itself is position independent now, ET_DYN, refused earlier).
+printf 'int main(void) { return 0; }\n' > "$tmp/plain.c"
+gcc -static -no-pie -o "$tmp/plain.elf" "$tmp/plain.c"
+t elf-without-pvh-note 1 "no XEN_ELFNOTE_PHYS32_ENTRY" run --kernel "$tmp/plain.elf"
+t elf-position-independent 1 "not an ELF executable" run --kernel "$k"
+head -c 100 "$tmp/plain.elf" > "$tmp/elf-trunc"
 t elf-truncated 1 "program header" run --kernel "$tmp/elf-trunc"
 if [ -n "$bz" ] && [ -f "$bz" ]; then
 	head -c 4000000 "$bz" > "$tmp/trunc"

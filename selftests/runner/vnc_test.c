@@ -249,6 +249,7 @@ struct cli {
 	int rects;		/* Raw rectangles in the last update */
 	uint32_t last_x, last_y, last_w, last_h;
 	uint64_t area;		/* pixels in the last update's Raw rectangles */
+	int copies, copy_dy;	/* CopyRects in the last update, the last one's offset */
 };
 
 /* VNC authentication's DES: the password's bits mirrored in each byte is the key. */
@@ -404,6 +405,7 @@ static int read_update(struct cli *c)
 	n = be16(h + 2);
 	c->rects = 0;
 	c->area = 0;
+	c->copies = 0;
 	for (i = 0; i < n; i++) {
 		uint32_t x, y, w, hh, row;
 		int32_t enc;
@@ -429,6 +431,26 @@ static int read_update(struct cli *c)
 			c->last_w = w;
 			c->last_h = hh;
 			break;
+		case RFB_ENC_COPYRECT: {
+			uint8_t src[4];
+			uint32_t sx, sy, r2;
+
+			if (rd(c->fd, src, 4) < 0)
+				return -1;
+			sx = be16(src);
+			sy = be16(src + 2);
+			if (x + w > c->w || y + hh > c->h || sx + w > c->w || sy + hh > c->h)
+				return -1;
+			for (r2 = 0; r2 < hh; r2++) {
+				uint32_t row = sy > y ? r2 : hh - 1 - r2;
+
+				memmove(c->fb + ((y + row) * c->w + x) * bypp,
+					c->fb + ((sy + row) * c->w + sx) * bypp, w * bypp);
+			}
+			c->copies++;
+			c->copy_dy = (int)sy - (int)y;
+			break;
+		}
 		case RFB_ENC_EXT_KEY:
 			c->ext_key_acks++;
 			break;
@@ -1193,6 +1215,70 @@ TEST(incremental_sends_changed_tiles)
 	EXPECT_TRUE(check_rgbx(&c, 0, 0, 0, 64, 48));
 	client_free(&c);
 	vnc_stop();
+}
+
+/* Does c->fb (rgbx) equal the picture (xrgb8888 little endian) everywhere? */
+static bool same_as_pic(const struct cli *c)
+{
+	uint32_t x, y;
+
+	for (y = 0; y < c->h; y++)
+		for (x = 0; x < c->w; x++) {
+			const uint8_t *f = c->fb + (y * c->w + x) * 4, *p = pic + (y * MAXW + x) * 4;
+
+			if (f[0] != p[2] || f[1] != p[1] || f[2] != p[0]) {
+				fprintf(stderr, "pixel %u,%u differs\n", x, y);
+				return false;
+			}
+		}
+	return true;
+}
+
+/* A scroll: one CopyRect for the moved band, the new rows as pixels. */
+TEST(scroll_as_copyrect)
+{
+	struct vnc_opts o;
+	struct cli c;
+	int32_t enc[] = { RFB_ENC_RAW, RFB_ENC_COPYRECT };
+	uint32_t y;
+	int port;
+
+	/* Rows of a pattern that differs per row, scrolled up 8 rows below. */
+	for (y = 0; y < 48; y++)
+		draw(y * 3, 0, y, 64, 1);
+	default_opts(&o);
+	port = start(&o);
+	ASSERT_GT(port, 0);
+	ASSERT_EQ(0, connect_client(&c, port, 8));
+	ASSERT_EQ(0, set_pixfmt_rgbx(&c));
+	ASSERT_EQ(0, set_encodings(&c, enc, 2));
+	ASSERT_EQ(0, request(&c, false, 0, 0, 64, 48));
+	ASSERT_EQ(0, read_update(&c));
+
+	for (y = 0; y < 40; y++)	/* row y now shows what row y + 8 showed */
+		memcpy(pic + y * MAXW * 4, pic + (y + 8) * MAXW * 4, 64 * 4);
+	draw(200, 0, 40, 64, 8);	/* and 8 new rows */
+	console_damage(0, 0, 64, 48);
+	ASSERT_EQ(0, request(&c, true, 0, 0, 64, 48));
+	ASSERT_EQ(0, read_update(&c));
+	EXPECT_EQ(1, c.copies);
+	EXPECT_EQ(8, c.copy_dy);
+	EXPECT_EQ(64 * 16, c.area);	/* only the tile row with the new rows as pixels */
+	EXPECT_TRUE(same_as_pic(&c));
+
+	/* Without CopyRect in its list the client gets pixels only. */
+	ASSERT_EQ(0, set_encodings(&c, enc, 1));
+	for (y = 0; y < 40; y++)
+		memcpy(pic + y * MAXW * 4, pic + (y + 8) * MAXW * 4, 64 * 4);
+	draw(100, 0, 40, 64, 8);
+	console_damage(0, 0, 64, 48);
+	ASSERT_EQ(0, request(&c, true, 0, 0, 64, 48));
+	ASSERT_EQ(0, read_update(&c));
+	EXPECT_EQ(0, c.copies);
+	EXPECT_TRUE(same_as_pic(&c));
+	client_free(&c);
+	vnc_stop();
+	draw(0, 0, 0, 64, 48);
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scroll detection for CopyRect: row hashes of both pictures, the offsets
+ * that non-uniform rows of the new picture suggest (a small hash table of
+ * the old rows), and for the most suggested offsets the longest band of
+ * rows that match there (checked with memcmp, not trusted to the hash).
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "vnc_scroll.h"
+
+#define MAX_CANDIDATES	4
+
+static uint64_t row_hash(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	/* FNV-1a, 8 bytes at a time (rows are not aligned: memcpy). */
+	for (i = 0; i + 8 <= n; i += 8) {
+		uint64_t v;
+
+		memcpy(&v, p + i, 8);
+		h = (h ^ v) * 0x100000001b3ULL;
+	}
+	for (; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+static bool uniform(const uint8_t *p, size_t n)
+{
+	return n <= 3 || !memcmp(p, p + 3, n - 3);
+}
+
+int vnc_find_scroll(const uint8_t *old, const uint8_t *cur, uint32_t fw,
+		    const struct rfb_rect *a, struct rfb_rect *band)
+{
+	size_t stride = (size_t)fw * 3, n = (size_t)a->w * 3, tsize;
+	uint64_t *ho = NULL, *hc = NULL;
+	int32_t *tab = NULL;
+	int cand[MAX_CANDIDATES], votes[MAX_CANDIDATES], ncand = 0, best_dy = 0, i;
+	uint32_t y, best_len = 0, best_y = 0;
+
+	if (a->h < VNC_SCROLL_MIN_ROWS || !a->w)
+		return 0;
+	ho = malloc(a->h * sizeof(*ho));
+	hc = malloc(a->h * sizeof(*hc));
+	for (tsize = 64; tsize < 2 * (size_t)a->h; tsize *= 2)
+		;
+	tab = malloc(tsize * sizeof(*tab));
+	if (!ho || !hc || !tab)
+		goto out;
+	memset(tab, -1, tsize * sizeof(*tab));
+	for (y = 0; y < a->h; y++) {
+		const uint8_t *po = old + (a->y + y) * stride + (size_t)a->x * 3;
+		const uint8_t *pc = cur + (a->y + y) * stride + (size_t)a->x * 3;
+
+		ho[y] = row_hash(po, n);
+		hc[y] = row_hash(pc, n);
+		if (!uniform(po, n)) {	/* index the old rows: hash -> row */
+			size_t k = ho[y] & (tsize - 1);
+
+			while (tab[k] >= 0 && ho[tab[k]] != ho[y])
+				k = (k + 1) & (tsize - 1);
+			tab[k] = y;
+		}
+	}
+	/* Each non-uniform new row votes for the offset at which the old picture has it. */
+	for (y = 0; y < a->h; y += 4) {
+		const uint8_t *pc = cur + (a->y + y) * stride + (size_t)a->x * 3;
+		size_t k = hc[y] & (tsize - 1);
+		int dy;
+
+		if (hc[y] == ho[y] || uniform(pc, n))
+			continue;
+		while (tab[k] >= 0 && ho[tab[k]] != hc[y])
+			k = (k + 1) & (tsize - 1);
+		if (tab[k] < 0)
+			continue;
+		dy = tab[k] - (int)y;
+		for (i = 0; i < ncand && cand[i] != dy; i++)
+			;
+		if (i < ncand) {
+			votes[i]++;
+		} else if (ncand < MAX_CANDIDATES) {
+			cand[ncand] = dy;
+			votes[ncand++] = 1;
+		}
+	}
+	/* For each offset: the longest run of rows that match there, verified. */
+	for (i = 0; i < ncand; i++) {
+		int dy = cand[i];
+		uint32_t run = 0, start = 0;
+		bool moved = false;
+
+		if (votes[i] < 2)
+			continue;
+		for (y = 0; y <= a->h; y++) {
+			long src = (long)y + dy;
+			bool match = y < a->h && src >= 0 && src < (long)a->h && hc[y] == ho[src] &&
+				     !memcmp(cur + (a->y + y) * stride + (size_t)a->x * 3,
+					     old + (a->y + src) * stride + (size_t)a->x * 3, n);
+
+			if (match) {
+				if (!run++) {
+					start = y;
+					moved = false;
+				}
+				moved |= hc[y] != ho[y];
+				continue;
+			}
+			if (run > best_len && moved) {
+				best_len = run;
+				best_y = start;
+				best_dy = dy;
+			}
+			run = 0;
+		}
+	}
+	if (best_len < VNC_SCROLL_MIN_ROWS)
+		best_dy = 0;
+	else
+		*band = (struct rfb_rect){ a->x, a->y + best_y, a->w, best_len };
+out:
+	free(ho);
+	free(hc);
+	free(tab);
+	return best_dy;
+}
