@@ -575,11 +575,15 @@ int vncw_open(struct vncw *v, const char *hostport, enum vncw_enc enc, int compr
 	m[16] = 0;
 	if (send_all(v, m, 20) < 0)
 		goto out;
-	/* SetEncodings: the one encoding, its compression level, JPEG's quality */
+	/*
+	 * SetEncodings: the one encoding, CopyRect (every real client lists
+	 * it), its compression level, JPEG's quality
+	 */
 	k = 0;
 	m[0] = 2;
 	m[1] = 0;
 	put32(m + 4 + 4 * k++, enc_numbers[enc]);
+	put32(m + 4 + 4 * k++, ENC_COPYRECT);
 	if (enc != VNCW_RAW && enc != VNCW_HEXTILE)
 		put32(m + 4 + 4 * k++, ENC_COMPRESS_L0 + compress);
 	if (enc == VNCW_TIGHT_JPEG)
