@@ -555,6 +555,23 @@ static char *write_password_file(const char *pw)
 
 /* ---- Tests ---- */
 
+/*
+ * A server with the default options and a client in rgbx with @enc, after
+ * its first full update of the 64x48 picture.  0, or -1.
+ */
+static int serve_rgbx(struct cli *c, const int32_t *enc, int n)
+{
+	struct vnc_opts o;
+	int port;
+
+	default_opts(&o);
+	port = start(&o);
+	if (port <= 0 || connect_client(c, port, 8) || set_pixfmt_rgbx(c) ||
+	    set_encodings(c, enc, n) || request(c, false, 0, 0, 64, 48))
+		return -1;
+	return read_update(c);
+}
+
 TEST(handshakes_and_bad_version)
 {
 	struct vnc_opts o;
@@ -649,19 +666,10 @@ TEST(password_file_errors)
 
 TEST(raw_update_and_incremental)
 {
-	struct vnc_opts o;
 	struct cli c;
 	int32_t enc[] = { RFB_ENC_RAW };
-	int port;
 
-	default_opts(&o);
-	port = start(&o);
-	ASSERT_GT(port, 0);
-	ASSERT_EQ(0, connect_client(&c, port, 8));
-	ASSERT_EQ(0, set_pixfmt_rgbx(&c));
-	ASSERT_EQ(0, set_encodings(&c, enc, 1));
-	ASSERT_EQ(0, request(&c, false, 0, 0, 64, 48));
-	ASSERT_EQ(0, read_update(&c));
+	ASSERT_EQ(0, serve_rgbx(&c, enc, 1));
 	EXPECT_EQ(1, c.rects);
 	EXPECT_TRUE(check_rgbx(&c, 0, 0, 0, 64, 48));
 
@@ -839,20 +847,11 @@ TEST(pointer_and_pointer_type)
 
 TEST(mode_change_ext_desktop_size)
 {
-	struct vnc_opts o;
 	struct cli c;
 	int32_t enc[] = { RFB_ENC_RAW, RFB_ENC_EXT_DESKTOP };
 	uint8_t sds[8 + 16] = { 251, 0, 0, 80, 0, 60, 1, 0 };
-	int port;
 
-	default_opts(&o);
-	port = start(&o);
-	ASSERT_GT(port, 0);
-	ASSERT_EQ(0, connect_client(&c, port, 8));
-	ASSERT_EQ(0, set_pixfmt_rgbx(&c));
-	ASSERT_EQ(0, set_encodings(&c, enc, 2));
-	ASSERT_EQ(0, request(&c, false, 0, 0, 64, 48));
-	ASSERT_EQ(0, read_update(&c));
+	ASSERT_EQ(0, serve_rgbx(&c, enc, 2));
 
 	/* The guest changes mode: the client learns the size, then gets all of it. */
 	pic_w = 80;
@@ -1166,19 +1165,10 @@ TEST(auth_attempts_in_parallel_rate_limited)
 /* Damage bigger than the change: only the 16x16 tiles that differ are sent. */
 TEST(incremental_sends_changed_tiles)
 {
-	struct vnc_opts o;
 	struct cli c;
 	int32_t enc[] = { RFB_ENC_RAW };
-	int port;
 
-	default_opts(&o);
-	port = start(&o);
-	ASSERT_GT(port, 0);
-	ASSERT_EQ(0, connect_client(&c, port, 8));
-	ASSERT_EQ(0, set_pixfmt_rgbx(&c));
-	ASSERT_EQ(0, set_encodings(&c, enc, 1));
-	ASSERT_EQ(0, request(&c, false, 0, 0, 64, 48));
-	ASSERT_EQ(0, read_update(&c));
+	ASSERT_EQ(0, serve_rgbx(&c, enc, 1));
 	ASSERT_TRUE(check_rgbx(&c, 0, 0, 0, 64, 48));
 
 	/* Two spots in two tiles; the device damages everything (as the dirty log does). */
@@ -1237,23 +1227,14 @@ static bool same_as_pic(const struct cli *c)
 /* A scroll: one CopyRect for the moved band, the new rows as pixels. */
 TEST(scroll_as_copyrect)
 {
-	struct vnc_opts o;
 	struct cli c;
 	int32_t enc[] = { RFB_ENC_RAW, RFB_ENC_COPYRECT };
 	uint32_t y;
-	int port;
 
 	/* Rows of a pattern that differs per row, scrolled up 8 rows below. */
 	for (y = 0; y < 48; y++)
 		draw(y * 3, 0, y, 64, 1);
-	default_opts(&o);
-	port = start(&o);
-	ASSERT_GT(port, 0);
-	ASSERT_EQ(0, connect_client(&c, port, 8));
-	ASSERT_EQ(0, set_pixfmt_rgbx(&c));
-	ASSERT_EQ(0, set_encodings(&c, enc, 2));
-	ASSERT_EQ(0, request(&c, false, 0, 0, 64, 48));
-	ASSERT_EQ(0, read_update(&c));
+	ASSERT_EQ(0, serve_rgbx(&c, enc, 2));
 
 	for (y = 0; y < 40; y++)	/* row y now shows what row y + 8 showed */
 		memcpy(pic + y * MAXW * 4, pic + (y + 8) * MAXW * 4, 64 * 4);
