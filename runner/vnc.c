@@ -564,19 +564,29 @@ static int put_cursor(struct vnc_client *c, struct rfb_buf *b)
  * was sent, compared in tiles of DIFF_TILE pixels: one rectangle per run of
  * changed tiles in a tile row, merged downwards where runs line up.  The
  * dirty log and the devices' damage are page or box grained; this sends
- * only what changed, as QEMU's server does.  Up to @max rectangles; more
- * (or no copy yet): the whole of @a.  Returns the count.
+ * only what changed, as QEMU's server does.  Up to @max rectangles; more:
+ * the whole of @a.  The caller has a copy (c->sent) of the picture's size.
+ * Returns the count.
  */
 #define DIFF_TILE	16
 #define DIFF_MAX	256
+
+/* Record that the client now has rectangle @r of the picture. */
+static void sent_rect(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w, uint32_t h)
+{
+	size_t stride = (size_t)c->fb.w * 3;
+
+	for (; h; y++, h--)
+		memcpy(c->sent + y * stride + (size_t)x * 3, c->fb.rgb + y * stride + (size_t)x * 3,
+		       (size_t)w * 3);
+}
+
 static int changed_rects(struct vnc_client *c, struct con_rect a, struct rfb_rect *out, int max)
 {
 	size_t stride = (size_t)c->fb.w * 3;
 	int n = 0, open_from = 0, i;
 	uint32_t ty, tx, tw;
 
-	if (!c->sent)
-		goto whole;
 	for (ty = a.y; ty < a.y + a.h; ty += DIFF_TILE) {
 		uint32_t th = a.y + a.h - ty < DIFF_TILE ? a.y + a.h - ty : DIFF_TILE;
 		int row_start = n;
@@ -629,15 +639,8 @@ whole:
 	out[0] = (struct rfb_rect){ a.x, a.y, a.w, a.h };
 	n = 1;
 copy:
-	for (i = 0; i < n && c->sent; i++) {
-		uint32_t y;
-
-		for (y = out[i].y; y < out[i].y + out[i].h; y++) {
-			size_t off = y * stride + (size_t)out[i].x * 3;
-
-			memcpy(c->sent + off, c->fb.rgb + off, (size_t)out[i].w * 3);
-		}
-	}
+	for (i = 0; i < n; i++)
+		sent_rect(c, out[i].x, out[i].y, out[i].w, out[i].h);
 	return n;
 }
 
@@ -674,7 +677,6 @@ static bool put_scroll(struct vnc_client *c, struct con_rect a, struct rfb_buf *
 static void sent_copy(struct vnc_client *c, struct con_rect a)
 {
 	size_t stride = (size_t)c->fb.w * 3;
-	uint32_t y;
 
 	if (!c->sent || c->sent_w != c->fb.w || c->sent_h != c->fb.h) {
 		free(c->sent);
@@ -687,9 +689,7 @@ static void sent_copy(struct vnc_client *c, struct con_rect a)
 		c->sent_w = c->fb.w;
 		c->sent_h = c->fb.h;
 	}
-	for (y = a.y; y < a.y + a.h; y++)
-		memcpy(c->sent + y * stride + (size_t)a.x * 3, c->fb.rgb + y * stride + (size_t)a.x * 3,
-		       (size_t)a.w * 3);
+	sent_rect(c, a.x, a.y, a.w, a.h);
 }
 
 /*
