@@ -64,6 +64,8 @@ RUNNER_HDRS := $(wildcard runner/*.h devices/*.h) uapi/linux/kvmlite.h
 # have no usable static form.  scripts/vmtest copies the libraries into the
 # emulated host with the binary.
 RUNNER_LIBS := -lelf -lpng -ljpeg -lgnutls -lsasl2 -lnettle -lz -lm -luring
+# The sandbox (runner/sandbox.c): seccomp filter built with libseccomp.
+RUNNER_LIBS += -lseccomp
 PAYLOADS := hello
 
 .PHONY: all deps module module-for userspace selftests runner payloads \
@@ -91,7 +93,7 @@ userspace: selftests runner payloads
 
 selftests: $(addprefix $(BUILD)/selftests/,$(SELFTESTS)) $(BUILD)/selftests/bench_exits \
 	$(BUILD)/selftests/bench_vmm $(BUILD)/selftests/bench_blkio $(BUILD)/selftests/bench_display
-runner: runner/kvmlite
+runner: runner/kvmlite runner/kvmlite-test
 payloads: $(addprefix $(BUILD)/payloads/,$(addsuffix .bin,$(PAYLOADS)))
 
 $(BUILD)/selftests/%: selftests/%.c selftests/kvl_test.h selftests/kvl_guest.h | deps
@@ -125,6 +127,12 @@ $(BUILD)/guest/%: selftests/guest/%.c | deps
 
 runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) $(CONSOLE_FONT_C) | deps
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $(RUNNER_SRCS) $(CONSOLE_FONT_C) $(RUNNER_LIBS)
+
+# The same runner with test-only hooks (the control socket's "test-escape",
+# selftests/runner/sandbox.sh); never installed or shipped.
+runner/kvmlite-test: $(RUNNER_SRCS) $(RUNNER_HDRS) $(CONSOLE_FONT_C) | deps
+	$(CC) $(USER_CFLAGS) -DKVMLITE_TEST_HOOKS -pthread -o $@ $(RUNNER_SRCS) $(CONSOLE_FONT_C) \
+		$(RUNNER_LIBS)
 
 $(CONSOLE_FONT_C): scripts/psf2c | deps
 	@mkdir -p $(@D)
@@ -308,7 +316,7 @@ man: runner
 clean:
 	-$(MAKE) -C $(KDIR) M=$(TOP) clean 2>/dev/null
 	rm -rf $(BUILD)/mod $(BUILD)/selftests $(BUILD)/host $(BUILD)/payloads \
-		$(BUILD)/vmtest $(BUILD)/results $(BUILD)/compat runner/kvmlite
+		$(BUILD)/vmtest $(BUILD)/results $(BUILD)/compat runner/kvmlite runner/kvmlite-test
 
 distclean: clean
 	rm -rf $(BUILD)

@@ -22,6 +22,7 @@
 #include "../uapi/linux/kvmlite.h"
 #include "ctl.h"
 #include "kvm.h"
+#include "sandbox.h"
 #include "vnc.h"
 
 static const char usage_text[] =
@@ -30,6 +31,7 @@ static const char usage_text[] =
 "                   [--disk FILE[,format=raw|qcow2][,readonly][,aio=...]]... [--rng]\n"
 "                   [--net tap=IFNAME] [--device NAME[,KEY=VALUE|FLAG...]]...\n"
 "                   [--ctl PATH] [--vnc ADDR:PORT[,OPTIONS]]\n"
+"                   [--sandbox on|strict|off] [--user USER [--group GROUP]] [--chroot DIR]\n"
 "       kvmlite run [--dev PATH] [--mem SIZE] [--bios] IMAGE\n"
 "       kvmlite ctl PATH COMMAND [ARGS...]\n"
 "\n"
@@ -67,6 +69,15 @@ static const char usage_text[] =
 "                  address without authentication)\n"
 "  --vnc unix:PATH[,OPTIONS]  the same on the unix socket PATH (mode 0600,\n"
 "                  removed at exit)\n"
+"  --sandbox on|strict|off  after set-up, confine the runner: a seccomp filter\n"
+"                  on every thread, Landlock (nothing new on the file system but\n"
+"                  screendumps beside the --ctl socket), no capabilities; on\n"
+"                  (the default) warns and goes on without Landlock where the\n"
+"                  kernel lacks it, strict refuses to run then, off disables it\n"
+"  --user USER     after set-up, drop to USER (and its group, or --group GROUP);\n"
+"                  the --ctl and --vnc unix sockets are handed to it\n"
+"  --group GROUP   the group for --user\n"
+"  --chroot DIR    after set-up, change the root directory to DIR\n"
 "  --bios IMAGE    a flat real-mode binary run at 0000:1000 (also: IMAGE alone)\n"
 "\n"
 "The exit status is 0 when the guest powers off (ACPI S5), resets through\n"
@@ -199,6 +210,7 @@ int main(int argc, char **argv)
 	struct kvm_config cfg = { .nr_cpus = 1 };
 	static struct kvm kvm;
 	static struct vnc_opts vnc;
+	struct sandbox_opts sb = { .mode = SANDBOX_ON };
 	bool use_vnc = false;
 	int i, status;
 
@@ -235,7 +247,9 @@ int main(int argc, char **argv)
 		    strcmp(opt, "--cpus") && strcmp(opt, "--dev") &&
 		    strcmp(opt, "--console") && strcmp(opt, "--bios") &&
 		    strcmp(opt, "--disk") && strcmp(opt, "--net") &&
-		    strcmp(opt, "--device") && strcmp(opt, "--ctl") && strcmp(opt, "--vnc"))
+		    strcmp(opt, "--device") && strcmp(opt, "--ctl") && strcmp(opt, "--vnc") &&
+		    strcmp(opt, "--sandbox") && strcmp(opt, "--user") && strcmp(opt, "--group") &&
+		    strcmp(opt, "--chroot"))
 			usage_error("unknown option '%s'", opt);
 		if (!val)
 			usage_error("%s needs a value", opt);
@@ -284,6 +298,15 @@ int main(int argc, char **argv)
 			if (vnc_parse_opts(val, &vnc, err, sizeof(err)) < 0)
 				usage_error("%s", err);
 			use_vnc = true;
+		} else if (!strcmp(opt, "--sandbox")) {
+			if (sandbox_parse_mode(val, &sb.mode) < 0)
+				usage_error("--sandbox: '%s' is not on, strict or off", val);
+		} else if (!strcmp(opt, "--user")) {
+			sb.user = val;
+		} else if (!strcmp(opt, "--group")) {
+			sb.group = val;
+		} else if (!strcmp(opt, "--chroot")) {
+			sb.chroot = val;
 		} else if (!strcmp(opt, "--bios")) {
 			if (cfg.image)
 				usage_error("more than one IMAGE ('%s')", val);
@@ -309,6 +332,12 @@ int main(int argc, char **argv)
 	if (!cfg.dev)
 		cfg.dev = access(KVMLITE_DEVICE_PATH, F_OK) == 0 ? KVMLITE_DEVICE_PATH : "/dev/kvm";
 
+	if (sb.mode == SANDBOX_OFF && (sb.user || sb.group || sb.chroot))
+		usage_error("%s", "--user, --group and --chroot need the sandbox (not --sandbox off)");
+	if (sb.group && !sb.user)
+		usage_error("%s", "--group needs --user");
+	sandbox_check(&sb);		/* users and groups resolve while /etc is reachable */
+
 	if (cfg.boot == BOOT_LINUX)
 		boot_linux__check(&cfg);	/* a bad image fails before any VM exists */
 	if (kvm__init(&kvm, &cfg) < 0)
@@ -320,6 +349,24 @@ int main(int argc, char **argv)
 		if (vnc_start(&vnc, err, sizeof(err)) < 0)
 			die("--vnc: %s", err);
 	}
+	/*
+	 * Set-up is over: what the run still touches on the file system is the
+	 * control socket's directory (screendumps, the socket's removal) and
+	 * the VNC unix socket's; SASL reads its user database per login.
+	 */
+	if (cfg.ctl) {
+		sb.write_dirs_of[sb.nr_write++] = cfg.ctl;
+		sb.chown_paths[sb.nr_chown++] = cfg.ctl;
+	}
+	if (use_vnc && vnc.unix_socket) {
+		sb.remove_dirs_of[sb.nr_remove++] = vnc.addr;
+		sb.chown_paths[sb.nr_chown++] = vnc.addr;
+	}
+	if (use_vnc && vnc.sasl) {
+		sb.read_paths[sb.nr_read++] = "/etc/sasl2";
+		sb.read_paths[sb.nr_read++] = "/etc/sasldb2";
+	}
+	sandbox_enter(&sb);
 	status = kvm__run(&kvm);
 	vnc_stop();
 	return status;

@@ -24,6 +24,11 @@ static void restore(void)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 }
 
+void term__restore(void)
+{
+	restore();
+}
+
 void term__putc(uint8_t byte)
 {
 	while (write(STDOUT_FILENO, &byte, 1) < 0 && errno == EINTR)

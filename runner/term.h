@@ -14,5 +14,7 @@ struct kvm;
 
 void term__init(struct kvm *kvm, int (*sink)(void *opaque, uint8_t byte), void *opaque);
 void term__putc(uint8_t byte);
+/* The terminal's mode from before term__init() (async-signal-safe: for fatal paths). */
+void term__restore(void);
 
 #endif

@@ -38,6 +38,14 @@ t bad-mem-zero 2 "--mem: bad size" run --mem 0 x.bin
 t bad-mem-unaligned 2 "--mem: bad size" run --mem 1001K x.bin
 t mem-too-small-for-linux 2 "at least 32M" run --kernel k --mem 16M
 t bad-cpus 2 "--cpus" run --cpus 65 --kernel k
+t sandbox-bad-mode 2 "--sandbox: 'maybe' is not on, strict or off" run --sandbox maybe --kernel k
+t sandbox-off-with-user 2 "need the sandbox" run --sandbox off --user nobody --kernel k
+t sandbox-group-without-user 2 "--group needs --user" run --group nogroup --kernel k
+t sandbox-unknown-user 1 "--user: no user 'no-such-user-kvl'" run --user no-such-user-kvl --kernel k
+t sandbox-user-root 1 "is root" run --user root --kernel k
+t sandbox-chroot-not-dir 1 "--chroot: /nonexistent-kvl is not a directory" run --chroot /nonexistent-kvl --kernel k
+# The escape hook exists only in runner/kvmlite-test.
+t ctl-no-test-hook 2 "unknown command 'test-escape'" ctl "$tmp/sock" test-escape open
 t bad-console 2 "--console" run --console vga --kernel k
 t bad-disk-format 2 "--disk: unknown format 'vmdk'" run --kernel k --disk d.img,format=vmdk
 t bad-disk-option 2 "--disk: unknown option 'rw'" run --kernel k --disk d.img,rw
