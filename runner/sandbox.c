@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -76,9 +77,11 @@ struct rule {
 static const struct rule rules[] = {
 	/* All threads: memory, locks, signals, time, thread exit. */
 	ALLOW("read"), ALLOW("write"), ALLOW("readv"), ALLOW("writev"), ALLOW("close"),
-	ALLOW("mmap"), ALLOW("munmap"), ALLOW("mprotect"), ALLOW("madvise"), ALLOW("mremap"),
-	ALLOW("brk"), ALLOW("futex"), ALLOW("sched_yield"), ALLOW("nanosleep"),
-	ALLOW("clock_nanosleep"), ALLOW("clock_gettime"), ALLOW("gettimeofday"),
+	ALLOW("munmap"), ALLOW("madvise"), ALLOW("mremap"), ALLOW("brk"),
+	/* No new executable memory: nothing is loaded or generated after set-up (W^X). */
+	ARG("mmap", 2, PROT_EXEC, 0), ARG("mprotect", 2, PROT_EXEC, 0),
+	ALLOW("futex"), ALLOW("sched_yield"), ALLOW("nanosleep"), ALLOW("clock_nanosleep"),
+	ALLOW("clock_gettime"), ALLOW("gettimeofday"),
 	ALLOW("rt_sigreturn"), ALLOW("rt_sigprocmask"), ALLOW("rt_sigaction"),
 	ALLOW("restart_syscall"), ALLOW("getpid"), ALLOW("gettid"), ALLOW("exit"),
 	ALLOW("exit_group"), ALLOW("fcntl"), ALLOW("newfstatat"), ALLOW("fstat"),
@@ -346,6 +349,25 @@ static const char *const steps[] = {
 };
 
 /*
+ * An io_uring worker ("iou-wrk-TID", "iou-sqp-TID") runs no user code and
+ * takes no signal handler; it acts with its creator's credentials.
+ */
+static bool io_worker(int taskdir, const char *tid)
+{
+	char path[300], comm[16] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/comm", tid);
+	fd = openat(taskdir, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	return n > 4 && !strncmp(comm, "iou-", 4);
+}
+
+/*
  * Every other thread of the process confines itself in turn; @taskdir is
  * /proc/self/task, opened before any chroot.  Threads started meanwhile by
  * an unconfined thread are caught by the next pass; those started by a
@@ -374,7 +396,7 @@ static void confine_others(int taskdir)
 			struct timespec ts;
 			int i;
 
-			if (tid <= 0 || tid == self)
+			if (tid <= 0 || tid == self || io_worker(dirfd(d), e->d_name))
 				continue;
 			for (i = 0; i < ndone && done[i] != tid; i++)
 				;
