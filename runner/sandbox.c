@@ -42,6 +42,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/if_ether.h>
 #include <linux/kvm.h>
@@ -137,19 +138,50 @@ static pid_t test_parent;	/* sandbox_test_escape()'s ptrace target */
 #define NR_NAMES	512
 static const char *nr_names[NR_NAMES];
 
+/* Async-signal-safe string building for the SIGSYS handler. */
+static size_t put_str(char *buf, size_t at, size_t len, const char *s)
+{
+	while (*s && at + 1 < len)
+		buf[at++] = *s++;
+	buf[at] = 0;
+	return at;
+}
+
+static size_t put_num(char *buf, size_t at, size_t len, long v)
+{
+	char d[24];
+	int i = sizeof(d) - 1;
+	unsigned long u = v < 0 ? -(unsigned long)v : (unsigned long)v;
+
+	d[i] = 0;
+	do
+		d[--i] = '0' + u % 10;
+	while ((u /= 10) && i > 1);
+	if (v < 0)
+		d[--i] = '-';
+	return put_str(buf, at, len, d + i);
+}
+
 static void sigsys_handler(int sig, siginfo_t *si, void *uc)
 {
-	char msg[160];
-	int nr = si->si_syscall, n;
-	const char *name = nr >= 0 && nr < NR_NAMES && nr_names[nr] ? nr_names[nr] : "?";
+	char msg[192];
+	int nr = si->si_syscall;
+	bool native = si->si_arch == AUDIT_ARCH_X86_64;
+	const char *name = native && nr >= 0 && nr < NR_NAMES && nr_names[nr] ? nr_names[nr] :
+			   native ? "?" : "of another ABI";
+	size_t n = 0;
 
 	(void)sig;
 	(void)uc;
-	n = snprintf(msg, sizeof(msg),
-		     "kvmlite: sandbox: thread %ld made the forbidden system call %s (%d); "
-		     "ending the run\n", (long)syscall(SYS_gettid), name, nr);
+	n = put_str(msg, n, sizeof(msg), "kvmlite: sandbox: thread ");
+	n = put_num(msg, n, sizeof(msg), syscall(SYS_gettid));
+	n = put_str(msg, n, sizeof(msg), " made the forbidden system call ");
+	n = put_str(msg, n, sizeof(msg), name);
+	n = put_str(msg, n, sizeof(msg), " (");
+	n = put_num(msg, n, sizeof(msg), nr);
+	n = put_str(msg, n, sizeof(msg), "); ending the run\n");
 	term__restore();
-	if (n > 0 && write(STDERR_FILENO, msg, (size_t)n) < 0)
+	if (write(STDERR_FILENO, msg, n) < 0)
 		_exit(1);
 	_exit(1);
 }
