@@ -35,7 +35,7 @@ CC := gcc
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -isystem $(KSFT)
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-SELFTESTS := dev_test guest_io_test cpuid_test msr_test vcpu_state_test dirtylog_test lifecycle_test lapic_test irqchip_test eventfd_test mmio_test ipi_test timer_test migrate_test interrupt_test guest_debug_test vmentry_test cpu_hop_test irq_npf_test abi_limits_test mce_test msr_probe
+SELFTESTS := dev_test guest_io_test cpuid_test msr_test vcpu_state_test dirtylog_test lifecycle_test lapic_test irqchip_test eventfd_test mmio_test ipi_test timer_test migrate_test interrupt_test guest_debug_test vmentry_test cpu_hop_test irq_npf_test abi_limits_test mce_test msr_probe split_irqchip_test coalesced_mmio_test
 HOST_TESTS := devices/serial_test runner/bzimage_test runner/e820_test runner/escape_test kernel/emulate_test \
 	devices/pci_test devices/virtq_test devices/virtio_test
 # qcow2 (linked with devices/disk.c and zlib), the PVH parser (libelf)
