@@ -15,6 +15,10 @@
 #   make bench        exit round trips, kvmlite beside kvm-amd, under -icount;
 #                     then the runner's boot time and memory beside QEMU microvm
 #   make man          check and render Documentation/kvmlite.1
+#   make install      kvmlite.ko (for KVER, default the running kernel), the
+#                     runner, its man page, the udev rule; DESTDIR, PREFIX
+#   make uninstall    remove exactly what make install put
+#   make dkms-source  the module's sources for DKMS in /usr/src/kvmlite-VERSION
 #   make KDIR=...     build the module against other kernel headers
 #   make C=1 W=1      sparse and extra warnings (both passed to Kbuild)
 
@@ -85,7 +89,49 @@ module-for: deps
 	@cp -pu Kbuild $(BUILD)/mod/$(KVER)/ && cp -rpu kernel uapi $(BUILD)/mod/$(KVER)/
 	@hdr=/usr/src/linux-headers-$(KVER); \
 	 [ -f $$hdr/Makefile ] || hdr=$(CACHE)/root/usr/src/linux-headers-$(KVER); \
+	 [ -f $$hdr/Makefile ] || hdr=/lib/modules/$(KVER)/build; \
 	 $(MAKE) -s -C $$hdr M=$(BUILD)/mod/$(KVER) modules
+
+# make install: like a distro's module package, but under /usr/local and
+# /etc (the administrator's trees; /lib/udev/rules.d and /usr belong to
+# dpkg).  The module goes to updates/, which depmod prefers to the kernel's
+# own tree; depmod runs only for a real install (DESTDIR empty).
+# modules-load.d loads kvmlite at boot, so /dev/kvmlite exists without a
+# manual modprobe (it takes no hardware until a VM is created).
+PREFIX ?= /usr/local
+KVER ?= $(shell uname -r)
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(TOP)/dkms.conf)
+INSTALL_FILES = /lib/modules/$(KVER)/updates/kvmlite.ko $(PREFIX)/bin/kvmlite \
+	$(PREFIX)/share/man/man1/kvmlite.1 /etc/udev/rules.d/60-kvmlite.rules \
+	/etc/modules-load.d/kvmlite.conf
+
+.PHONY: install uninstall print-install-files
+install: module-for runner
+	install -D -m 0644 $(BUILD)/mod/$(KVER)/kernel/kvmlite.ko \
+		$(DESTDIR)/lib/modules/$(KVER)/updates/kvmlite.ko
+	install -D -m 0755 runner/kvmlite $(DESTDIR)$(PREFIX)/bin/kvmlite
+	install -D -m 0644 Documentation/kvmlite.1 $(DESTDIR)$(PREFIX)/share/man/man1/kvmlite.1
+	install -D -m 0644 scripts/60-kvmlite.rules $(DESTDIR)/etc/udev/rules.d/60-kvmlite.rules
+	install -D -m 0644 scripts/kvmlite.modules-load $(DESTDIR)/etc/modules-load.d/kvmlite.conf
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	$(if $(DESTDIR),,command -v udevadm >/dev/null && udevadm control --reload || true)
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+# DKMS: the module's sources with dkms.conf, in /usr/src/kvmlite-VERSION.
+DKMS_SRC := $(DESTDIR)/usr/src/kvmlite-$(VERSION)
+.PHONY: dkms-source
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)
+	cp -r dkms.conf Kbuild kernel uapi $(DKMS_SRC)/
+	find $(DKMS_SRC) \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \
+		-o -name Module.symvers -o -name modules.order \) -delete
+
+print-install-files:
+	@echo $(INSTALL_FILES)
 
 userspace: selftests runner payloads
 
