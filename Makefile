@@ -59,6 +59,8 @@ HOST_TESTS += runner/vnc_test
 HOST_TESTS += runner/vnc_scroll_test
 # The display benchmark's VNC client (bench_display --vnc) on rfb_enc.c's updates
 HOST_TESTS += bench/vncwatch_test
+# kvmlite check's probes on fake /proc, /sys and /dev trees
+HOST_TESTS += runner/check_test
 RUNNER_SRCS := $(wildcard runner/*.c) $(filter-out %_test.c,$(wildcard devices/*.c))
 # Text mode's 8x16 font, generated from a Debian console font (scripts/deps installs it).
 CONSOLE_FONT := /usr/share/consolefonts/Uni2-VGA16.psf.gz
@@ -258,6 +260,7 @@ $(BUILD)/host/bench/vncwatch_test: selftests/bench/vncwatch_test.c selftests/ben
 		-lz -ljpeg
 $(BUILD)/host/runner/rfb_enc_test: runner/rfb.h selftests/runner/rfb_dec.h
 $(BUILD)/host/runner/vnc_opts_test: runner/vnc.h
+$(BUILD)/host/runner/check_test: runner/check.h
 
 # The VNC server with a synthetic display, for real clients
 # (selftests/runner/vnc_clients.sh builds it; not a unit test itself).
