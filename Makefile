@@ -16,7 +16,8 @@
 #                     then the runner's boot time and memory beside QEMU microvm
 #   make man          check and render Documentation/kvmlite.1
 #   make install      kvmlite.ko (for KVER, default the running kernel), the
-#                     runner, its man page, the udev rule; DESTDIR, PREFIX
+#                     runner, its man page, the udev rule; DESTDIR, PREFIX;
+#                     DKMS=1: all but the module (see make dkms-source)
 #   make uninstall    remove exactly what make install put
 #   make dkms-source  the module's sources for DKMS in /usr/src/kvmlite-VERSION
 #   make KDIR=...     build the module against other kernel headers
@@ -108,14 +109,15 @@ INSTALL_FILES = /lib/modules/$(KVER)/updates/kvmlite.ko $(PREFIX)/bin/kvmlite \
 	/etc/modules-load.d/kvmlite.conf
 
 .PHONY: install uninstall print-install-files
-install: module-for runner
-	install -D -m 0644 $(BUILD)/mod/$(KVER)/kernel/kvmlite.ko \
-		$(DESTDIR)/lib/modules/$(KVER)/updates/kvmlite.ko
+# DKMS=1: everything but the module (DKMS installs that one, in updates/dkms).
+install: $(if $(DKMS),,module-for) runner
+	$(if $(DKMS),,install -D -m 0644 $(BUILD)/mod/$(KVER)/kernel/kvmlite.ko \
+		$(DESTDIR)/lib/modules/$(KVER)/updates/kvmlite.ko)
 	install -D -m 0755 runner/kvmlite $(DESTDIR)$(PREFIX)/bin/kvmlite
 	install -D -m 0644 Documentation/kvmlite.1 $(DESTDIR)$(PREFIX)/share/man/man1/kvmlite.1
 	install -D -m 0644 scripts/60-kvmlite.rules $(DESTDIR)/etc/udev/rules.d/60-kvmlite.rules
 	install -D -m 0644 scripts/kvmlite.modules-load $(DESTDIR)/etc/modules-load.d/kvmlite.conf
-	$(if $(DESTDIR),,depmod -a $(KVER))
+	$(if $(DESTDIR)$(DKMS),,depmod -a $(KVER))
 	$(if $(DESTDIR),,command -v udevadm >/dev/null && udevadm control --reload || true)
 
 uninstall:

@@ -64,4 +64,11 @@ ok=0
 mk uninstall > /dev/null 2>&1 && [ -z "$(find "$d" ! -type d)" ] && ok=1
 [ $ok = 1 ] || find "$d" ! -type d | sed 's/^/# left: /'
 res make-uninstall "$ok"
+# DKMS=1: the same without the module (DKMS owns it); uninstall clears it all.
+ok=0
+mk install DKMS=1 > /dev/null 2>&1 &&
+	[ "$(cd "$d" && find . ! -type d -printf '%P %m\n' | sort)" = \
+	  "$(echo "$want" | grep -v kvmlite.ko | sort)" ] &&
+	mk uninstall > /dev/null 2>&1 && [ -z "$(find "$d" ! -type d)" ] && ok=1
+res dkms-variant "$ok"
 exit $failed
