@@ -224,12 +224,14 @@ static const char *user_name(uid_t uid, char *buf, size_t size)
 static int check_cpu(struct host_state *s, check_report_fn report, void *arg)
 {
 	const struct check_cpu *c = &s->h->cpu;
+	const char *nested = s->have_cpuinfo && has_word(s->flags, "hypervisor") ?
+			     ", under a hypervisor" : "";
 	int fails = 0, svmdis;
 
 	if (c->vmx)
-		ITEM("cpu", CHECK_PASS, "Intel VT-x (CPUID VMX, %s)", c->vendor);
+		ITEM("cpu", CHECK_PASS, "Intel VT-x (CPUID VMX, %s%s)", c->vendor, nested);
 	else if (c->svm)
-		ITEM("cpu", CHECK_PASS, "AMD-V (CPUID SVM, %s)", c->vendor);
+		ITEM("cpu", CHECK_PASS, "AMD-V (CPUID SVM, %s%s)", c->vendor, nested);
 	else
 		ITEM("cpu", CHECK_FAIL, "%s: CPUID reports neither VT-x (VMX) nor AMD-V (SVM)",
 		     c->vendor);
@@ -240,22 +242,28 @@ static int check_cpu(struct host_state *s, check_report_fn report, void *arg)
 		return fails;
 	}
 	if (!s->have_cpuinfo) {
-		ITEM("firmware", CHECK_WARN, "cannot tell: no flags in %s/proc/cpuinfo", s->h->root);
-		ITEM("paging", CHECK_WARN, "cannot tell: no flags in %s/proc/cpuinfo", s->h->root);
+		ITEM("firmware", CHECK_WARN, "cannot tell: no flags in %s/proc/cpuinfo",
+		     s->h->root);
+		ITEM("paging", CHECK_WARN, "cannot tell: no flags in %s/proc/cpuinfo",
+		     s->h->root);
 		return fails;
 	}
 
 	if (c->vmx) {
 		if (!has_word(s->flags, "vmx")) {
 			ITEM("firmware", CHECK_FAIL,
-			     "VT-x disabled by the firmware: CPUID has VMX but Linux cleared the vmx flag (IA32_FEATURE_CONTROL locked without VMX); enable it in the firmware setup");
+			     "VT-x disabled by the firmware: CPUID has VMX but Linux cleared the "
+			     "vmx flag (IA32_FEATURE_CONTROL locked without VMX); enable it in "
+			     "the firmware setup");
 			ITEM("paging", CHECK_FAIL, "VT-x is disabled");
 			return fails;
 		}
 		ITEM("firmware", CHECK_PASS, "VT-x enabled (Linux kept the vmx flag)");
 		if (!s->have_vmx_flags)
 			ITEM("paging", CHECK_WARN,
-			     "cannot tell: no \"vmx flags\" line in /proc/cpuinfo (kernel without CONFIG_X86_VMX_FEATURE_NAMES); kvmlite needs EPT and unrestricted guest");
+			     "cannot tell: no \"vmx flags\" line in /proc/cpuinfo (kernel without "
+			     "CONFIG_X86_VMX_FEATURE_NAMES); kvmlite needs EPT and unrestricted "
+			     "guest");
 		else if (!has_word(s->vmx_flags, "ept"))
 			ITEM("paging", CHECK_FAIL, "VT-x without EPT (kvmlite needs it)");
 		else if (!has_word(s->vmx_flags, "unrestricted_guest"))
@@ -271,7 +279,8 @@ static int check_cpu(struct host_state *s, check_report_fn report, void *arg)
 		ITEM("firmware", CHECK_FAIL, "CPUID has SVM but the kernel cleared the svm flag");
 	else if (svmdis == 1)
 		ITEM("firmware", CHECK_FAIL,
-		     "AMD-V disabled by the firmware (VM_CR.SVMDIS set); enable SVM in the firmware setup");
+		     "AMD-V disabled by the firmware (VM_CR.SVMDIS set); enable SVM in the "
+		     "firmware setup");
 	else if (svmdis == 0)
 		ITEM("firmware", CHECK_PASS, "AMD-V enabled (VM_CR.SVMDIS clear)");
 	else if (s->module_loaded)
@@ -279,7 +288,8 @@ static int check_cpu(struct host_state *s, check_report_fn report, void *arg)
 		     "AMD-V enabled (kvmlite loaded: its probe refuses VM_CR.SVMDIS)");
 	else
 		ITEM("firmware", CHECK_WARN,
-		     "cannot tell: reading VM_CR needs root and the msr module (modprobe msr), or load kvmlite");
+		     "cannot tell: reading VM_CR needs root and the msr module (modprobe msr), "
+		     "or load kvmlite");
 	if (has_word(s->flags, "npt"))
 		ITEM("paging", CHECK_PASS, "nested paging (NPT)");
 	else
@@ -307,14 +317,17 @@ static int check_others(struct host_state *s, check_report_fn report, void *arg)
 				     at_load, sizeof(at_load)) && at_load[0] == 'Y'))
 		kvm_holds = false;
 	if (!names[0])
-		ITEM("other-hypervisor", CHECK_PASS, "none loaded (kvm_intel, kvm_amd, vboxdrv, vmmon)");
+		ITEM("other-hypervisor", CHECK_PASS,
+		     "none loaded (kvm_intel, kvm_amd, vboxdrv, vmmon)");
 	else if (kvm_holds)
 		ITEM("other-hypervisor", CHECK_FAIL,
-		     "%s loaded with kvm.enable_virt_at_load=Y: it holds VT-x/AMD-V until unloaded (rmmod it, or load kvm with enable_virt_at_load=0)",
+		     "%s loaded with kvm.enable_virt_at_load=Y: it holds VT-x/AMD-V until "
+		     "unloaded (rmmod it, or load kvm with enable_virt_at_load=0)",
 		     names);
 	else
 		ITEM("other-hypervisor", CHECK_WARN,
-		     "%s loaded: whichever creates the first VM holds VT-x/AMD-V until its last VM is gone",
+		     "%s loaded: whichever creates the first VM holds VT-x/AMD-V until its "
+		     "last VM is gone",
 		     names);
 	return fails;
 }
@@ -331,14 +344,15 @@ static int check_device(struct host_state *s, check_report_fn report, void *arg)
 	if (s->module_loaded) {
 		char alias[16];
 
-		if (read_line(h, "/sys/module/kvmlite/parameters/kvm_alias", alias, sizeof(alias)) &&
-		    alias[0] == 'Y')
+		if (read_line(h, "/sys/module/kvmlite/parameters/kvm_alias", alias,
+			      sizeof(alias)) && alias[0] == 'Y')
 			ITEM("module", CHECK_PASS, "kvmlite loaded (kvm_alias=1: also /dev/kvm)");
 		else
 			ITEM("module", CHECK_PASS, "kvmlite loaded");
 	} else {
 		ITEM("module", CHECK_FAIL,
-		     "kvmlite is not loaded: modprobe kvmlite (after make install or dkms install)");
+		     "kvmlite is not loaded: modprobe kvmlite (after make install or dkms "
+		     "install)");
 	}
 
 	path_of(path, sizeof(path), h, h->dev);
@@ -351,8 +365,9 @@ static int check_device(struct host_state *s, check_report_fn report, void *arg)
 		if (read_line(h, want, sysdev, sizeof(sysdev)) &&
 		    sscanf(sysdev, "%u:%u", &maj, &min) == 2 &&
 		    (maj != major(st.st_rdev) || min != minor(st.st_rdev)))
-			ITEM("device", CHECK_FAIL, "%s is %u:%u but the driver has %u:%u (a stale node)",
-			     h->dev, major(st.st_rdev), minor(st.st_rdev), maj, min);
+			ITEM("device", CHECK_FAIL,
+			     "%s is %u:%u but the driver has %u:%u (a stale node)", h->dev,
+			     major(st.st_rdev), minor(st.st_rdev), maj, min);
 		else if ((st.st_mode & 0006) == 0006 ||
 			 (st.st_gid != 0 && (st.st_mode & 0060) == 0060))
 			ITEM("device", CHECK_PASS, "%s %u:%u %s:%s %04o", h->dev,
@@ -361,13 +376,14 @@ static int check_device(struct host_state *s, check_report_fn report, void *arg)
 			     group_name(st.st_gid, gb, sizeof(gb)), st.st_mode & 07777);
 		else
 			ITEM("device", CHECK_WARN,
-			     "%s %u:%u %s:%s %04o: only its owner can use it (make install adds a udev rule: group kvm, 0660)",
+			     "%s %u:%u %s:%s %04o: only its owner can use it (make install adds "
+			     "a udev rule: group kvm, 0660)",
 			     h->dev, major(st.st_rdev), minor(st.st_rdev),
 			     user_name(st.st_uid, ub, sizeof(ub)),
 			     group_name(st.st_gid, gb, sizeof(gb)), st.st_mode & 07777);
 	}
 
-	s->fd = open(path, O_RDWR | O_CLOEXEC);
+	s->fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (s->fd >= 0)
 		ITEM("access", CHECK_PASS, "uid %u can open %s read-write", (unsigned int)getuid(),
 		     h->dev);
@@ -375,7 +391,8 @@ static int check_device(struct host_state *s, check_report_fn report, void *arg)
 		ITEM("access", CHECK_FAIL, "uid %u cannot open %s read-write: %s (join its group)",
 		     (unsigned int)getuid(), h->dev, strerror(errno));
 	else
-		ITEM("access", CHECK_FAIL, "cannot open %s read-write: %s", h->dev, strerror(errno));
+		ITEM("access", CHECK_FAIL, "cannot open %s read-write: %s", h->dev,
+		     strerror(errno));
 
 	if (s->fd < 0) {
 		ITEM("api-version", CHECK_FAIL, "not asked: %s is not open", h->dev);
@@ -396,7 +413,8 @@ static int check_device(struct host_state *s, check_report_fn report, void *arg)
 		ITEM("create-vm", CHECK_PASS, "a VM was created and destroyed");
 	else if (r == -EBUSY)
 		ITEM("create-vm", CHECK_FAIL,
-		     "KVM_CREATE_VM: EBUSY, another hypervisor holds VT-x/AMD-V (see the kernel log)");
+		     "KVM_CREATE_VM: EBUSY, another hypervisor holds VT-x/AMD-V (see the "
+		     "kernel log)");
 	else
 		ITEM("create-vm", CHECK_FAIL, "KVM_CREATE_VM: %s", strerror(-r));
 	return fails;
@@ -413,10 +431,11 @@ static int check_iommu(struct host_state *s, check_report_fn report, void *arg)
 		ITEM("iommu", CHECK_PASS, "%s%s, %d IOMMU groups (device assignment possible)",
 		     first, n > 1 ? " and more" : "", groups);
 	else if (n)
-		ITEM("iommu", CHECK_WARN, "%s present but no IOMMU groups (iommu=pt or off?)", first);
+		ITEM("iommu", CHECK_WARN, "%s present but no IOMMU groups", first);
 	else
 		ITEM("iommu", CHECK_WARN,
-		     "none in /sys/class/iommu: no device assignment (enable VT-d/AMD-Vi in the firmware; intel_iommu=on)");
+		     "none in /sys/class/iommu: no device assignment (enable VT-d/AMD-Vi in "
+		     "the firmware; intel_iommu=on)");
 	return fails;
 }
 

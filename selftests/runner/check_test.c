@@ -176,6 +176,7 @@ TEST_F(chk, amd_healthy)
 	}
 	EXPECT_EQ(0, self->fails);
 	EXPECT_NE(NULL, strstr(detail(self, "firmware"), "kvmlite loaded"));
+	EXPECT_EQ(NULL, strstr(detail(self, "cpu"), "under a hypervisor"));
 	EXPECT_NE(NULL, strstr(detail(self, "device"), "1:3"));
 	EXPECT_NE(NULL, strstr(detail(self, "device"), "0666"));
 	EXPECT_NE(NULL, strstr(detail(self, "iommu"), "ivhd0"));
@@ -225,6 +226,16 @@ TEST_F(chk, amd_not_loaded)
 	EXPECT_EQ(5, self->fails);
 	EXPECT_EQ(5, count(self, CHECK_FAIL));
 	EXPECT_EQ(0, api_calls);
+}
+
+/* The hypervisor flag: a nested host, noted on the cpu line. */
+TEST_F(chk, nested)
+{
+	put(self->root, "/proc/cpuinfo", "processor\t: 0\nflags\t\t: fpu svm npt hypervisor\n");
+	run(self);
+	EXPECT_EQ(CHECK_PASS, verdict(self, "cpu"));
+	EXPECT_NE(NULL, strstr(detail(self, "cpu"), "under a hypervisor"));
+	EXPECT_EQ(0, self->fails);
 }
 
 TEST_F(chk, amd_no_npt)
