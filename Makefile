@@ -102,7 +102,8 @@ module-for: deps
 # modules-load.d loads kvmlite at boot, so /dev/kvmlite exists without a
 # manual modprobe (it takes no hardware until a VM is created).
 PREFIX ?= /usr/local
-KVER ?= $(shell uname -r)
+# (module-for, a prerequisite, inherits it; alone it still wants KVER=)
+install uninstall print-install-files: KVER ?= $(shell uname -r)
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(TOP)/dkms.conf)
 INSTALL_FILES = /lib/modules/$(KVER)/updates/kvmlite.ko $(PREFIX)/bin/kvmlite \
 	$(PREFIX)/share/man/man1/kvmlite.1 /etc/udev/rules.d/60-kvmlite.rules \
