@@ -15,6 +15,11 @@
 #   make bench        exit round trips, kvmlite beside kvm-amd, under -icount;
 #                     then the runner's boot time and memory beside QEMU microvm
 #   make man          check and render Documentation/kvmlite.1
+#   make install      kvmlite.ko (for KVER, default the running kernel), the
+#                     runner, its man page, the udev rule; DESTDIR, PREFIX;
+#                     DKMS=1: all but the module (see make dkms-source)
+#   make uninstall    remove exactly what make install put
+#   make dkms-source  the module's sources for DKMS in /usr/src/kvmlite-VERSION
 #   make KDIR=...     build the module against other kernel headers
 #   make C=1 W=1      sparse and extra warnings (both passed to Kbuild)
 
@@ -35,7 +40,7 @@ CC := gcc
 USER_CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -isystem $(KSFT)
 SAN_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-SELFTESTS := dev_test guest_io_test cpuid_test msr_test vcpu_state_test dirtylog_test lifecycle_test lapic_test irqchip_test eventfd_test mmio_test ipi_test timer_test migrate_test interrupt_test guest_debug_test vmentry_test cpu_hop_test irq_npf_test abi_limits_test mce_test msr_probe
+SELFTESTS := dev_test guest_io_test cpuid_test msr_test vcpu_state_test dirtylog_test lifecycle_test lapic_test irqchip_test eventfd_test mmio_test ipi_test timer_test migrate_test interrupt_test guest_debug_test vmentry_test cpu_hop_test irq_npf_test abi_limits_test mce_test msr_probe split_irqchip_test coalesced_mmio_test
 HOST_TESTS := devices/serial_test runner/bzimage_test runner/e820_test runner/escape_test kernel/emulate_test \
 	devices/pci_test devices/virtq_test devices/virtio_test
 # qcow2 (linked with devices/disk.c and zlib), the PVH parser (libelf)
@@ -55,6 +60,8 @@ HOST_TESTS += runner/vnc_test
 HOST_TESTS += runner/vnc_scroll_test
 # The display benchmark's VNC client (bench_display --vnc) on rfb_enc.c's updates
 HOST_TESTS += bench/vncwatch_test
+# kvmlite check's probes on fake /proc, /sys and /dev trees
+HOST_TESTS += runner/check_test
 RUNNER_SRCS := $(wildcard runner/*.c) $(filter-out %_test.c,$(wildcard devices/*.c))
 # Text mode's 8x16 font, generated from a Debian console font (scripts/deps installs it).
 CONSOLE_FONT := /usr/share/consolefonts/Uni2-VGA16.psf.gz
@@ -87,7 +94,51 @@ module-for: deps
 	@cp -pu Kbuild $(BUILD)/mod/$(KVER)/ && cp -rpu kernel uapi $(BUILD)/mod/$(KVER)/
 	@hdr=/usr/src/linux-headers-$(KVER); \
 	 [ -f $$hdr/Makefile ] || hdr=$(CACHE)/root/usr/src/linux-headers-$(KVER); \
+	 [ -f $$hdr/Makefile ] || hdr=/lib/modules/$(KVER)/build; \
 	 $(MAKE) -s -C $$hdr M=$(BUILD)/mod/$(KVER) modules
+
+# make install: like a distro's module package, but under /usr/local and
+# /etc (the administrator's trees; /lib/udev/rules.d and /usr belong to
+# dpkg).  The module goes to updates/, which depmod prefers to the kernel's
+# own tree; depmod runs only for a real install (DESTDIR empty).
+# modules-load.d loads kvmlite at boot, so /dev/kvmlite exists without a
+# manual modprobe (it takes no hardware until a VM is created).
+PREFIX ?= /usr/local
+# (module-for, a prerequisite, inherits it; alone it still wants KVER=)
+install uninstall print-install-files: KVER ?= $(shell uname -r)
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' $(TOP)/dkms.conf)
+INSTALL_FILES = /lib/modules/$(KVER)/updates/kvmlite.ko $(PREFIX)/bin/kvmlite \
+	$(PREFIX)/share/man/man1/kvmlite.1 /etc/udev/rules.d/60-kvmlite.rules \
+	/etc/modules-load.d/kvmlite.conf
+
+.PHONY: install uninstall print-install-files
+# DKMS=1: everything but the module (DKMS installs that one, in updates/dkms).
+install: $(if $(DKMS),,module-for) runner
+	$(if $(DKMS),,install -D -m 0644 $(BUILD)/mod/$(KVER)/kernel/kvmlite.ko \
+		$(DESTDIR)/lib/modules/$(KVER)/updates/kvmlite.ko)
+	install -D -m 0755 runner/kvmlite $(DESTDIR)$(PREFIX)/bin/kvmlite
+	install -D -m 0644 Documentation/kvmlite.1 $(DESTDIR)$(PREFIX)/share/man/man1/kvmlite.1
+	install -D -m 0644 scripts/60-kvmlite.rules $(DESTDIR)/etc/udev/rules.d/60-kvmlite.rules
+	install -D -m 0644 scripts/kvmlite.modules-load $(DESTDIR)/etc/modules-load.d/kvmlite.conf
+	$(if $(DESTDIR)$(DKMS),,depmod -a $(KVER))
+	$(if $(DESTDIR),,command -v udevadm >/dev/null && udevadm control --reload || true)
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALL_FILES))
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+# DKMS: the module's sources with dkms.conf, in /usr/src/kvmlite-VERSION.
+DKMS_SRC := $(DESTDIR)/usr/src/kvmlite-$(VERSION)
+.PHONY: dkms-source
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)
+	cp -r dkms.conf Kbuild kernel uapi $(DKMS_SRC)/
+	find $(DKMS_SRC) \( -name '*.o' -o -name '*.ko' -o -name '*.mod*' -o -name '.*.cmd' \
+		-o -name Module.symvers -o -name modules.order \) -delete
+
+print-install-files:
+	@echo $(INSTALL_FILES)
 
 userspace: selftests runner payloads
 
@@ -129,7 +180,7 @@ runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) $(CONSOLE_FONT_C) | deps
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $(RUNNER_SRCS) $(CONSOLE_FONT_C) $(RUNNER_LIBS)
 
 # The same runner with test-only hooks (the control socket's "test-escape",
-# selftests/runner/sandbox.sh); never installed or shipped.
+# selftests/sandbox_boot.sh); never installed or shipped.
 runner/kvmlite-test: $(RUNNER_SRCS) $(RUNNER_HDRS) $(CONSOLE_FONT_C) | deps
 	$(CC) $(USER_CFLAGS) -DKVMLITE_TEST_HOOKS -pthread -o $@ $(RUNNER_SRCS) $(CONSOLE_FONT_C) \
 		$(RUNNER_LIBS)
@@ -227,6 +278,7 @@ $(BUILD)/host/bench/vncwatch_test: selftests/bench/vncwatch_test.c selftests/ben
 		-lz -ljpeg
 $(BUILD)/host/runner/rfb_enc_test: runner/rfb.h selftests/runner/rfb_dec.h
 $(BUILD)/host/runner/vnc_opts_test: runner/vnc.h
+$(BUILD)/host/runner/check_test: runner/check.h
 
 # The VNC server with a synthetic display, for real clients
 # (selftests/runner/vnc_clients.sh builds it; not a unit test itself).

@@ -122,7 +122,8 @@ static int kvl_set_gsi_routing(struct kvl_vm *vm, struct kvm_irq_routing __user 
 
 		switch (e->type) {
 		case KVM_IRQ_ROUTING_IRQCHIP:
-			ok = !e->flags &&
+			/* As KVM: no in-kernel chips to route to in split mode. */
+			ok = !e->flags && !vm->irqchip_split &&
 			     ((e->u.irqchip.irqchip == KVM_IRQCHIP_IOAPIC &&
 			       e->u.irqchip.pin < KVL_IOAPIC_PINS) ||
 			      (e->u.irqchip.irqchip <= KVM_IRQCHIP_PIC_SLAVE &&
@@ -185,6 +186,41 @@ out:
 	return r;
 }
 
+/*
+ * KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): LAPICs in the kernel, the PIC,
+ * IOAPIC and PIT in userspace, which sends the IOAPIC's interrupts as
+ * MSIs (GSI routes or KVM_SIGNAL_MSI), the PIC's with KVM_INTERRUPT, and
+ * hears of level EOIs by KVM_EXIT_IOAPIC_EOI.  Checked as KVM checks it.
+ */
+int kvl_split_irqchip(struct kvl_vm *vm, u64 ioapic_pins)
+{
+	struct kvl_irq_routing *rt;
+	int r = 0;
+
+	if (ioapic_pins > KVL_MAX_IRQ_ROUTES)
+		return -EINVAL;
+	rt = kvzalloc(sizeof(*rt), GFP_KERNEL_ACCOUNT);	/* KVM's empty routing */
+	if (!rt)
+		return -ENOMEM;
+	mutex_lock(&vm->irq_lock);
+	mutex_lock(&vm->lock);
+	if (vm->irqchip || vm->nr_vcpus)
+		r = -EEXIST;
+	mutex_unlock(&vm->lock);
+	if (!r) {
+		/* No routing before an irqchip: nothing to free. */
+		rcu_assign_pointer(vm->routing, rt);
+		rt = NULL;
+		vm->split_ioapic_pins = ioapic_pins;
+		vm->irqchip_split = true;
+		/* Publish the mode before the flag: pairs with the acquires here. */
+		smp_store_release(&vm->irqchip, true);
+	}
+	mutex_unlock(&vm->irq_lock);
+	kvfree(rt);
+	return r;
+}
+
 static int kvl_irq_line_ioctl(struct kvl_vm *vm, struct kvm_irq_level __user *argp, bool status)
 {
 	struct kvm_irq_level l;
@@ -207,12 +243,14 @@ static int kvl_get_irqchip(struct kvl_vm *vm, struct kvm_irqchip __user *argp, b
 	struct kvm_irqchip *c;
 	int r = 0;
 
-	/* Pairs with the release in kvl_create_irqchip(). */
-	if (!smp_load_acquire(&vm->irqchip))
-		return -ENXIO;
 	c = memdup_user(argp, sizeof(*c));
 	if (IS_ERR(c))
 		return PTR_ERR(c);
+	/* The acquire pairs with kvl_create_irqchip()'s release; split: -ENXIO, as KVM. */
+	if (!smp_load_acquire(&vm->irqchip) || vm->irqchip_split) {
+		kfree(c);
+		return -ENXIO;
+	}
 	switch (c->chip_id) {
 	case KVM_IRQCHIP_PIC_MASTER:
 	case KVM_IRQCHIP_PIC_SLAVE:
@@ -249,8 +287,8 @@ static int kvl_create_pit(struct kvl_vm *vm, struct kvm_pit_config __user *argp)
 	mutex_lock(&vm->irq_lock);
 	if (vm->pit) {
 		r = -EEXIST;
-	} else if (!vm->irqchip) {
-		r = -ENOENT;
+	} else if (!vm->pic) {
+		r = -ENOENT;	/* no irqchip, or a split one */
 	} else {
 		pit = kvl_pit_create(vm, cfg.flags);
 		if (IS_ERR(pit))

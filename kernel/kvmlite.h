@@ -41,7 +41,9 @@
 #define KVL_ADDRESS_SPACES	1
 #define KVL_MAX_SLOT_PAGES	BIT(31)
 #define KVL_PIO_PAGE		1	/* page offset of the PIO data in the run mmap */
-#define KVL_RUN_PAGES		2
+#define KVL_RUN_PAGES		2	/* kvm_run and the PIO data page */
+/* What a vCPU fd maps: those, then the VM's coalesced MMIO ring, as KVM x86. */
+#define KVL_VCPU_MMAP_PAGES	(KVM_COALESCED_MMIO_PAGE_OFFSET + 1)
 #define KVL_MAX_IO_DEVS		256	/* in-kernel PIO/MMIO devices (and ioeventfds) per VM */
 /* KVM_SET_GUEST_DEBUG's controls: all of KVM's x86 ones. */
 #define KVL_GUESTDBG_VALID	(KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | \
@@ -230,7 +232,14 @@ struct kvl_vm {
 	struct mutex io_lock;
 	struct kvl_io_bus __rcu *io_bus;
 	struct mutex irq_lock;		/* irqchip and PIT creation */
-	bool irqchip;			/* KVM_CREATE_IRQCHIP done */
+	bool irqchip;			/* KVM_CREATE_IRQCHIP or split irqchip done */
+	/*
+	 * KVM_CAP_SPLIT_IRQCHIP: LAPICs in the kernel, PIC and IOAPIC in
+	 * userspace (pic and ioapic NULL); GSIs below split_ioapic_pins are
+	 * the userspace IOAPIC's, whose level interrupts exit on EOI.
+	 */
+	bool irqchip_split;
+	u32 split_ioapic_pins;
 	struct kvl_pic *pic;
 	struct kvl_ioapic *ioapic;
 	struct kvl_pit *pit;
@@ -239,6 +248,11 @@ struct kvl_vm {
 	spinlock_t irqfd_lock;		/* irqfds; taken from eventfd wake-ups */
 	struct list_head irqfds;
 	struct list_head ioeventfds;	/* under io_lock */
+	/* coalesced.c: KVM_REGISTER_COALESCED_MMIO's zones and their ring. */
+	struct kvm_coalesced_mmio_ring *coalesced_ring;
+	spinlock_t coalesced_lock;	/* ring appends, from vCPUs */
+	struct mutex coalesced_mutex;	/* the zone list */
+	struct list_head coalesced_zones;
 
 	/* Dirty logging (vm.c, dirty_ring.c); changed under lock. */
 	u64 manual_dirty_log_protect;	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags */
@@ -373,6 +387,15 @@ struct kvl_vcpu {
 
 	struct kvl_dirty_ring *dirty_ring;	/* KVM_CAP_DIRTY_LOG_RING, or NULL */
 
+	/*
+	 * lapic.c: QEMU's kvmvapic option ROM.  KVM_SET_VAPIC_ADDR's guest
+	 * address (0: off), where TPR and the highest ISR/IRR are mirrored
+	 * around each entry; KVM_TPR_ACCESS_REPORTING's switch.
+	 */
+	u64 vapic_addr;
+	bool tpr_access_reporting;
+	u8 pending_ioapic_eoi;		/* split irqchip: KVM_EXIT_IOAPIC_EOI's vector */
+
 	void *arch;			/* backend's per-vCPU data */
 };
 
@@ -392,6 +415,8 @@ static inline struct kvl_vcpu *kvl_get_vcpu(struct kvl_vm *vm, int i)
 #define KVL_REQ_INIT		2
 #define KVL_REQ_SIPI		3
 #define KVL_REQ_TRIPLE_FAULT	4	/* KVM_EXIT_SHUTDOWN at the next KVM_RUN */
+#define KVL_REQ_REPORT_TPR	5	/* KVM_EXIT_TPR_ACCESS, run->tpr_access filled */
+#define KVL_REQ_IOAPIC_EOI	6	/* KVM_EXIT_IOAPIC_EOI (split irqchip) */
 
 /* main.c */
 int kvl_hw_get(void);
@@ -476,12 +501,16 @@ bool kvl_apic_mmio_hit(struct kvl_vcpu *vcpu, u64 gpa);
 int kvl_apic_mmio_access(struct kvl_vcpu *vcpu, u64 gpa, unsigned int len, void *val, bool write);
 bool kvl_apic_has_interrupt(struct kvl_vcpu *vcpu);
 int kvl_apic_ack(struct kvl_vcpu *vcpu);
+bool kvl_apic_accepts_extint(struct kvl_vcpu *vcpu);
 bool kvl_apic_msr(u32 msr);
 int kvl_apic_get_msr(struct kvl_vcpu *vcpu, u32 msr, u64 *data);
 int kvl_apic_set_msr(struct kvl_vcpu *vcpu, u32 msr, u64 data);
 int kvl_apic_set_base(struct kvl_vcpu *vcpu, u64 val, bool host);
 u8 kvl_apic_get_tpr(struct kvl_vcpu *vcpu);
 void kvl_apic_set_tpr(struct kvl_vcpu *vcpu, u8 cr8);
+int kvl_apic_set_vapic_addr(struct kvl_vcpu *vcpu, u64 gpa);
+void kvl_apic_sync_to_vapic(struct kvl_vcpu *vcpu);
+void kvl_apic_sync_from_vapic(struct kvl_vcpu *vcpu);
 int kvl_apic_get_state(struct kvl_vcpu *vcpu, struct kvm_lapic_state __user *argp);
 int kvl_apic_set_state(struct kvl_vcpu *vcpu, struct kvm_lapic_state __user *argp);
 void kvl_vcpu_kick(struct kvl_vcpu *vcpu);
@@ -489,6 +518,12 @@ void kvl_vcpu_kick(struct kvl_vcpu *vcpu);
 /* irq.c */
 int kvl_signal_msi(struct kvl_vm *vm, struct kvm_msi __user *argp);
 long kvl_irq_vm_ioctl(struct kvl_vm *vm, unsigned int ioctl, void __user *argp);
+
+/* coalesced.c */
+long kvl_coalesced_ioctl(struct kvl_vm *vm, unsigned int ioctl, void __user *argp);
+int kvl_coalesced_vm_init(struct kvl_vm *vm);
+void kvl_coalesced_vm_destroy(struct kvl_vm *vm);
+int kvl_split_irqchip(struct kvl_vm *vm, u64 ioapic_pins);
 void kvl_irq_vm_destroy(struct kvl_vm *vm);
 
 /* mmio.c: each returns 0 to re-enter the guest, 1 when vcpu->run holds an exit */

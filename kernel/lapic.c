@@ -353,34 +353,55 @@ int kvl_apic_deliver(struct kvl_vm *vm, const struct kvl_apic_irq *irq)
 
 /* ---- the vCPU side: what to inject, EOI ---- */
 
-/* Does the PIC's output reach this vCPU (LINT0 in ExtINT mode, BSP only)? */
-static bool apic_accepts_pic(struct kvl_vcpu *vcpu)
+/* LINT0 takes ExtINT: the APIC is off in hardware, or LVT0 unmasked in ExtINT mode. */
+static bool apic_lint0_extint(struct kvl_lapic *a)
 {
-	struct kvl_lapic *a = vcpu->lapic;
 	u32 lint0 = apic_get(a, APIC_LVT0);
 
-	if (vcpu->id != 0 || !vcpu->vm->pic)
-		return false;
 	if (!a->hw_enabled)
 		return true;
 	return !(lint0 & LVT_MASKED) && LVT_DM(lint0) == KVL_APIC_DM_EXTINT;
+}
+
+/* Does the in-kernel PIC's output reach this vCPU (BSP only)? */
+static bool apic_accepts_pic(struct kvl_vcpu *vcpu)
+{
+	if (vcpu->id != 0 || !vcpu->vm->pic)
+		return false;
+	return apic_lint0_extint(vcpu->lapic);
+}
+
+/*
+ * Split irqchip: would KVM_INTERRUPT's vector (the userspace PIC's) be
+ * taken, as KVM's kvm_apic_accept_pic_intr(), on any vCPU?
+ */
+bool kvl_apic_accepts_extint(struct kvl_vcpu *vcpu)
+{
+	return apic_lint0_extint(vcpu->lapic);
 }
 
 bool kvl_apic_has_interrupt(struct kvl_vcpu *vcpu)
 {
 	if (!vcpu->lapic)
 		return false;
+	if (vcpu->user_irq >= 0 && apic_lint0_extint(vcpu->lapic))
+		return true;
 	if (apic_accepts_pic(vcpu) && kvl_pic_has_interrupt(vcpu->vm->pic))
 		return true;
 	return vcpu->lapic->hooks->pending(vcpu->lapic) >= 0;
 }
 
-/* INTA: the vector to inject, now in service (PIC first, as ExtINT wins). */
+/* INTA: the vector to inject, now in service (ExtINT first, as it wins). */
 int kvl_apic_ack(struct kvl_vcpu *vcpu)
 {
 	struct kvl_lapic *a = vcpu->lapic;
 	int vec;
 
+	if (vcpu->user_irq >= 0 && apic_lint0_extint(a)) {
+		vec = vcpu->user_irq;
+		vcpu->user_irq = -1;
+		return vec;
+	}
 	if (apic_accepts_pic(vcpu) && kvl_pic_has_interrupt(vcpu->vm->pic)) {
 		vec = kvl_pic_ack(vcpu->vm->pic);
 		if (vec >= 0)
@@ -402,12 +423,48 @@ void kvl_apic_extint_changed(struct kvl_vm *vm)
 		kvl_vcpu_kick(bsp);
 }
 
+/*
+ * Split irqchip: is @vec one of the userspace IOAPIC's level-triggered
+ * interrupts to this LAPIC?  KVM's kvm_scan_ioapic_routes(), evaluated at
+ * the EOI rather than cached: MSI routes of the reserved GSIs, trigger
+ * mode level, this vector, a destination that matches.
+ */
+static bool apic_split_eoi(struct kvl_lapic *a, int vec)
+{
+	struct kvl_vm *vm = a->vcpu->vm;
+	struct kvl_irq_routing *rt;
+	bool hit = false;
+	u32 i;
+
+	rcu_read_lock();
+	rt = rcu_dereference(vm->routing);
+	for (i = 0; rt && i < rt->nr && !hit; i++) {
+		const struct kvm_irq_routing_entry *e = &rt->e[i];
+		u32 data = e->u.msi.data, addr = e->u.msi.address_lo;
+
+		if (e->type != KVM_IRQ_ROUTING_MSI || e->gsi >= vm->split_ioapic_pins ||
+		    (data & 0xff) != vec || !(data & BIT(15)))
+			continue;
+		hit = apic_match_dest(a, (addr >> 12) & 0xff, addr & BIT(2));
+	}
+	rcu_read_unlock();
+	return hit;
+}
+
 static void apic_eoi(struct kvl_lapic *a)
 {
 	int vec = a->hooks->eoi(a);
 
 	if (vec < 0)
 		return;
+	/* Split irqchip: the userspace IOAPIC hears of it by an exit. */
+	if (a->vcpu->vm->irqchip_split) {
+		if (apic_split_eoi(a, vec)) {
+			a->vcpu->pending_ioapic_eoi = vec;
+			set_bit(KVL_REQ_IOAPIC_EOI, &a->vcpu->requests);
+		}
+		return;
+	}
 	if (apic_vec_test(a, APIC_TMR, vec) && a->vcpu->vm->ioapic)
 		kvl_ioapic_eoi(a->vcpu->vm->ioapic, vec);
 }
@@ -522,9 +579,28 @@ static void apic_send_ipi(struct kvl_lapic *a, u32 lo, u32 dest)
 	kvl_apic_deliver(vm, &irq);
 }
 
+/*
+ * TPR accesses are reported to userspace when it asked (QEMU's kvmvapic
+ * patches the instruction): KVM_EXIT_TPR_ACCESS before the next entry,
+ * with the RIP of the accessing instruction, as KVM's report_tpr_access().
+ */
+static void apic_report_tpr(struct kvl_lapic *a, bool write)
+{
+	struct kvl_vcpu *vcpu = a->vcpu;
+
+	if (likely(!vcpu->tpr_access_reporting))
+		return;
+	vcpu->run->tpr_access.rip = vcpu->rip;
+	vcpu->run->tpr_access.is_write = write;
+	set_bit(KVL_REQ_REPORT_TPR, &vcpu->requests);
+}
+
 static u32 apic_read_reg(struct kvl_lapic *a, u32 reg)
 {
 	switch (reg) {
+	case APIC_TASKPRI:
+		apic_report_tpr(a, false);
+		return apic_get(a, reg);
 	case APIC_ARBPRI:
 		return 0;
 	case APIC_PROCPRI:
@@ -559,6 +635,7 @@ static bool apic_write_reg(struct kvl_lapic *a, u32 reg, u32 val)
 		apic_set(a, APIC_ID, val & 0xff000000);
 		return true;
 	case APIC_TASKPRI:
+		apic_report_tpr(a, true);
 		apic_set(a, APIC_TASKPRI, val & 0xff);
 		return true;
 	case APIC_EOI:
@@ -772,6 +849,47 @@ u8 kvl_apic_get_tpr(struct kvl_vcpu *vcpu)
 void kvl_apic_set_tpr(struct kvl_vcpu *vcpu, u8 cr8)
 {
 	apic_set(vcpu->lapic, APIC_TASKPRI, (cr8 & 0xf) << 4);
+}
+
+/*
+ * KVM_SET_VAPIC_ADDR: the 32-bit word QEMU's kvmvapic ROM reads and writes
+ * instead of the TPR register.  As KVM: only with an in-kernel LAPIC, and
+ * the word must lie in guest memory (-EINVAL otherwise); 0 turns it off.
+ */
+int kvl_apic_set_vapic_addr(struct kvl_vcpu *vcpu, u64 gpa)
+{
+	u32 probe;
+
+	if (gpa && kvl_read_guest(vcpu->vm, gpa, &probe, sizeof(probe)))
+		return -EINVAL;
+	vcpu->vapic_addr = gpa;
+	return 0;
+}
+
+/* Before an entry: TPR, the highest in-service class and pending vector. */
+void kvl_apic_sync_to_vapic(struct kvl_vcpu *vcpu)
+{
+	struct kvl_lapic *a = vcpu->lapic;
+	int irr = apic_find_highest(a, APIC_IRR);
+	int isr = apic_find_highest(a, APIC_ISR);
+	u32 data;
+
+	/* As KVM: only while the APIC is enabled in hardware and software. */
+	if (!apic_enabled(a))
+		return;
+	data = (apic_get(a, APIC_TASKPRI) & 0xff) | ((max(isr, 0) & 0xf0) << 8) |
+	       ((u32)max(irr, 0) << 24);
+	/* A slot gone since KVM_SET_VAPIC_ADDR: nothing to mirror, as KVM. */
+	kvl_write_guest(vcpu->vm, vcpu->vapic_addr, &data, sizeof(data));
+}
+
+/* After an exit: the TPR the guest wrote into the word. */
+void kvl_apic_sync_from_vapic(struct kvl_vcpu *vcpu)
+{
+	u32 data;
+
+	if (!kvl_read_guest(vcpu->vm, vcpu->vapic_addr, &data, sizeof(data)))
+		apic_set(vcpu->lapic, APIC_TASKPRI, data & 0xff);
 }
 
 /* ---- state, reset, life cycle ---- */

@@ -136,7 +136,7 @@ static long kvl_dev_ioctl(struct file *filp, unsigned int ioctl, unsigned long a
 	case KVM_GET_VCPU_MMAP_SIZE:
 		if (arg)
 			return -EINVAL;
-		return KVL_RUN_PAGES * PAGE_SIZE;
+		return KVL_VCPU_MMAP_PAGES * PAGE_SIZE;
 	case KVM_X86_GET_MCE_CAP_SUPPORTED: {
 		u64 cap = KVL_MCE_CAP_SUPPORTED;
 

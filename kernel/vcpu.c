@@ -60,6 +60,8 @@ static vm_fault_t kvl_run_fault(struct vm_fault *vmf)
 
 	if (vmf->pgoff < KVL_RUN_PAGES)
 		page = virt_to_page((char *)vcpu->run + vmf->pgoff * PAGE_SIZE);
+	else if (vmf->pgoff == KVM_COALESCED_MMIO_PAGE_OFFSET)
+		page = virt_to_page(vcpu->vm->coalesced_ring);
 	else
 		page = kvl_dirty_ring_page(vcpu, vmf->pgoff);
 	if (!page)
@@ -531,8 +533,12 @@ static int kvl_vcpu_block(struct kvl_vcpu *vcpu)
  */
 static bool kvl_user_irq_ready(struct kvl_vcpu *vcpu)
 {
-	return kvl_interrupt_allowed(vcpu) && vcpu->user_irq < 0 &&
-	       vcpu->event.type != KVL_EVENT_INTR;
+	if (!kvl_interrupt_allowed(vcpu) || vcpu->user_irq >= 0)
+		return false;
+	/* Split irqchip: ExtINT, through LINT0 as the LAPIC has it set. */
+	if (vcpu->lapic)
+		return kvl_apic_accepts_extint(vcpu);
+	return vcpu->event.type != KVL_EVENT_INTR;
 }
 
 /* KVM_RUN with request_interrupt_window (no in-kernel PIC) wants an exit now? */
@@ -596,8 +602,18 @@ static int kvl_vcpu_interrupt(struct kvl_vcpu *vcpu, struct kvm_interrupt __user
 		return -EFAULT;
 	if (irq.irq >= KVM_NR_INTERRUPTS)
 		return -EINVAL;
-	if (vcpu->lapic)
-		return -ENXIO;
+	/*
+	 * Split irqchip: the userspace PIC's ExtINT, one at a time, taken
+	 * when LINT0 allows (kvl_apic_ack()); an in-kernel PIC has its own.
+	 */
+	if (vcpu->lapic) {
+		if (vcpu->vm->pic)
+			return -ENXIO;
+		if (vcpu->user_irq >= 0)
+			return -EEXIST;
+		vcpu->user_irq = irq.irq;
+		return 0;
+	}
 	vcpu->user_irq = irq.irq;
 	kvl_take_user_irq(vcpu);
 	return 0;
@@ -619,6 +635,10 @@ static void kvl_inject_interrupt(struct kvl_vcpu *vcpu)
 		kvl_inject_user_irq(vcpu);
 		return;
 	}
+	/* Split irqchip: userspace waits for a window for its PIC's ExtINT. */
+	if (unlikely(vcpu->vm->irqchip_split) && READ_ONCE(vcpu->run->request_interrupt_window) &&
+	    vcpu->user_irq < 0 && kvl_apic_accepts_extint(vcpu))
+		kvl_ops->set_irq_window(vcpu, true);
 	if (!kvl_apic_has_interrupt(vcpu))
 		return;
 	busy = vcpu->event.type != KVL_EVENT_NONE || vcpu->pending_exc.type != KVL_EVENT_NONE ||
@@ -655,6 +675,17 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 			run->exit_reason = KVM_EXIT_SHUTDOWN;
 			return 0;
 		}
+		/* Split irqchip: a level interrupt of the userspace IOAPIC was EOI'd. */
+		if (test_and_clear_bit(KVL_REQ_IOAPIC_EOI, &vcpu->requests)) {
+			run->exit_reason = KVM_EXIT_IOAPIC_EOI;
+			run->eoi.vector = vcpu->pending_ioapic_eoi;
+			return 0;
+		}
+		/* The TPR access the LAPIC saw last, for userspace's kvmvapic. */
+		if (test_and_clear_bit(KVL_REQ_REPORT_TPR, &vcpu->requests)) {
+			run->exit_reason = KVM_EXIT_TPR_ACCESS;
+			return 0;
+		}
 		/* Halted, waiting for SIPI, or INIT/SIPI posted: kvl_vcpu_block() sorts it out. */
 		if (vcpu->lapic && (vcpu->mp_state != KVM_MP_STATE_RUNNABLE ||
 				    (READ_ONCE(vcpu->requests) &
@@ -665,6 +696,8 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 			}
 		}
 
+		if (unlikely(vcpu->vapic_addr))
+			kvl_apic_sync_to_vapic(vcpu);
 		preempt_disable();
 		kvl_call_cond(vcpu_load)(vcpu);
 		local_irq_disable();
@@ -691,6 +724,8 @@ static int kvl_vcpu_run_loop(struct kvl_vcpu *vcpu)
 		local_irq_enable();
 		preempt_enable();
 		vcpu->exit_count++;
+		if (unlikely(vcpu->vapic_addr))
+			kvl_apic_sync_from_vapic(vcpu);
 		if (!r)
 			r = kvl_call(handle_exit)(vcpu);
 
@@ -1261,6 +1296,34 @@ static noinline long kvl_vcpu_ioctl_locked(struct kvl_vcpu *vcpu, unsigned int i
 	case KVM_SET_LAPIC:
 		r = kvl_apic_set_state(vcpu, argp);
 		break;
+	case KVM_SET_VAPIC_ADDR: {
+		struct kvm_vapic_addr va;
+
+		/* As KVM: no LAPIC is -EINVAL before the argument is read. */
+		if (!vcpu->lapic)
+			r = -EINVAL;
+		else if (copy_from_user(&va, argp, sizeof(va)))
+			r = -EFAULT;
+		else
+			r = kvl_apic_set_vapic_addr(vcpu, va.vapic_addr);
+		break;
+	}
+	case KVM_TPR_ACCESS_REPORTING: {
+		struct kvm_tpr_access_ctl tac;
+
+		/* As KVM: flags must be 0; the struct goes back unchanged. */
+		if (copy_from_user(&tac, argp, sizeof(tac))) {
+			r = -EFAULT;
+			break;
+		}
+		if (tac.flags) {
+			r = -EINVAL;
+			break;
+		}
+		vcpu->tpr_access_reporting = !!tac.enabled;
+		r = copy_to_user(argp, &tac, sizeof(tac)) ? -EFAULT : 0;
+		break;
+	}
 	case KVM_X86_SETUP_MCE: {
 		u64 mcg_cap;
 

@@ -59,7 +59,16 @@ long kvl_check_extension(struct kvl_vm *vm, long cap)
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_ENABLE_CAP_VM:
 	case KVM_CAP_USER_NMI:		/* KVM_NMI (vcpu.c) */
+	/*
+	 * KVM_SET_VAPIC_ADDR, KVM_TPR_ACCESS_REPORTING (lapic.c): KVM offers
+	 * them while TPR accesses are not accelerated, as here on both vendors.
+	 */
+	case KVM_CAP_VAPIC:
+	case KVM_CAP_SPLIT_IRQCHIP:	/* irq.c: kvl_split_irqchip() */
+	case KVM_CAP_COALESCED_PIO:	/* coalesced.c */
 		return 1;
+	case KVM_CAP_COALESCED_MMIO:	/* where the ring is in the vCPU mmap */
+		return KVM_COALESCED_MMIO_PAGE_OFFSET;
 	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
 		return KVL_MANUAL_DIRTY_LOG_CAPS;
 	case KVM_CAP_DIRTY_LOG_RING:
@@ -733,6 +742,8 @@ static int kvl_vm_enable_cap(struct kvl_vm *vm, struct kvm_enable_cap *cap)
 	case KVM_CAP_DIRTY_LOG_RING:
 		/* KVM takes the size as a u32 too. */
 		return kvl_dirty_ring_enable(vm, (u32)cap->args[0]);
+	case KVM_CAP_SPLIT_IRQCHIP:
+		return cap->flags ? -EINVAL : kvl_split_irqchip(vm, cap->args[0]);
 	default:
 		return -EINVAL;
 	}
@@ -754,6 +765,7 @@ static void kvl_vm_free(struct kvl_vm *vm)
 		kvl_vcpu_free(kvl_get_vcpu(vm, i));
 	xa_destroy(&vm->vcpu_array);
 	kvl_irq_vm_destroy(vm);
+	kvl_coalesced_vm_destroy(vm);
 	kvl_io_bus_destroy(vm);
 	xa_for_each(&vm->slot_array, idx, slot) {
 		kvfree(slot->dirty_bitmap);
@@ -849,6 +861,9 @@ static long kvl_vm_ioctl(struct file *filp, unsigned int ioctl, unsigned long ar
 	case KVM_IRQFD:
 	case KVM_IOEVENTFD:
 		return kvl_eventfd_vm_ioctl(vm, ioctl, argp);
+	case KVM_REGISTER_COALESCED_MMIO:
+	case KVM_UNREGISTER_COALESCED_MMIO:
+		return kvl_coalesced_ioctl(vm, ioctl, argp);
 	case KVM_SET_NR_MMU_PAGES:
 		/* Nested page tables have no shadow-page budget: kept, as a hint. */
 		if (arg < 64)
@@ -909,10 +924,13 @@ int kvl_create_vm(unsigned long type)
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 	vm->kvmclock_offset = -ktime_get_boottime_ns();
+	r = kvl_coalesced_vm_init(vm);
+	if (r)
+		goto err_free;
 
 	r = kvl_ops->vm_init(vm);
 	if (r)
-		goto err_free;
+		goto err_ring;
 
 	vm->mn.ops = &kvl_mn_ops;
 	r = mmu_notifier_register(&vm->mn, vm->mm);
@@ -928,6 +946,8 @@ int kvl_create_vm(unsigned long type)
 
 err_arch:
 	kvl_ops->vm_destroy(vm);
+err_ring:
+	free_page((unsigned long)vm->coalesced_ring);
 err_free:
 	mmdrop(vm->mm);
 	free_cpumask_var(vm->kick_mask);

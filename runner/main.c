@@ -9,6 +9,7 @@
  *               [--vnc ADDR:PORT[,OPTIONS] | --vnc unix:PATH[,OPTIONS]]
  *   kvmlite run [--dev PATH] [--mem SIZE] [--bios] IMAGE
  *   kvmlite ctl PATH COMMAND [ARGS...]
+ *   kvmlite check [--dev PATH]
  *
  * It works on /dev/kvmlite and on KVM's /dev/kvm alike.
  */
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "../uapi/linux/kvmlite.h"
+#include "check.h"
 #include "ctl.h"
 #include "kvm.h"
 #include "sandbox.h"
@@ -34,6 +36,7 @@ static const char usage_text[] =
 "                   [--sandbox on|strict|off] [--user USER [--group GROUP]] [--chroot DIR]\n"
 "       kvmlite run [--dev PATH] [--mem SIZE] [--bios] IMAGE\n"
 "       kvmlite ctl PATH COMMAND [ARGS...]\n"
+"       kvmlite check [--dev PATH]\n"
 "\n"
 "  --kernel F      boot a Linux x86-64 bzImage through its 64-bit entry point,\n"
 "                  or an ELF vmlinux through its PVH entry point\n"
@@ -79,6 +82,10 @@ static const char usage_text[] =
 "  --group GROUP   the group for --user\n"
 "  --chroot DIR    after set-up, change the root directory to DIR\n"
 "  --bios IMAGE    a flat real-mode binary run at 0000:1000 (also: IMAGE alone)\n"
+"\n"
+"kvmlite check tells whether this host can run kvmlite (CPU, firmware, other\n"
+"hypervisors, module, device node, IOMMU): one PASS, WARN or FAIL line per item,\n"
+"status 1 if anything needed is missing; --dev checks another device node.\n"
 "\n"
 "The exit status is 0 when the guest powers off (ACPI S5), resets through\n"
 "the keyboard controller (reboot) or halts (IMAGE only), the byte a guest\n"
@@ -220,8 +227,10 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 2 && !strcmp(argv[1], "ctl"))
 		return ctl__client(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "check"))
+		return check__main(argc - 2, argv + 2);
 	if (argc < 2 || strcmp(argv[1], "run"))
-		usage_error("unknown command '%s' (run, ctl)", argc < 2 ? "" : argv[1]);
+		usage_error("unknown command '%s' (run, ctl, check)", argc < 2 ? "" : argv[1]);
 
 	for (i = 2; i < argc; i++) {
 		const char *opt = argv[i];

@@ -101,6 +101,43 @@ asm(".pushsection .rodata\n"
 extern const unsigned char rm_apic_begin[], rm_apic_isr40[], rm_apic_isr41[],
 	rm_apic_isr42[], rm_apic_end[], rm_mp_begin[], rm_mp_end[], rm_ap_begin[], rm_ap_end[];
 
+/*
+ * QEMU's kvmvapic interface.  The xAPIC page moves to 0x80000, outside
+ * guest memory and within real mode's reach, and is software-enabled;
+ * the guest writes TPR 0x50 into the vAPIC word at 0x5000 (port 0x10),
+ * reads the word back (port 0x11, its value as the data), then (the
+ * word off) writes TPR 0x40 and reads it through the page (port 0x12
+ * with it in EBX).
+ */
+asm(".pushsection .rodata\n"
+    ".code16\n"
+    "rm_vapic_begin:\n"
+    "	mov $0x1b, %ecx\n"
+    "	rdmsr\n"
+    "	and $0xfff, %eax\n"
+    "	or $0x80000, %eax\n"
+    "	xor %edx, %edx\n"
+    "	wrmsr\n"
+    "	mov $0x8000, %ax\n"
+    "	mov %ax, %es\n"
+    "	movl $0x1ff, %es:(0xf0)\n"		/* SVR: software-enabled */
+    "	movb $0x50, (0x5000)\n"
+    "	out %al, $0x10\n"
+    "	mov (0x5000), %eax\n"
+    "	out %eax, $0x11\n"
+    "rm_vapic_tpr_write:\n"
+    "	movl $0x40, %es:(0x80)\n"
+    "rm_vapic_tpr_read:\n"
+    "	mov %es:(0x80), %ebx\n"
+    "	out %al, $0x12\n"
+    "	cli\n"
+    "	hlt\n"
+    "rm_vapic_end:\n"
+    ".code64\n"
+    ".popsection\n");
+extern const unsigned char rm_vapic_begin[], rm_vapic_tpr_write[], rm_vapic_tpr_read[],
+	rm_vapic_end[];
+
 static void set_ivt(unsigned char *mem, int vec, const unsigned char *handler)
 {
 	kvl_rm_set_ivt(mem, vec, CODE_GPA + (handler - rm_apic_begin));
@@ -369,6 +406,89 @@ TEST(lowest_priority)
 		ASSERT_EQ(0, ioctl(v.vcpu[i], KVM_GET_LAPIC, &st[i]));
 		EXPECT_TRUE(irr_has(&st[i], 0x50));
 	}
+	irq_vm_destroy(&v);
+}
+
+static uint32_t lapic_reg(int vcpu, unsigned int reg)
+{
+	struct kvm_lapic_state s;
+
+	if (ioctl(vcpu, KVM_GET_LAPIC, &s))
+		return ~0u;
+	return *(uint32_t *)(s.regs + reg);
+}
+
+/*
+ * KVM_SET_VAPIC_ADDR and KVM_TPR_ACCESS_REPORTING, as QEMU's kvmvapic
+ * uses them: the TPR is mirrored into the word around each entry and
+ * exit, and TPR accesses through the xAPIC page exit with their RIP.
+ */
+TEST(vapic)
+{
+	struct kvl_rm_vm rv;
+	struct irq_vm v;
+	struct kvm_vapic_addr va = { .vapic_addr = 0x5000 };
+	struct kvm_tpr_access_ctl tac = { .enabled = 1, .flags = 1 };
+	struct kvm_lapic_state s;
+	struct kvm_regs regs;
+	const char *what;
+	static const unsigned char hlt = 0xf4;
+	uint32_t word;
+
+	/* No in-kernel LAPIC: EINVAL. */
+	ASSERT_EQ(0, kvl_rm_vm_create(&rv, GUEST_MEM, CODE_GPA, &hlt, 1, &what));
+	EXPECT_EQ(-1, ioctl(rv.vcpu, KVM_SET_VAPIC_ADDR, &va));
+	EXPECT_EQ(EINVAL, errno);
+	kvl_rm_vm_destroy(&rv);
+
+	ASSERT_EQ(0, irq_vm_create(&v, 1, rm_vapic_begin, rm_vapic_end - rm_vapic_begin));
+	va.vapic_addr = 0x100000;		/* no memory there */
+	EXPECT_EQ(-1, ioctl(v.vcpu[0], KVM_SET_VAPIC_ADDR, &va));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(v.vcpu[0], KVM_TPR_ACCESS_REPORTING, &tac));
+	EXPECT_EQ(EINVAL, errno);
+	va.vapic_addr = 0x5000;
+	ASSERT_EQ(0, ioctl(v.vcpu[0], KVM_SET_VAPIC_ADDR, &va));
+
+	/* The guest's word becomes the TPR after an exit. */
+	ASSERT_EQ(0x10, run_to_port(v.vcpu[0], v.run[0]));
+	EXPECT_EQ(0x50, lapic_reg(v.vcpu[0], 0x80));
+	/* And the TPR goes into the word before an entry. */
+	ASSERT_EQ(0, ioctl(v.vcpu[0], KVM_GET_LAPIC, &s));
+	*(uint32_t *)(s.regs + 0x80) = 0x30;
+	ASSERT_EQ(0, ioctl(v.vcpu[0], KVM_SET_LAPIC, &s));
+	ASSERT_EQ(0x11, run_to_port(v.vcpu[0], v.run[0]));
+	memcpy(&word, (char *)v.run[0] + v.run[0]->io.data_offset, sizeof(word));
+	EXPECT_EQ(0x30, word & 0xff);
+	EXPECT_EQ(0x30, lapic_reg(v.vcpu[0], 0x80));
+
+	/*
+	 * Off again: while it is on the word is the TPR (KVM mirrors the
+	 * register into it only when it evaluates interrupts).
+	 */
+	va.vapic_addr = 0;
+	ASSERT_EQ(0, ioctl(v.vcpu[0], KVM_SET_VAPIC_ADDR, &va));
+	/* KVM reports TPR accesses only while they are not accelerated. */
+	if (ioctl(v.sys, KVM_CHECK_EXTENSION, KVM_CAP_VAPIC) > 0) {
+		tac.flags = 0;
+		ASSERT_EQ(0, ioctl(v.vcpu[0], KVM_TPR_ACCESS_REPORTING, &tac));
+		ASSERT_EQ(0, ioctl(v.vcpu[0], KVM_RUN, 0));
+		ASSERT_EQ(KVM_EXIT_TPR_ACCESS, v.run[0]->exit_reason);
+		EXPECT_EQ(CODE_GPA + (rm_vapic_tpr_write - rm_vapic_begin),
+			  v.run[0]->tpr_access.rip);
+		EXPECT_EQ(1, v.run[0]->tpr_access.is_write);
+		ASSERT_EQ(0, ioctl(v.vcpu[0], KVM_RUN, 0));
+		ASSERT_EQ(KVM_EXIT_TPR_ACCESS, v.run[0]->exit_reason);
+		EXPECT_EQ(CODE_GPA + (rm_vapic_tpr_read - rm_vapic_begin),
+			  v.run[0]->tpr_access.rip);
+		EXPECT_EQ(0, v.run[0]->tpr_access.is_write);
+	}
+	ASSERT_EQ(0x12, run_to_port(v.vcpu[0], v.run[0]));
+	ASSERT_EQ(0, ioctl(v.vcpu[0], KVM_GET_REGS, &regs));
+	EXPECT_EQ(0x40, regs.rbx);
+	EXPECT_EQ(0x40, lapic_reg(v.vcpu[0], 0x80));
+	memcpy(&word, v.mem + 0x5000, sizeof(word));
+	EXPECT_EQ(0x30, word & 0xff);		/* no longer mirrored */
 	irq_vm_destroy(&v);
 }
 

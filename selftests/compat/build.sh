@@ -43,7 +43,7 @@ if [ ! -x "$tr/strace" ] || [ /usr/bin/strace -nt "$tr/strace" ]; then
 	rm -rf "$tr"
 	mkdir -p "$tr"
 	cp /usr/bin/strace "$tr/strace"
-	ldd /usr/bin/strace | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\/.*ld-linux/ { print $1 }' |
+	"$top/scripts/bundle" --list /usr/bin/strace |
 	while read -r l; do
 		case "$l" in
 		*ld-linux*) cp -L "$l" "$tr/ld.so" ;;
