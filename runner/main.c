@@ -7,6 +7,7 @@
  *               [--disk FILE[,format=raw|qcow2][,readonly]]... [--rng]
  *               [--device NAME[,KEY=VALUE...]]... [--ctl PATH]
  *               [--vnc ADDR:PORT[,OPTIONS] | --vnc unix:PATH[,OPTIONS]]
+ *               [--sandbox on|strict|off] [--user USER [--group GROUP]] [--chroot DIR]
  *   kvmlite run [--dev PATH] [--mem SIZE] [--bios] IMAGE
  *   kvmlite ctl PATH COMMAND [ARGS...]
  *   kvmlite check [--dev PATH]

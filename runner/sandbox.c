@@ -512,12 +512,12 @@ void sandbox_enter(struct sandbox_opts *o)
 	const char *why = NULL;
 	int taskdir, i, r;
 
-	if (o->mode == SANDBOX_OFF)
-		return;
-	tzset();	/* the time zone is read now, not by the RTC's first gmtime_r() */
 #ifdef KVMLITE_TEST_HOOKS
 	test_parent = getppid();
 #endif
+	if (o->mode == SANDBOX_OFF)
+		return;
+	tzset();	/* the time zone is read now, not by the RTC's first gmtime_r() */
 	taskdir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (taskdir < 0)
 		die("sandbox: /proc/self/task: %s", strerror(errno));
