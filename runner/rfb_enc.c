@@ -4,8 +4,12 @@
  * with the copy and palette filters, fill, JPEG), from the console's 24-bit
  * RGB picture (RFC 6143 7.7; Tight as in the community rfbproto document).
  *
- * A rectangle is converted once into the client's pixel values (one u32 a
- * pixel, through three 256-entry tables), then encoded.  A channel value v
+ * The picture is either 24-bit RGB (rfb_enc_rect()) or native-endian
+ * 0x00RRGGBB words (rfb_enc_rect_xrgb(), what the server keeps).  A
+ * rectangle is converted once into the client's pixel values (one u32 a
+ * pixel, through three 256-entry tables), then encoded; for a client whose
+ * pixel values are 0x00RRGGBB (32 bpp, 8-bit channels at 16, 8 and 0, as
+ * most ask) the encoders read the words in place, and Raw copies rows.  A channel value v
  * (0..255) becomes round(v * max / 255) = (v * max + 127) / 255 (exact: the
  * quotient never has a fraction of one half since 255 is odd), shifted into
  * place.  Colour-map clients (8 bpp, not true colour) get the 3-3-2 index
@@ -226,8 +230,13 @@ struct rfb_enc {
 	bool jpeg_ok;			/* 32 bpp true colour, 8-bit channels */
 	int jpeg_quality, level;
 
+	bool ident;			/* client pixel value == 0x00RRGGBB */
 	uint32_t *px;			/* the rectangle in client pixel values */
 	size_t px_cap;
+	const uint32_t *src;		/* what the encoders read: px, or the picture itself */
+	size_t sstride;			/* its row stride in pixels */
+	uint32_t *xtmp;			/* rfb_enc_rect()'s rectangle as 0x00RRGGBB */
+	size_t xtmp_cap;
 	struct rfb_buf tmp;		/* uncompressed ZRLE / Tight data */
 
 	struct zs zrle;
@@ -328,6 +337,10 @@ static uint8_t *put_pixels(const struct rfb_enc *e, enum px_mode m, uint8_t *d,
 	case PX16BE:
 		return put_run(e, PX16BE, d, s, n);
 	case PX32LE:
+		if (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {	/* as they lie */
+			memcpy(d, s, n * 4);
+			return d + n * 4;
+		}
 		return put_run(e, PX32LE, d, s, n);
 	case PX32BE:
 		return put_run(e, PX32BE, d, s, n);
@@ -369,6 +382,7 @@ void rfb_enc_free(struct rfb_enc *e)
 		if (e->tight[i].live)
 			deflateEnd(&e->tight[i].z);
 	free(e->px);
+	free(e->xtmp);
 	rfb_buf_free(&e->tmp);
 	free(e);
 }
@@ -391,6 +405,9 @@ void rfb_enc_set_format(struct rfb_enc *e, const struct rfb_pixfmt *pf)
 		f = &rfb_pixfmt_default;
 	e->pf = *f;
 	e->bytes = f->bpp / 8;
+	e->ident = f->true_colour && f->bpp == 32 && f->red_max == 255 && f->green_max == 255 &&
+		   f->blue_max == 255 && f->red_shift == 16 && f->green_shift == 8 &&
+		   f->blue_shift == 0;
 	if (!f->true_colour) {
 		for (v = 0; v < 256; v++) {
 			e->tab[0][v] = (v >> 5) << 5;
@@ -461,30 +478,49 @@ static void put_header(struct rfb_buf *out, uint32_t x, uint32_t y, uint32_t w, 
 	rfb_buf_put(out, hd, sizeof(hd));
 }
 
-/* Convert rectangle @r of the picture into e->px (w * h values, rows packed). */
-static int convert(struct rfb_enc *e, const uint8_t *rgb, uint32_t fw, const struct rfb_rect *r)
+/* Make room for @n words at *@p (*@cap of them now). */
+static int grow(uint32_t **p, size_t *cap, size_t n)
 {
-	size_t n = (size_t)r->w * r->h, i, j;
+	uint32_t *q;
+
+	if (n <= *cap)
+		return 0;
+	if (n > SIZE_MAX / sizeof(*q))
+		return -1;
+	q = realloc(*p, n * sizeof(*q));
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+/*
+ * Point e->src at the @r->w x @r->h rectangle in client pixel values whose
+ * 0x00RRGGBB words start at @xp (row stride @xstride pixels): @xp itself
+ * for an identity format, else converted into e->px (rows packed).
+ */
+static int convert(struct rfb_enc *e, const uint32_t *xp, size_t xstride, const struct rfb_rect *r)
+{
 	const uint32_t *tr = e->tab[0], *tg = e->tab[1], *tb = e->tab[2];
+	size_t i, j;
 
-	if (n > e->px_cap) {
-		uint32_t *p;
-
-		if (n > SIZE_MAX / sizeof(*p))
-			return -1;
-		p = realloc(e->px, n * sizeof(*p));
-		if (!p)
-			return -1;
-		e->px = p;
-		e->px_cap = n;
+	if (e->ident) {
+		e->src = xp;
+		e->sstride = xstride;
+		return 0;
 	}
+	if (grow(&e->px, &e->px_cap, (size_t)r->w * r->h) < 0)
+		return -1;
 	for (j = 0; j < r->h; j++) {
-		const uint8_t *s = rgb + ((size_t)(r->y + j) * fw + r->x) * 3;
+		const uint32_t *s = xp + j * xstride;
 		uint32_t *d = e->px + j * r->w;
 
-		for (i = 0; i < r->w; i++, s += 3)
-			d[i] = tr[s[0]] | tg[s[1]] | tb[s[2]];
+		for (i = 0; i < r->w; i++)
+			d[i] = tr[(s[i] >> 16) & 0xff] | tg[(s[i] >> 8) & 0xff] | tb[s[i] & 0xff];
 	}
+	e->src = e->px;
+	e->sstride = r->w;
 	return 0;
 }
 
@@ -558,6 +594,8 @@ broken:
 static int enc_raw(struct rfb_enc *e, const struct rfb_rect *r, struct rfb_buf *out)
 {
 	size_t n = (size_t)r->w * r->h;
+	uint8_t *p;
+	uint32_t j;
 
 	put_header(out, r->x, r->y, r->w, r->h, RFB_ENC_RAW);
 	if (n > SIZE_MAX / 4)
@@ -565,7 +603,9 @@ static int enc_raw(struct rfb_enc *e, const struct rfb_rect *r, struct rfb_buf *
 	rfb_buf_reserve(out, n * e->bytes);
 	if (out->oom)
 		return -1;
-	put_pixels(e, e->raw_mode, out->data + out->len, e->px, n);
+	p = out->data + out->len;
+	for (j = 0; j < r->h; j++)
+		p = put_pixels(e, e->raw_mode, p, e->src + j * e->sstride, r->w);
 	out->len += n * e->bytes;
 	return 1;
 }
@@ -705,7 +745,7 @@ static int enc_hextile(struct rfb_enc *e, const struct rfb_rect *r, struct rfb_b
 
 			tw = r->w - tx < 16 ? r->w - tx : 16;
 			for (j = 0; j < th; j++)
-				memcpy(t + j * tw, e->px + (size_t)(ty + j) * r->w + tx,
+				memcpy(t + j * tw, e->src + (ty + j) * e->sstride + tx,
 				       tw * sizeof(*t));
 			if (ht_tile(e, &st, t, tw, th, out))
 				continue;
@@ -714,7 +754,7 @@ static int enc_hextile(struct rfb_enc *e, const struct rfb_rect *r, struct rfb_b
 			*p++ = HT_RAW;
 			for (j = 0; j < th; j++)
 				p = put_pixels(e, e->raw_mode, p,
-					       e->px + (size_t)(ty + j) * r->w + tx, tw);
+					       e->src + (ty + j) * e->sstride + tx, tw);
 			out->len = p - out->data;
 			/* RFC 6143: after a raw tile both colours are undefined */
 			st.bg_valid = false;
@@ -933,7 +973,8 @@ static int enc_zrle(struct rfb_enc *e, const struct rfb_rect *r, struct rfb_buf 
 		for (tx = 0; tx < r->w; tx += 64) {
 			unsigned int tw = r->w - tx < 64 ? r->w - tx : 64;
 
-			zrle_tile(e, &pl, e->px + (size_t)ty * r->w + tx, r->w, tw, th, &e->tmp);
+			zrle_tile(e, &pl, e->src + ty * e->sstride + tx, e->sstride, tw, th,
+				  &e->tmp);
 		}
 	}
 	if (e->tmp.oom) {
@@ -1041,8 +1082,8 @@ static const struct {
 	{ 77, 2, 1 }, { 79, 1, 1 }, { 86, 1, 1 }, { 92, 1, 1 }, { 100, 1, 1 },
 };
 
-/* A baseline JFIF of the @w x @h RGB pixels at @rgb (row stride @stride bytes) to @dst. */
-static int jpeg_compress(int q, const uint8_t *rgb, size_t stride, unsigned int w,
+/* A baseline JFIF of the @w x @h 0x00RRGGBB words at @xp (row stride @stride words) to @dst. */
+static int jpeg_compress(int q, const uint32_t *xp, size_t stride, unsigned int w,
 			 unsigned int h, struct rfb_buf *dst)
 {
 	struct jpeg_compress_struct c;
@@ -1062,8 +1103,8 @@ static int jpeg_compress(int q, const uint8_t *rgb, size_t stride, unsigned int 
 	jpeg_mem_dest(&c, &mem, &mem_len);
 	c.image_width = w;
 	c.image_height = h;
-	c.input_components = 3;
-	c.in_color_space = JCS_RGB;
+	c.input_components = 4;	/* the words' bytes as they lie in memory */
+	c.in_color_space = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? JCS_EXT_BGRX : JCS_EXT_XRGB;
 	jpeg_set_defaults(&c);
 	jpeg_set_quality(&c, jpeg_conf[q].quality, TRUE);
 	c.comp_info[0].h_samp_factor = jpeg_conf[q].hsamp;
@@ -1071,7 +1112,7 @@ static int jpeg_compress(int q, const uint8_t *rgb, size_t stride, unsigned int 
 	c.dct_method = JDCT_ISLOW;
 	jpeg_start_compress(&c, TRUE);
 	for (y = 0; y < h; y++) {
-		JSAMPROW row = (JSAMPROW)(rgb + y * stride);
+		JSAMPROW row = (JSAMPROW)(xp + y * stride);
 
 		jpeg_write_scanlines(&c, &row, 1);
 	}
@@ -1093,7 +1134,7 @@ out:
  * (left + up - upper left) over a sample of pixels, per channel.
  */
 #define TIGHT_SMOOTH_MAX_ERR	12
-static bool tight_smooth(const uint8_t *rgb, size_t stride, uint32_t w, uint32_t h)
+static bool tight_smooth(const uint32_t *xp, size_t stride, uint32_t w, uint32_t h)
 {
 	uint64_t err = 0, count = 0;
 	uint32_t x, y;
@@ -1101,13 +1142,14 @@ static bool tight_smooth(const uint8_t *rgb, size_t stride, uint32_t w, uint32_t
 
 	for (y = 1; y < h; y += 3)
 		for (x = 1; x < w; x += 3) {
-			const uint8_t *p = rgb + y * stride + x * 3;
+			const uint32_t *p = xp + y * stride + x;
 
-			for (c = 0; c < 3; c++) {
-				int pred = p[c - 3] + p[c - (long)stride] - p[c - 3 - (long)stride];
+			for (c = 0; c < 24; c += 8) {
+				int left = (p[-1] >> c) & 0xff, up = (p[-(long)stride] >> c) & 0xff;
+				int ul = (p[-1 - (long)stride] >> c) & 0xff, pred = left + up - ul;
 
 				pred = pred < 0 ? 0 : pred > 255 ? 255 : pred;
-				err += abs(p[c] - pred);
+				err += abs((int)((p[0] >> c) & 0xff) - pred);
 			}
 			count += 3;
 		}
@@ -1115,9 +1157,9 @@ static bool tight_smooth(const uint8_t *rgb, size_t stride, uint32_t w, uint32_t
 }
 
 static int tight_rect(struct rfb_enc *e, const struct rfb_rect *r, uint32_t x, uint32_t y,
-		      uint32_t w, uint32_t h, const uint8_t *rgb, uint32_t fw, struct rfb_buf *out)
+		      uint32_t w, uint32_t h, const uint32_t *xp, size_t xstride, struct rfb_buf *out)
 {
-	const uint32_t *s = e->px + (size_t)y * r->w + x;
+	const uint32_t *s = e->src + y * e->sstride + x;
 	struct palette pl;
 	size_t ctl, n = (size_t)w * h, i, j;
 	uint32_t cur = s[0];
@@ -1128,9 +1170,9 @@ static int tight_rect(struct rfb_enc *e, const struct rfb_rect *r, uint32_t x, u
 	pal_add(&pl, cur);
 	for (j = 0; j < h && !many; j++)
 		for (i = 0; i < w; i++) {
-			if (s[j * r->w + i] == cur)
+			if (s[j * e->sstride + i] == cur)
 				continue;
-			cur = s[j * r->w + i];
+			cur = s[j * e->sstride + i];
 			if (pal_add(&pl, cur) < 0) {
 				many = true;
 				break;
@@ -1165,7 +1207,7 @@ static int tight_rect(struct rfb_enc *e, const struct rfb_rect *r, uint32_t x, u
 			return -1;
 		p = e->tmp.data;
 		for (j = 0; j < h; j++) {
-			const uint32_t *row = s + j * r->w;
+			const uint32_t *row = s + j * e->sstride;
 
 			if (pl.n == 2) {
 				unsigned int acc = 0, nb = 0;
@@ -1190,13 +1232,12 @@ static int tight_rect(struct rfb_enc *e, const struct rfb_rect *r, uint32_t x, u
 		return 1;
 	}
 	if (e->jpeg_quality >= 0 && e->jpeg_ok && n >= TIGHT_MIN_JPEG_PIXELS &&
-	    tight_smooth(rgb + ((size_t)(r->y + y) * fw + r->x + x) * 3, (size_t)fw * 3, w, h)) {
+	    tight_smooth(xp + y * xstride + x, xstride, w, h)) {
 		uint8_t cl[3];
 		unsigned int k;
 
-		if (jpeg_compress(e->jpeg_quality,
-				  rgb + ((size_t)(r->y + y) * fw + r->x + x) * 3,
-				  (size_t)fw * 3, w, h, &e->tmp) == 0 &&
+		if (jpeg_compress(e->jpeg_quality, xp + y * xstride + x, xstride, w, h,
+				  &e->tmp) == 0 &&
 		    e->tmp.len < 1u << 22) {
 			k = compact_len(cl, e->tmp.len);
 			rfb_buf_u8(out, TIGHT_JPEG);
@@ -1213,15 +1254,15 @@ static int tight_rect(struct rfb_enc *e, const struct rfb_rect *r, uint32_t x, u
 		return -1;
 	p = e->tmp.data;
 	for (j = 0; j < h; j++)
-		p = put_pixels(e, e->tight_mode, p, s + j * r->w, w);
+		p = put_pixels(e, e->tight_mode, p, s + j * e->sstride, w);
 	e->tmp.len = p - e->tmp.data;
 	if (tight_data(e, 0, e->tmp.data, e->tmp.len, out, ctl) < 0)
 		return -1;
 	return 1;
 }
 
-static int enc_tight(struct rfb_enc *e, const struct rfb_rect *r, const uint8_t *rgb,
-		     uint32_t fw, struct rfb_buf *out)
+static int enc_tight(struct rfb_enc *e, const struct rfb_rect *r, const uint32_t *xp,
+		     size_t xstride, struct rfb_buf *out)
 {
 	uint32_t x, y, w, h, maxh;
 	int n = 0;
@@ -1231,7 +1272,7 @@ static int enc_tight(struct rfb_enc *e, const struct rfb_rect *r, const uint8_t 
 		maxh = TIGHT_MAX_PIXELS / w;
 		for (y = 0; y < r->h; y += h) {
 			h = r->h - y < maxh ? r->h - y : maxh;
-			if (tight_rect(e, r, x, y, w, h, rgb, fw, out) < 0)
+			if (tight_rect(e, r, x, y, w, h, xp, xstride, out) < 0)
 				return -1;
 			if (n == INT_MAX)
 				return -1;
@@ -1243,20 +1284,26 @@ static int enc_tight(struct rfb_enc *e, const struct rfb_rect *r, const uint8_t 
 
 /* ---- entry ---------------------------------------------------------------- */
 
-int rfb_enc_rect(struct rfb_enc *e, int32_t encoding, const uint8_t *rgb, uint32_t fw,
-		 uint32_t fh, const struct rfb_rect *r, struct rfb_buf *out)
+/* Is @r within a picture of @fw x @fh that the wire can describe, and may @out take more? */
+static int check_rect(int32_t encoding, uint32_t fw, uint32_t fh, const struct rfb_rect *r,
+		      const struct rfb_buf *out)
 {
-	size_t start = out->len;
-	int ret;
-
 	if (out->oom || !rfb_enc_supported(encoding))
 		return -1;
 	if (fw > 65535 || fh > 65535 || r->x > fw || r->w > fw - r->x || r->y > fh ||
 	    r->h > fh - r->y)
 		return -1;
-	if (!r->w || !r->h)
-		return 0;
-	if (convert(e, rgb, fw, r) < 0)
+	return 0;
+}
+
+/* Rectangle @r whose 0x00RRGGBB words start at @xp (row stride @xstride), checked. */
+static int enc_rect(struct rfb_enc *e, int32_t encoding, const uint32_t *xp, size_t xstride,
+		    const struct rfb_rect *r, struct rfb_buf *out)
+{
+	size_t start = out->len;
+	int ret;
+
+	if (convert(e, xp, xstride, r) < 0)
 		return -1;
 	switch (encoding) {
 	case RFB_ENC_RAW:
@@ -1269,7 +1316,7 @@ int rfb_enc_rect(struct rfb_enc *e, int32_t encoding, const uint8_t *rgb, uint32
 		ret = enc_zrle(e, r, out);
 		break;
 	default:
-		ret = enc_tight(e, r, rgb, fw, out);
+		ret = enc_tight(e, r, xp, xstride, out);
 		break;
 	}
 	if (ret < 0 || out->oom) {
@@ -1291,4 +1338,35 @@ int rfb_enc_rect(struct rfb_enc *e, int32_t encoding, const uint8_t *rgb, uint32
 		return -1;
 	}
 	return ret;
+}
+
+int rfb_enc_rect(struct rfb_enc *e, int32_t encoding, const uint8_t *rgb, uint32_t fw,
+		 uint32_t fh, const struct rfb_rect *r, struct rfb_buf *out)
+{
+	uint32_t i, j;
+
+	if (check_rect(encoding, fw, fh, r, out) < 0)
+		return -1;
+	if (!r->w || !r->h)
+		return 0;
+	if (grow(&e->xtmp, &e->xtmp_cap, (size_t)r->w * r->h) < 0)
+		return -1;
+	for (j = 0; j < r->h; j++) {
+		const uint8_t *s = rgb + ((size_t)(r->y + j) * fw + r->x) * 3;
+		uint32_t *d = e->xtmp + (size_t)j * r->w;
+
+		for (i = 0; i < r->w; i++, s += 3)
+			d[i] = (uint32_t)s[0] << 16 | s[1] << 8 | s[2];
+	}
+	return enc_rect(e, encoding, e->xtmp, r->w, r, out);
+}
+
+int rfb_enc_rect_xrgb(struct rfb_enc *e, int32_t encoding, const uint32_t *xrgb, uint32_t fw,
+		      uint32_t fh, const struct rfb_rect *r, struct rfb_buf *out)
+{
+	if (check_rect(encoding, fw, fh, r, out) < 0)
+		return -1;
+	if (!r->w || !r->h)
+		return 0;
+	return enc_rect(e, encoding, xrgb + (size_t)r->y * fw + r->x, fw, r, out);
 }

@@ -570,20 +570,21 @@ static int put_cursor(struct vnc_client *c, struct rfb_buf *b)
  */
 #define DIFF_TILE	16
 #define DIFF_MAX	256
+#define FB_BPP		4	/* the console's copy and c->sent: 0x00RRGGBB words */
 
 /* Record that the client now has rectangle @r of the picture. */
 static void sent_rect(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w, uint32_t h)
 {
-	size_t stride = (size_t)c->fb.w * 3;
+	size_t stride = (size_t)c->fb.w * FB_BPP;
 
 	for (; h; y++, h--)
-		memcpy(c->sent + y * stride + (size_t)x * 3, c->fb.rgb + y * stride + (size_t)x * 3,
-		       (size_t)w * 3);
+		memcpy(c->sent + y * stride + (size_t)x * FB_BPP,
+		       c->fb.rgb + y * stride + (size_t)x * FB_BPP, (size_t)w * FB_BPP);
 }
 
 static int changed_rects(struct vnc_client *c, struct con_rect a, struct rfb_rect *out, int max)
 {
-	size_t stride = (size_t)c->fb.w * 3;
+	size_t stride = (size_t)c->fb.w * FB_BPP;
 	int n = 0, open_from = 0, i;
 	uint32_t ty, tx, tw;
 
@@ -601,9 +602,10 @@ static int changed_rects(struct vnc_client *c, struct con_rect a, struct rfb_rec
 			if (tx < a.x + a.w) {
 				tw = a.x + a.w - tx < DIFF_TILE ? a.x + a.w - tx : DIFF_TILE;
 				for (r = 0; r < th && !changed; r++) {
-					size_t off = (ty + r) * stride + (size_t)tx * 3;
+					size_t off = (ty + r) * stride + (size_t)tx * FB_BPP;
 
-					changed = memcmp(c->fb.rgb + off, c->sent + off, tw * 3) != 0;
+					changed = memcmp(c->fb.rgb + off, c->sent + off,
+							 tw * FB_BPP) != 0;
 				}
 			}
 			if (changed && run == UINT32_MAX)
@@ -652,23 +654,23 @@ copy:
 static bool put_scroll(struct vnc_client *c, struct con_rect a, struct rfb_buf *b)
 {
 	struct rfb_rect ar = { a.x, a.y, a.w, a.h }, band;
-	size_t stride = (size_t)c->fb.w * 3, n;
+	size_t stride = (size_t)c->fb.w * FB_BPP, n;
 	uint32_t i;
 	int dy;
 
-	dy = vnc_find_scroll(c->sent, c->fb.rgb, c->fb.w, &ar, &band);
+	dy = vnc_find_scroll(c->sent, c->fb.rgb, c->fb.w, FB_BPP, &ar, &band);
 	if (!dy)
 		return false;
 	put_rect_hdr(b, band.x, band.y, band.w, band.h, RFB_ENC_COPYRECT);
 	rfb_buf_u16(b, band.x);
 	rfb_buf_u16(b, band.y + dy);
 	/* Rows move up (dy > 0: copy top down) or down (dy < 0: bottom up), as the client does. */
-	n = (size_t)band.w * 3;
+	n = (size_t)band.w * FB_BPP;
 	for (i = 0; i < band.h; i++) {
 		uint32_t y = dy > 0 ? band.y + i : band.y + band.h - 1 - i;
 
-		memmove(c->sent + y * stride + (size_t)band.x * 3,
-			c->sent + (y + dy) * stride + (size_t)band.x * 3, n);
+		memmove(c->sent + y * stride + (size_t)band.x * FB_BPP,
+			c->sent + (y + dy) * stride + (size_t)band.x * FB_BPP, n);
 	}
 	return true;
 }
@@ -676,7 +678,7 @@ static bool put_scroll(struct vnc_client *c, struct con_rect a, struct rfb_buf *
 /* Remember what a full or non-incremental update sent (allocating the copy). */
 static void sent_copy(struct vnc_client *c, struct con_rect a)
 {
-	size_t stride = (size_t)c->fb.w * 3;
+	size_t stride = (size_t)c->fb.w * FB_BPP;
 
 	if (!c->sent || c->sent_w != c->fb.w || c->sent_h != c->fb.h) {
 		free(c->sent);
@@ -793,7 +795,8 @@ static int try_update(struct vnc_client *c)
 			sent_copy(c, area);
 		}
 		for (i = 0; i < nr; i++) {
-			k = rfb_enc_rect(c->enc, c->encoding, c->fb.rgb, c->fb.w, c->fb.h, &r[i], b);
+			k = rfb_enc_rect_xrgb(c->enc, c->encoding, (const uint32_t *)c->fb.rgb,
+					      c->fb.w, c->fb.h, &r[i], b);
 			if (k < 0) {
 				c->why = "encoder failed";
 				return -1;
@@ -1054,7 +1057,7 @@ static int server_init(struct vnc_client *c)
 		free(c->fb.rgb);
 		c->fb.w = 640;
 		c->fb.h = 480;
-		c->fb.rgb = calloc(640 * 480, 3);
+		c->fb.rgb = calloc(640 * 480, FB_BPP);
 		if (!c->fb.rgb)
 			return -1;
 	} else {
@@ -1217,6 +1220,7 @@ static void accept_one(int lfd, bool ws)
 		return;
 	}
 	c->fd = fd;
+	c->fb.xrgb = true;
 	c->con_id = -1;
 	c->websocket = ws;
 	c->unix_sock = sa.ss_family == AF_UNIX;

@@ -29,15 +29,15 @@ static uint64_t row_hash(const uint8_t *p, size_t n)
 	return h ^ (h >> 29);
 }
 
-static bool uniform(const uint8_t *p, size_t n)
+static bool uniform(const uint8_t *p, size_t n, unsigned int bpp)
 {
-	return n <= 3 || !memcmp(p, p + 3, n - 3);
+	return n <= bpp || !memcmp(p, p + bpp, n - bpp);
 }
 
-int vnc_find_scroll(const uint8_t *old, const uint8_t *cur, uint32_t fw,
+int vnc_find_scroll(const uint8_t *old, const uint8_t *cur, uint32_t fw, unsigned int bpp,
 		    const struct rfb_rect *a, struct rfb_rect *band)
 {
-	size_t stride = (size_t)fw * 3, n = (size_t)a->w * 3, tsize;
+	size_t stride = (size_t)fw * bpp, n = (size_t)a->w * bpp, tsize;
 	uint64_t *ho = NULL, *hc = NULL;
 	int32_t *tab = NULL;
 	int cand[MAX_CANDIDATES], votes[MAX_CANDIDATES], ncand = 0, best_dy = 0, i;
@@ -54,12 +54,12 @@ int vnc_find_scroll(const uint8_t *old, const uint8_t *cur, uint32_t fw,
 		goto out;
 	memset(tab, -1, tsize * sizeof(*tab));
 	for (y = 0; y < a->h; y++) {
-		const uint8_t *po = old + (a->y + y) * stride + (size_t)a->x * 3;
-		const uint8_t *pc = cur + (a->y + y) * stride + (size_t)a->x * 3;
+		const uint8_t *po = old + (a->y + y) * stride + (size_t)a->x * bpp;
+		const uint8_t *pc = cur + (a->y + y) * stride + (size_t)a->x * bpp;
 
 		ho[y] = row_hash(po, n);
 		hc[y] = row_hash(pc, n);
-		if (!uniform(po, n)) {	/* index the old rows: hash -> row */
+		if (!uniform(po, n, bpp)) {	/* index the old rows: hash -> row */
 			size_t k = ho[y] & (tsize - 1);
 
 			while (tab[k] >= 0 && ho[tab[k]] != ho[y])
@@ -69,11 +69,11 @@ int vnc_find_scroll(const uint8_t *old, const uint8_t *cur, uint32_t fw,
 	}
 	/* Each non-uniform new row votes for the offset at which the old picture has it. */
 	for (y = 0; y < a->h; y += 4) {
-		const uint8_t *pc = cur + (a->y + y) * stride + (size_t)a->x * 3;
+		const uint8_t *pc = cur + (a->y + y) * stride + (size_t)a->x * bpp;
 		size_t k = hc[y] & (tsize - 1);
 		int dy;
 
-		if (hc[y] == ho[y] || uniform(pc, n))
+		if (hc[y] == ho[y] || uniform(pc, n, bpp))
 			continue;
 		while (tab[k] >= 0 && ho[tab[k]] != hc[y])
 			k = (k + 1) & (tsize - 1);
@@ -100,8 +100,8 @@ int vnc_find_scroll(const uint8_t *old, const uint8_t *cur, uint32_t fw,
 		for (y = 0; y <= a->h; y++) {
 			long src = (long)y + dy;
 			bool match = y < a->h && src >= 0 && src < (long)a->h && hc[y] == ho[src] &&
-				     !memcmp(cur + (a->y + y) * stride + (size_t)a->x * 3,
-					     old + (a->y + src) * stride + (size_t)a->x * 3, n);
+				     !memcmp(cur + (a->y + y) * stride + (size_t)a->x * bpp,
+					     old + (a->y + src) * stride + (size_t)a->x * bpp, n);
 
 			if (match) {
 				if (!run++) {

@@ -15,7 +15,7 @@
 #define VNC_SCROLL_MIN_ROWS	16
 
 /*
- * In @a of two pictures of @fw pixels a row (3 bytes a pixel), @old what
+ * In @a of two pictures of @fw pixels a row (@bpp bytes a pixel), @old what
  * the client shows and @cur the new one: the longest band of rows of
  * @cur that @old holds @dy rows lower (content moved up by @dy; negative:
  * down), among the offsets the rows suggest.  Rows of one colour say
@@ -23,7 +23,7 @@
  * of at least VNC_SCROLL_MIN_ROWS rows that differs from @old in place),
  * with *@band the band's rectangle in @cur (its source is band->y + dy).
  */
-int vnc_find_scroll(const uint8_t *old, const uint8_t *cur, uint32_t fw,
+int vnc_find_scroll(const uint8_t *old, const uint8_t *cur, uint32_t fw, unsigned int bpp,
 		    const struct rfb_rect *a, struct rfb_rect *band);
 
 #endif
