@@ -624,33 +624,112 @@ struct ht_state {
 };
 
 /*
+ * Tiles are scanned 4 pixels at a time in vector registers where their
+ * width allows (all but a rectangle's right edge): comparisons give -1 in
+ * each lane that matches, summed with subtraction.
+ */
+typedef uint32_t v4u32 __attribute__((vector_size(16)));
+
+static inline v4u32 ld4(const uint32_t *p)
+{
+	v4u32 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline unsigned int sum4(v4u32 v)
+{
+	return v[0] + v[1] + v[2] + v[3];
+}
+
+/* How many of the @n pixels at @t are @c. */
+static unsigned int ht_count(const uint32_t *t, unsigned int n, uint32_t c)
+{
+	unsigned int i = 0, k = 0;
+	v4u32 acc = { 0 };
+
+	for (; i + 4 <= n; i += 4)
+		acc -= (v4u32)(ld4(t + i) == c);
+	for (; i < n; i++)
+		k += t[i] == c;
+	return k + sum4(acc);
+}
+
+/* Are all @n pixels at @t @a or @b? */
+static bool ht_two(const uint32_t *t, unsigned int n, uint32_t a, uint32_t b)
+{
+	unsigned int i = 0;
+	v4u32 acc = { 0 };
+
+	for (; i + 4 <= n; i += 4) {
+		v4u32 v = ld4(t + i);
+
+		acc |= ~((v4u32)(v == a) | (v4u32)(v == b));
+	}
+	for (; i < n; i++)
+		if (t[i] != a && t[i] != b)
+			return false;
+	return !(acc[0] | acc[1] | acc[2] | acc[3]);
+}
+
+/*
+ * At most the pixels of @t other than @bg that differ from their left and
+ * upper neighbours (a lower bound: the vector loop takes the previous
+ * row's last pixel as the left neighbour of a row's first).
+ */
+static unsigned int ht_corners(const uint32_t *t, unsigned int tw, unsigned int th, uint32_t bg)
+{
+	unsigned int n = 0, x, y;
+	v4u32 acc = { 0 };
+
+	for (x = 0; x < tw; x++)
+		n += t[x] != bg && (!x || t[x] != t[x - 1]);
+	for (y = 1; y < th; y++) {
+		const uint32_t *row = t + y * tw, *up = row - tw;
+
+		if (!(tw & 3)) {
+			for (x = 0; x < tw; x += 4) {
+				v4u32 v = ld4(row + x);
+
+				acc -= (v4u32)(v != bg) & (v4u32)(v != ld4(row + x - 1)) &
+				       (v4u32)(v != ld4(up + x));
+			}
+			continue;
+		}
+		n += row[0] != bg && row[0] != up[0];
+		for (x = 1; x < tw; x++)
+			n += (row[x] != bg) & (row[x] != row[x - 1]) & (row[x] != up[x]);
+	}
+	return n + sum4(acc);
+}
+
+/*
  * One tile of @tw x @th pixels in @t (rows packed; overwritten) to @out, if
  * smaller than raw; false (nothing written) if the caller is to send it raw.
  */
 static bool ht_tile(struct rfb_enc *e, struct ht_state *st, uint32_t *t, unsigned int tw,
 		    unsigned int th, struct rfb_buf *out)
 {
-	unsigned int n = tw * th, i, x, y, nsub = 0, cnt0 = 0, votes = 0;
+	unsigned int n = tw * th, i, x, y, nsub = 0, cnt0, votes = 0;
 	size_t raw_len = 1 + (size_t)n * e->bytes, len;
 	uint8_t enc[1 + 2 * 4 + 1 + 255 * 6], *p, *flags, *cntp;
 	uint32_t c0 = t[0], c1 = 0, bg, fg = 0, cand = 0;
-	bool two = true, have1 = false, coloured;
+	bool two = true, have1, coloured;
 
-	for (i = 0; i < n; i++) {
-		uint32_t c = t[i];
-
-		if (c == c0) {
-			cnt0++;
-		} else if (!have1) {
-			c1 = c;
-			have1 = true;
-		} else if (c != c1) {
-			two = false;
-		}
-		/* Boyer-Moore majority vote: the background for 3+ colours */
+	cnt0 = ht_count(t, n, c0);
+	have1 = cnt0 < n;
+	if (have1) {
+		for (i = 1; t[i] == c0; i++)
+			;
+		c1 = t[i];
+		two = ht_two(t, n, c0, c1);
+	}
+	/* Boyer-Moore majority vote: the background for 3+ colours */
+	for (i = 0; !two && i < n; i++) {
 		if (!votes)
-			cand = c;
-		votes += c == cand ? 1 : -1;
+			cand = t[i];
+		votes += t[i] == cand ? 1 : -1;
 	}
 
 	rfb_buf_reserve(out, raw_len > sizeof(enc) ? raw_len : sizeof(enc));
@@ -673,6 +752,15 @@ static bool ht_tile(struct rfb_enc *e, struct ht_state *st, uint32_t *t, unsigne
 	} else {
 		bg = cand;
 	}
+
+	/*
+	 * A pixel that is not background and unlike its left and upper
+	 * neighbours is the top left corner of its own subrectangle: when
+	 * they alone make the tile as long as raw, it goes raw (as the loop
+	 * below would find, later).
+	 */
+	if (ht_corners(t, tw, th, bg) * (coloured ? e->bytes + 2 : 2) + 2 >= raw_len)
+		return false;
 
 	p = enc;
 	flags = p++;
