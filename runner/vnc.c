@@ -591,15 +591,22 @@ static int changed_rects(struct vnc_client *c, struct con_rect a, struct rfb_rec
 	for (ty = a.y; ty < a.y + a.h; ty += DIFF_TILE) {
 		uint32_t th = a.y + a.h - ty < DIFF_TILE ? a.y + a.h - ty : DIFF_TILE;
 		int row_start = n;
-		uint32_t run = UINT32_MAX;
+		uint32_t run = UINT32_MAX, r;
+		bool same = true;
+
+		/* A row of tiles that is all as sent (after a scroll, most): one compare a line. */
+		for (r = 0; r < th && same; r++) {
+			size_t off = (ty + r) * stride + (size_t)a.x * FB_BPP;
+
+			same = !memcmp(c->fb.rgb + off, c->sent + off, (size_t)a.w * FB_BPP);
+		}
 
 		/* Tiles left to right, then one unchanged step at the end that closes a run. */
 		for (tx = a.x; tx <= a.x + a.w; tx += tw) {
 			bool changed = false;
-			uint32_t r;
 
 			tw = DIFF_TILE;
-			if (tx < a.x + a.w) {
+			if (tx < a.x + a.w && !same) {
 				tw = a.x + a.w - tx < DIFF_TILE ? a.x + a.w - tx : DIFF_TILE;
 				for (r = 0; r < th && !changed; r++) {
 					size_t off = (ty + r) * stride + (size_t)tx * FB_BPP;
