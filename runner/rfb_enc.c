@@ -325,6 +325,35 @@ put_run(const struct rfb_enc *e, enum px_mode m, uint8_t *d, const uint32_t *s, 
 	return d;
 }
 
+/*
+ * PX24_B012 (@swap false) or PX24_B210: on little endian hosts one 4-byte
+ * store a pixel (byte swapped and shifted for B210), 3 bytes apart, each
+ * overwriting the spare byte of the one before; the last by bytes.
+ */
+static inline __attribute__((always_inline)) uint8_t *
+put_run24(uint8_t *d, const uint32_t *s, size_t n, bool swap)
+{
+	size_t i = 0;
+
+	for (; __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && i + 4 < n; i += 4, d += 12) {
+		uint32_t a = s[i], b = s[i + 1], c = s[i + 2], e = s[i + 3];
+
+		if (swap) {
+			a = __builtin_bswap32(a) >> 8;
+			b = __builtin_bswap32(b) >> 8;
+			c = __builtin_bswap32(c) >> 8;
+			e = __builtin_bswap32(e) >> 8;
+		}
+		memcpy(d, &a, 4);
+		memcpy(d + 3, &b, 4);
+		memcpy(d + 6, &c, 4);
+		memcpy(d + 9, &e, 4);
+	}
+	for (; i < n; i++)
+		d = swap ? put_px(NULL, PX24_B210, d, s[i]) : put_px(NULL, PX24_B012, d, s[i]);
+	return d;
+}
+
 /* @n pixels to @d in mode @m; the switch is outside the loops. */
 static uint8_t *put_pixels(const struct rfb_enc *e, enum px_mode m, uint8_t *d,
 			   const uint32_t *s, size_t n)
@@ -345,13 +374,13 @@ static uint8_t *put_pixels(const struct rfb_enc *e, enum px_mode m, uint8_t *d,
 	case PX32BE:
 		return put_run(e, PX32BE, d, s, n);
 	case PX24_B012:
-		return put_run(e, PX24_B012, d, s, n);
+		return put_run24(d, s, n, false);
 	case PX24_B123:
 		return put_run(e, PX24_B123, d, s, n);
 	case PX24_B321:
 		return put_run(e, PX24_B321, d, s, n);
 	case PX24_B210:
-		return put_run(e, PX24_B210, d, s, n);
+		return put_run24(d, s, n, true);
 	case PX_RGB:
 		return put_run(e, PX_RGB, d, s, n);
 	}
@@ -451,6 +480,8 @@ void rfb_enc_set_format(struct rfb_enc *e, const struct rfb_pixfmt *pf)
 	e->jpeg_ok = f->true_colour && f->bpp == 32 && f->red_max == 255 &&
 		     f->green_max == 255 && f->blue_max == 255;
 	e->tight_mode = e->jpeg_ok && f->depth == 24 ? PX_RGB : e->raw_mode;
+	if (e->tight_mode == PX_RGB && e->ident)	/* the same bytes, faster */
+		e->tight_mode = PX24_B210;
 	e->zrle_bytes = px_bytes(e->zrle_mode);
 	e->tight_bytes = px_bytes(e->tight_mode);
 }
@@ -527,6 +558,9 @@ static int convert(struct rfb_enc *e, const uint32_t *xp, size_t xstride, const 
 /*
  * Compress @n bytes through @zs (persistent, level e->level) to the end of
  * @out, ending with a sync flush so the client can decode all of it now.
+ * The client reads a zlib stream that never ends: deflate runs raw and the
+ * stream's 2-byte header (as zlib writes it) is put here, so that no
+ * Adler-32 of the input is computed for a trailer that is never sent.
  */
 static int zput(struct rfb_enc *e, struct zs *zs, const uint8_t *in, size_t n,
 		struct rfb_buf *out, bool *fresh)
@@ -536,12 +570,22 @@ static int zput(struct rfb_enc *e, struct zs *zs, const uint8_t *in, size_t n,
 
 	*fresh = false;
 	if (!zs->live) {
+		unsigned int hdr = 0x78 << 8;	/* deflate, 32K window */
+
+		rfb_buf_reserve(out, 2);
+		if (out->oom)
+			return -1;
 		memset(z, 0, sizeof(*z));
-		if (deflateInit(z, e->level) != Z_OK)
+		if (deflateInit2(z, e->level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 			return -1;
 		zs->live = true;
 		zs->level = e->level;
 		*fresh = true;
+		/* FLEVEL 0 (levels 0, 1), 1 (2..5), 2 (6), 3 (7..9); FCHECK */
+		hdr |= (e->level < 2 ? 0 : e->level < 6 ? 1 : e->level == 6 ? 2 : 3) << 6;
+		hdr += 31 - hdr % 31;
+		out->data[out->len++] = hdr >> 8;
+		out->data[out->len++] = hdr;
 	}
 	z->next_in = (Bytef *)in;
 	z->avail_in = 0;
@@ -1224,11 +1268,13 @@ out:
 #define TIGHT_SMOOTH_MAX_ERR	12
 static bool tight_smooth(const uint32_t *xp, size_t stride, uint32_t w, uint32_t h)
 {
-	uint64_t err = 0, count = 0;
+	/* The samples and the most error they may add up to: stop once past it. */
+	uint64_t count = 3ULL * ((h + 1) / 3) * ((w + 1) / 3), max = count * TIGHT_SMOOTH_MAX_ERR;
+	uint64_t err = 0;
 	uint32_t x, y;
 	int c;
 
-	for (y = 1; y < h; y += 3)
+	for (y = 1; y < h && err <= max; y += 3)
 		for (x = 1; x < w; x += 3) {
 			const uint32_t *p = xp + y * stride + x;
 
@@ -1239,9 +1285,8 @@ static bool tight_smooth(const uint32_t *xp, size_t stride, uint32_t w, uint32_t
 				pred = pred < 0 ? 0 : pred > 255 ? 255 : pred;
 				err += abs((int)((p[0] >> c) & 0xff) - pred);
 			}
-			count += 3;
 		}
-	return count && err <= count * TIGHT_SMOOTH_MAX_ERR;
+	return count && err <= max;
 }
 
 static int tight_rect(struct rfb_enc *e, const struct rfb_rect *r, uint32_t x, uint32_t y,
