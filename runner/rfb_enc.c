@@ -700,7 +700,7 @@ static unsigned int ht_count(const uint32_t *t, unsigned int n, uint32_t c)
 	return k + sum4(acc);
 }
 
-/* Are all @n pixels at @t @a or @b? */
+/* Are all @n pixels at @t @a or @b?  Looked at 16 at a time: most tiles of 3+ colours show it soon. */
 static bool ht_two(const uint32_t *t, unsigned int n, uint32_t a, uint32_t b)
 {
 	unsigned int i = 0;
@@ -710,6 +710,8 @@ static bool ht_two(const uint32_t *t, unsigned int n, uint32_t a, uint32_t b)
 		v4u32 v = ld4(t + i);
 
 		acc |= ~((v4u32)(v == a) | (v4u32)(v == b));
+		if ((i & 12) == 12 && (acc[0] | acc[1] | acc[2] | acc[3]))
+			return false;
 	}
 	for (; i < n; i++)
 		if (t[i] != a && t[i] != b)
@@ -761,14 +763,14 @@ static bool ht_tile(struct rfb_enc *e, struct ht_state *st, uint32_t *t, unsigne
 	uint32_t c0 = t[0], c1 = 0, bg, fg = 0, cand = 0;
 	bool two = true, have1, coloured;
 
-	cnt0 = ht_count(t, n, c0);
-	have1 = cnt0 < n;
+	for (i = 1; i < n && t[i] == c0; i++)
+		;
+	have1 = i < n;
 	if (have1) {
-		for (i = 1; t[i] == c0; i++)
-			;
 		c1 = t[i];
 		two = ht_two(t, n, c0, c1);
 	}
+	cnt0 = two ? ht_count(t, n, c0) : 0;	/* only two colours need it */
 	/* Boyer-Moore majority vote: the background for 3+ colours */
 	for (i = 0; !two && i < n; i++) {
 		if (!votes)
