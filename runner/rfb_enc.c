@@ -212,6 +212,13 @@ enum px_mode {
 #define TIGHT_MIN_TO_COMPRESS	12
 #define TIGHT_MAX_PALETTE	16
 #define TIGHT_MIN_JPEG_PIXELS	256
+/*
+ * zlib's memLevel for Tight's streams: a hash table of 8K entries instead
+ * of the default 32K, which deflate slides every 32 KB of input, and 4K
+ * symbols a block.  On the display bench's full-screen redraws: 12% fewer
+ * instructions and 1% fewer bytes than 8 (ZRLE keeps 8: more bytes there).
+ */
+#define TIGHT_MEM_LEVEL		6
 
 struct zs {
 	z_stream z;
@@ -576,7 +583,8 @@ static int zput(struct rfb_enc *e, struct zs *zs, const uint8_t *in, size_t n,
 		if (out->oom)
 			return -1;
 		memset(z, 0, sizeof(*z));
-		if (deflateInit2(z, e->level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		if (deflateInit2(z, e->level, Z_DEFLATED, -15, zs == &e->zrle ? 8 : TIGHT_MEM_LEVEL,
+				 Z_DEFAULT_STRATEGY) != Z_OK)
 			return -1;
 		zs->live = true;
 		zs->level = e->level;
