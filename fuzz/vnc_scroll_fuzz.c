@@ -39,7 +39,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Small inputs spread over the rows: repeat them, which makes scrolls likely. */
 	for (i = 0; size && i < 2 * n; i++)
 		(i < n ? old : cur)[i % n] = data[i % size];
-	dy = vnc_find_scroll(old, cur, w, bpp, &a, &b);
+	dy = vnc_find_scroll(old, cur, w, bpp, &a, NULL, &b);
+	/* The same with the old rows' hashes given. */
+	{
+		uint64_t hs[96];
+		struct rfb_rect b2;
+
+		for (y = 0; y < a.h; y++)
+			hs[y] = vnc_row_hash(old + ((size_t)(a.y + y) * w + a.x) * bpp,
+					     (size_t)a.w * bpp);
+		assert(vnc_find_scroll(old, cur, w, bpp, &a, hs, &b2) == dy);
+		assert(!dy || !memcmp(&b, &b2, sizeof(b)));
+	}
 	if (dy) {
 		assert(b.x == a.x && b.w == a.w && b.y >= a.y && b.y + b.h <= a.y + a.h);
 		assert((long)b.y + dy >= (long)a.y && (long)b.y + dy + b.h <= (long)a.y + a.h);

@@ -81,6 +81,8 @@ struct vnc_client {
 	/* The picture: the console's copy, the size the client knows, damage not yet sent. */
 	struct con_fb fb;
 	uint8_t *sent;		/* what the client was sent, or NULL */
+	uint64_t *sent_hash;	/* vnc_row_hash() of its full rows, where sent_hash_ok */
+	bool *sent_hash_ok;
 	uint32_t sent_w, sent_h;
 	uint32_t cw, ch;
 	struct con_rect dirty;
@@ -577,9 +579,11 @@ static void sent_rect(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w, 
 {
 	size_t stride = (size_t)c->fb.w * FB_BPP;
 
-	for (; h; y++, h--)
+	for (; h; y++, h--) {
 		memcpy(c->sent + y * stride + (size_t)x * FB_BPP,
 		       c->fb.rgb + y * stride + (size_t)x * FB_BPP, (size_t)w * FB_BPP);
+		c->sent_hash_ok[y] = false;
+	}
 }
 
 static int changed_rects(struct vnc_client *c, struct con_rect a, struct rfb_rect *out, int max)
@@ -662,10 +666,18 @@ static bool put_scroll(struct vnc_client *c, struct con_rect a, struct rfb_buf *
 {
 	struct rfb_rect ar = { a.x, a.y, a.w, a.h }, band;
 	size_t stride = (size_t)c->fb.w * FB_BPP, n;
+	bool full = !a.x && a.w == c->fb.w;
 	uint32_t i;
 	int dy;
 
-	dy = vnc_find_scroll(c->sent, c->fb.rgb, c->fb.w, FB_BPP, &ar, &band);
+	/* The old rows' hashes, kept from before where the rows did not change since. */
+	for (i = a.y; full && i < a.y + a.h; i++)
+		if (!c->sent_hash_ok[i]) {
+			c->sent_hash[i] = vnc_row_hash(c->sent + i * stride, stride);
+			c->sent_hash_ok[i] = true;
+		}
+	dy = vnc_find_scroll(c->sent, c->fb.rgb, c->fb.w, FB_BPP, &ar,
+			     full ? c->sent_hash + a.y : NULL, &band);
 	if (!dy)
 		return false;
 	put_rect_hdr(b, band.x, band.y, band.w, band.h, RFB_ENC_COPYRECT);
@@ -678,6 +690,9 @@ static bool put_scroll(struct vnc_client *c, struct con_rect a, struct rfb_buf *
 
 		memmove(c->sent + y * stride + (size_t)band.x * FB_BPP,
 			c->sent + (y + dy) * stride + (size_t)band.x * FB_BPP, n);
+		/* A whole row moves with its hash; part of one: not known now. */
+		c->sent_hash[y] = c->sent_hash[y + dy];
+		c->sent_hash_ok[y] = full && c->sent_hash_ok[y + dy];
 	}
 	return true;
 }
@@ -689,12 +704,25 @@ static void sent_copy(struct vnc_client *c, struct con_rect a)
 
 	if (!c->sent || c->sent_w != c->fb.w || c->sent_h != c->fb.h) {
 		free(c->sent);
+		free(c->sent_hash);
+		free(c->sent_hash_ok);
 		c->sent = NULL;
+		c->sent_hash = NULL;
+		c->sent_hash_ok = NULL;
 		if (a.x || a.y || a.w != c->fb.w || a.h != c->fb.h)
 			return;	/* a new copy starts only with the whole picture */
 		c->sent = malloc(stride * c->fb.h);
-		if (!c->sent)
+		c->sent_hash = malloc(c->fb.h * sizeof(*c->sent_hash));
+		c->sent_hash_ok = calloc(c->fb.h, sizeof(*c->sent_hash_ok));
+		if (!c->sent || !c->sent_hash || !c->sent_hash_ok) {
+			free(c->sent);
+			free(c->sent_hash);
+			free(c->sent_hash_ok);
+			c->sent = NULL;
+			c->sent_hash = NULL;
+			c->sent_hash_ok = NULL;
 			return;
+		}
 		c->sent_w = c->fb.w;
 		c->sent_h = c->fb.h;
 	}
@@ -1178,6 +1206,10 @@ out:
 	c->fb.rgb = NULL;
 	free(c->sent);
 	c->sent = NULL;
+	free(c->sent_hash);
+	c->sent_hash = NULL;
+	free(c->sent_hash_ok);
+	c->sent_hash_ok = NULL;
 	free(c->in);
 	c->in = NULL;
 	rfb_buf_free(&c->out);

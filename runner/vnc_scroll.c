@@ -15,7 +15,7 @@
 
 #define FNV_PRIME	0x100000001b3ULL
 
-static uint64_t row_hash(const uint8_t *p, size_t n)
+uint64_t vnc_row_hash(const uint8_t *p, size_t n)
 {
 	uint64_t h[4] = { 0xcbf29ce484222325ULL, 1, 2, 3 }, v[4];
 	size_t i;
@@ -26,7 +26,10 @@ static uint64_t row_hash(const uint8_t *p, size_t n)
 	 * not aligned: memcpy.
 	 */
 	for (i = 0; i + 32 <= n; i += 32) {
-		memcpy(v, p + i, 32);
+		memcpy(&v[0], p + i, 8);
+		memcpy(&v[1], p + i + 8, 8);
+		memcpy(&v[2], p + i + 16, 8);
+		memcpy(&v[3], p + i + 24, 8);
 		h[0] = (h[0] ^ v[0]) * FNV_PRIME;
 		h[1] = (h[1] ^ v[1]) * FNV_PRIME;
 		h[2] = (h[2] ^ v[2]) * FNV_PRIME;
@@ -44,7 +47,7 @@ static bool uniform(const uint8_t *p, size_t n, unsigned int bpp)
 }
 
 int vnc_find_scroll(const uint8_t *old, const uint8_t *cur, uint32_t fw, unsigned int bpp,
-		    const struct rfb_rect *a, struct rfb_rect *band)
+		    const struct rfb_rect *a, const uint64_t *old_hash, struct rfb_rect *band)
 {
 	size_t stride = (size_t)fw * bpp, n = (size_t)a->w * bpp, tsize;
 	uint64_t *ho = NULL, hc;
@@ -64,7 +67,7 @@ int vnc_find_scroll(const uint8_t *old, const uint8_t *cur, uint32_t fw, unsigne
 	for (y = 0; y < a->h; y++) {
 		const uint8_t *po = old + (a->y + y) * stride + (size_t)a->x * bpp;
 
-		ho[y] = row_hash(po, n);
+		ho[y] = old_hash ? old_hash[y] : vnc_row_hash(po, n);
 		if (!uniform(po, n, bpp)) {	/* index the old rows: hash -> row */
 			size_t k = ho[y] & (tsize - 1);
 
@@ -79,7 +82,7 @@ int vnc_find_scroll(const uint8_t *old, const uint8_t *cur, uint32_t fw, unsigne
 		size_t k;
 		int dy;
 
-		hc = row_hash(pc, n);
+		hc = vnc_row_hash(pc, n);
 		k = hc & (tsize - 1);
 		if (hc == ho[y] || uniform(pc, n, bpp))
 			continue;

@@ -22,8 +22,12 @@
  * nothing and are not used to find the offset.  Returns @dy (0: no band
  * of at least VNC_SCROLL_MIN_ROWS rows that differs from @old in place),
  * with *@band the band's rectangle in @cur (its source is band->y + dy).
+ * @old_hash (may be NULL): vnc_row_hash() of each of @a's rows of @old
+ * (@a->h of them), kept by the caller from before.
  */
 int vnc_find_scroll(const uint8_t *old, const uint8_t *cur, uint32_t fw, unsigned int bpp,
-		    const struct rfb_rect *a, struct rfb_rect *band);
+		    const struct rfb_rect *a, const uint64_t *old_hash, struct rfb_rect *band);
+/* The hash vnc_find_scroll() gives the @n bytes of a row at @p. */
+uint64_t vnc_row_hash(const uint8_t *p, size_t n);
 
 #endif
