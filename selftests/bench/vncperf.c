@@ -10,7 +10,10 @@
  * dirty log does for a whole-screen write) and reads one incremental
  * update.  The server's work all runs on its client thread: profile with
  *   valgrind --tool=callgrind --separate-threads=yes build/host/bench/vncperf ENC WORKLOAD N
- * and read the thread that ran try_update().  Prints the bytes per frame.
+ * and read the thread that ran try_update() (the callgrind.out.PID-TID
+ * file that names it); its total for N = 10 minus that for N = 2, over 8,
+ * is the instructions a frame without the first, full update.  Prints the
+ * bytes per frame.
  *
  *   vncperf raw|hextile|zrle|tight|tight-jpeg full|scroll [FRAMES]
  */
