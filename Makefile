@@ -277,6 +277,12 @@ $(BUILD)/host/bench/vncwatch_test: selftests/bench/vncwatch_test.c selftests/ben
 	$(CC) $(USER_CFLAGS) $(SAN_CFLAGS) -o $@ $< selftests/bench/vncwatch.c runner/rfb_enc.c \
 		-lz -ljpeg
 $(BUILD)/host/runner/rfb_enc_test: runner/rfb.h selftests/runner/rfb_dec.h
+# vncperf: bench-display's VNC workloads on the host, for profiling (not a test).
+$(BUILD)/host/bench/vncperf: selftests/bench/vncperf.c selftests/bench/vncwatch.c \
+		selftests/bench/vncwatch.h runner/vnc.c $(VNC_HOST_EXTRA) $(CONSOLE_FONT_C) | deps
+	@mkdir -p $(@D)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $< selftests/bench/vncwatch.c runner/vnc.c \
+		$(VNC_HOST_EXTRA) $(CONSOLE_FONT_C) -lgnutls -lsasl2 -lnettle -ljpeg -lz -lm
 $(BUILD)/host/runner/vnc_opts_test: runner/vnc.h
 $(BUILD)/host/runner/check_test: runner/check.h
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The console of console.h: one display, input sinks by priority, damage
- * per client, pictures as 24-bit RGB.  Text mode is drawn with the VGA
+ * per client, pictures as 24-bit RGB or 0x00RRGGBB words.  Text mode is drawn with the VGA
  * font the build generates (scripts/psf2c -> console_font8x16) unless the
  * device supplies the guest's own.
  *
@@ -15,6 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "console.h"
 
@@ -236,9 +240,9 @@ static void put_rgb(uint8_t *p, uint32_t rgb)
 	p[2] = rgb;
 }
 
-/* Draw cells @r (in cells); bytes beyond data_len read as blank cells. */
+/* Draw cells @r (in cells); bytes beyond data_len read as blank cells. @xrgb: 4 bytes a pixel. */
 static void render_text(const struct con_surface *s, uint8_t *out, uint32_t w,
-			const struct con_rect *r)
+			const struct con_rect *r, bool xrgb)
 {
 	const uint32_t *pal = s->palette;
 	const uint8_t *font = s->font ? s->font : console_font8x16;
@@ -258,12 +262,18 @@ static void render_text(const struct con_surface *s, uint8_t *out, uint32_t w,
 			bg = pal ? pal[attr >> 4] & 0xffffff : vga16[attr >> 4];
 			for (l = 0; l < gh; l++) {
 				uint8_t bits = font[ch * 16 + l];
-				uint8_t *p = out + ((uint64_t)(cy * gh + l) * w + cx * 8) * 3;
+				uint64_t at = (uint64_t)(cy * gh + l) * w + cx * 8;
 
 				if ((int)cx == s->cursor_x && (int)cy == s->cursor_y && l + 2 >= gh)
 					bits = 0xff;	/* an underline cursor */
-				for (b = 0; b < 8; b++)
-					put_rgb(p + b * 3, bits & (0x80 >> b) ? fg : bg);
+				for (b = 0; b < 8; b++) {
+					uint32_t v = bits & (0x80 >> b) ? fg : bg;
+
+					if (xrgb)
+						((uint32_t *)out)[at + b] = v;
+					else
+						put_rgb(out + (at + b) * 3, v);
+				}
 			}
 		}
 }
@@ -330,34 +340,97 @@ static void conv_run(const struct con_surface *s, const uint8_t *p, uint8_t *o, 
 	}
 }
 
-/* Convert pixels @r; bytes beyond data_len read as black. */
-static void render_pixels(const struct con_surface *s, uint8_t *out, const struct con_rect *r)
+/*
+ * The same to native-endian 0x00RRGGBB words.  RGB565, the format of the
+ * guests' 16 bpp modes, goes 8 pixels at a time in SSE2 registers: each
+ * channel v widens as conv_px()'s c5()/c6() (v << 3 | v >> 2, v << 2 |
+ * v >> 4), which is v * 8.25 or v * 4.0625 rounded down: the high half of
+ * a multiply with the channel at the top of a 16-bit lane (red at bits
+ * 11..15 times 0x108, blue moved there likewise, green at 5..10 times
+ * 0x2080); green << 8 | blue and red are then interleaved into words.
+ */
+static void conv_run_565_x(const uint8_t *p, uint32_t *o, uint32_t n)
 {
-	unsigned int bpp = bytes_pp(s->format);
-	uint32_t x, y, n;
+	uint32_t i = 0;
+
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const __m128i mr = _mm_set1_epi16((short)0xf800), mg = _mm_set1_epi16(0x07e0);
+	const __m128i k5 = _mm_set1_epi16(0x108), k6 = _mm_set1_epi16(0x2080);
+
+	for (; i + 8 <= n; i += 8, p += 16, o += 8) {
+		__m128i w = _mm_loadu_si128((const __m128i *)p);
+		__m128i r = _mm_mulhi_epu16(_mm_and_si128(w, mr), k5);
+		__m128i g = _mm_slli_epi16(_mm_mulhi_epu16(_mm_and_si128(w, mg), k6), 8);
+		__m128i gb = _mm_or_si128(g, _mm_mulhi_epu16(_mm_slli_epi16(w, 11), k5));
+
+		_mm_storeu_si128((__m128i *)o, _mm_unpacklo_epi16(gb, r));
+		_mm_storeu_si128((__m128i *)(o + 4), _mm_unpackhi_epi16(gb, r));
+	}
+#endif
+	for (; i < n; i++, p += 2, o++) {
+		uint32_t v = p[0] | p[1] << 8;
+
+		*o = c5(v >> 11) << 16 | c6((v >> 5) & 63) << 8 | c5(v & 31);
+	}
+}
+
+static void conv_run_x(const struct con_surface *s, const uint8_t *p, uint32_t *o, uint32_t n)
+{
+	uint8_t rgb[3];
+	uint32_t i;
+
+	switch (s->format) {
+	case CON_FMT_RGB565:
+		conv_run_565_x(p, o, n);
+		break;
+	case CON_FMT_XRGB8888:
+		for (i = 0; i < n; i++, p += 4)
+			o[i] = (p[0] | p[1] << 8 | p[2] << 16) & 0xffffff;
+		break;
+	case CON_FMT_PAL8:
+		for (i = 0; i < n; i++)
+			o[i] = (s->palette ? s->palette[p[i]] : p[i] * 0x010101U) & 0xffffff;
+		break;
+	default:
+		for (i = 0; i < n; i++, p += bytes_pp(s->format)) {
+			conv_px(s->format, NULL, p, rgb);
+			o[i] = rgb[0] << 16 | rgb[1] << 8 | rgb[2];
+		}
+		break;
+	}
+}
+
+/* Convert pixels @r; bytes beyond data_len read as black.  @xrgb: to 0x00RRGGBB words. */
+static void render_pixels(const struct con_surface *s, uint8_t *out, const struct con_rect *r,
+			  bool xrgb)
+{
+	unsigned int bpp = bytes_pp(s->format), opp = xrgb ? 4 : 3;
+	uint32_t y, n;
 
 	for (y = r->y; y < r->y + r->h; y++) {
 		uint64_t line = (uint64_t)y * s->stride + (uint64_t)r->x * bpp;
-		uint8_t *o = out + ((uint64_t)y * s->width + r->x) * 3;
+		uint8_t *o = out + ((uint64_t)y * s->width + r->x) * opp;
 
 		/* The pixels the buffer holds in full, then black. */
 		n = 0;
 		if (line < s->data_len)
 			n = (s->data_len - line) / bpp < r->w ? (s->data_len - line) / bpp : r->w;
-		if (n)
+		if (n && xrgb)
+			conv_run_x(s, s->data + line, (uint32_t *)o, n);
+		else if (n)
 			conv_run(s, s->data + line, o, n);
-		for (x = n; x < r->w; x++)
-			put_rgb(o + x * 3, 0);
+		memset(o + (size_t)n * opp, 0, (size_t)(r->w - n) * opp);
 	}
 }
 
 /* Render @r (surface units: cells in text mode) of @s into @out, @pw pixels wide. */
-static void render(const struct con_surface *s, uint8_t *out, uint32_t pw, const struct con_rect *r)
+static void render(const struct con_surface *s, uint8_t *out, uint32_t pw, const struct con_rect *r,
+		   bool xrgb)
 {
 	if (s->format == CON_FMT_TEXT)
-		render_text(s, out, pw, r);
+		render_text(s, out, pw, r, xrgb);
 	else
-		render_pixels(s, out, r);
+		render_pixels(s, out, r, xrgb);
 }
 
 /* Client @c's damage in surface units, clipped, and then forgotten. */
@@ -415,7 +488,7 @@ int console_snapshot(int id, uint8_t **rgb, uint32_t *w, uint32_t *h, struct con
 	if (!buf)
 		goto out;
 	all = (struct con_rect){ 0, 0, s.width, s.height };
-	render(&s, buf, pw, &all);
+	render(&s, buf, pw, &all, false);
 	*rgb = buf;
 	*w = pw;
 	*h = ph;
@@ -449,7 +522,7 @@ int console_update(int id, struct con_fb *fb, struct con_rect *damage)
 	pw = px_width(&s);
 	ph = px_height(&s);
 	if (!fb->rgb || fb->w != pw || fb->h != ph) {
-		uint8_t *buf = malloc((size_t)pw * ph * 3);
+		uint8_t *buf = malloc((size_t)pw * ph * (fb->xrgb ? 4 : 3));
 
 		if (!buf)
 			goto out;
@@ -461,7 +534,7 @@ int console_update(int id, struct con_fb *fb, struct con_rect *damage)
 	}
 	d = take_damage(c, &s);
 	if (d.w && d.h)
-		render(&s, fb->rgb, pw, &d);
+		render(&s, fb->rgb, pw, &d, fb->xrgb);
 	*damage = to_px(&s, d);
 	ret = 0;
 out:

@@ -123,8 +123,14 @@ int console_snapshot(int id, uint8_t **rgb, uint32_t *w, uint32_t *h, struct con
  * or mode (@fb untouched).
  */
 struct con_fb {
-	uint8_t *rgb;		/* w * h * 3 bytes, red first */
+	uint8_t *rgb;		/* w * h * 3 bytes, red first (xrgb: w * h uint32_t) */
 	uint32_t w, h;
+	/*
+	 * Set by the caller before the first call: @rgb holds one native
+	 * endian uint32_t 0x00RRGGBB a pixel instead (what a 32 bpp client
+	 * takes as is), rows packed.
+	 */
+	bool xrgb;
 };
 int console_update(int id, struct con_fb *fb, struct con_rect *damage);
 void console_key(uint16_t code, bool down);

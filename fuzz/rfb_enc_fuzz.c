@@ -6,7 +6,8 @@
  *          rfb_pixfmt_check() takes it), else an index into a table
  *   17     picture width - 1 (mod 80), 18: height - 1 (mod 80)
  *   19     JPEG quality (0..9, else none), 20: compression level
- *   21..   updates, 5 bytes each: encoding (mod 4), x, y, w, h (mod the
+ *   21..   updates, 5 bytes each: encoding (mod 4; bit 2: the picture as
+ *          0x00RRGGBB words, rfb_enc_rect_xrgb()), x, y, w, h (mod the
  *          picture; w or h 255: to its edge), up to 6 of them, through one encoder (the zlib
  *          streams persist)
  *   rest   pixel bytes, repeated to fill the picture (a few bytes make
@@ -44,6 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dec d;
 	uint32_t fw, fh, i, j, u, nup;
 	uint8_t *rgb;
+	uint32_t *xrgb;
 	size_t npix, k, plen;
 	const uint8_t *pix;
 
@@ -66,6 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	plen = size - HDR - nup * 5;
 	npix = (size_t)fw * fh * 3;
 	rgb = malloc(npix);
+	xrgb = malloc(npix / 3 * 4);
+	if (!rgb || !xrgb)
+		abort();
 	for (k = 0; k < npix; k++)
 		rgb[k] = plen ? pix[k % plen] : (uint8_t)k;
 
@@ -85,7 +90,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r.y = q[2] % fh;
 		r.w = q[3] == 255 ? fw - r.x : q[3] % (fw - r.x + 1);
 		r.h = q[4] == 255 ? fh - r.y : q[4] % (fh - r.y + 1);
-		n = rfb_enc_rect(e, encs[q[0] % 4], rgb, fw, fh, &r, &out);
+		if (q[0] & 4) {
+			for (k = 0; k < npix / 3; k++)
+				xrgb[k] = rgb[k * 3] << 16 | rgb[k * 3 + 1] << 8 | rgb[k * 3 + 2];
+			n = rfb_enc_rect_xrgb(e, encs[q[0] % 4], xrgb, fw, fh, &r, &out);
+		} else {
+			n = rfb_enc_rect(e, encs[q[0] % 4], rgb, fw, fh, &r, &out);
+		}
 		if (n < 0)
 			abort();
 		if (!r.w || !r.h) {
@@ -113,5 +124,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dec_free(&d);
 	rfb_enc_free(e);
 	free(rgb);
+	free(xrgb);
 	return 0;
 }

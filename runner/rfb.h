@@ -166,6 +166,12 @@ bool rfb_enc_supported(int32_t encoding);
  */
 int rfb_enc_rect(struct rfb_enc *e, int32_t encoding, const uint8_t *rgb, uint32_t fw,
 		 uint32_t fh, const struct rfb_rect *r, struct rfb_buf *out);
+/*
+ * The same from a picture of native-endian 0x00RRGGBB words (@fw a row,
+ * the top byte zero), as the server keeps it (console.h's con_fb.xrgb).
+ */
+int rfb_enc_rect_xrgb(struct rfb_enc *e, int32_t encoding, const uint32_t *xrgb, uint32_t fw,
+		      uint32_t fh, const struct rfb_rect *r, struct rfb_buf *out);
 /* The 3-3-2 colour map sent with SetColourMapEntries to 8-bpp colour-map clients (256 entries of R, G, B in 0..65535). */
 void rfb_colour_map_332(uint16_t rgb[256][3]);
 

@@ -81,6 +81,8 @@ struct vnc_client {
 	/* The picture: the console's copy, the size the client knows, damage not yet sent. */
 	struct con_fb fb;
 	uint8_t *sent;		/* what the client was sent, or NULL */
+	uint64_t *sent_hash;	/* vnc_row_hash() of its full rows, where sent_hash_ok */
+	bool *sent_hash_ok;
 	uint32_t sent_w, sent_h;
 	uint32_t cw, ch;
 	struct con_rect dirty;
@@ -570,40 +572,51 @@ static int put_cursor(struct vnc_client *c, struct rfb_buf *b)
  */
 #define DIFF_TILE	16
 #define DIFF_MAX	256
+#define FB_BPP		4	/* the console's copy and c->sent: 0x00RRGGBB words */
 
 /* Record that the client now has rectangle @r of the picture. */
 static void sent_rect(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w, uint32_t h)
 {
-	size_t stride = (size_t)c->fb.w * 3;
+	size_t stride = (size_t)c->fb.w * FB_BPP;
 
-	for (; h; y++, h--)
-		memcpy(c->sent + y * stride + (size_t)x * 3, c->fb.rgb + y * stride + (size_t)x * 3,
-		       (size_t)w * 3);
+	for (; h; y++, h--) {
+		memcpy(c->sent + y * stride + (size_t)x * FB_BPP,
+		       c->fb.rgb + y * stride + (size_t)x * FB_BPP, (size_t)w * FB_BPP);
+		c->sent_hash_ok[y] = false;
+	}
 }
 
 static int changed_rects(struct vnc_client *c, struct con_rect a, struct rfb_rect *out, int max)
 {
-	size_t stride = (size_t)c->fb.w * 3;
+	size_t stride = (size_t)c->fb.w * FB_BPP;
 	int n = 0, open_from = 0, i;
 	uint32_t ty, tx, tw;
 
 	for (ty = a.y; ty < a.y + a.h; ty += DIFF_TILE) {
 		uint32_t th = a.y + a.h - ty < DIFF_TILE ? a.y + a.h - ty : DIFF_TILE;
 		int row_start = n;
-		uint32_t run = UINT32_MAX;
+		uint32_t run = UINT32_MAX, r;
+		bool same = true;
+
+		/* A row of tiles that is all as sent (after a scroll, most): one compare a line. */
+		for (r = 0; r < th && same; r++) {
+			size_t off = (ty + r) * stride + (size_t)a.x * FB_BPP;
+
+			same = !memcmp(c->fb.rgb + off, c->sent + off, (size_t)a.w * FB_BPP);
+		}
 
 		/* Tiles left to right, then one unchanged step at the end that closes a run. */
 		for (tx = a.x; tx <= a.x + a.w; tx += tw) {
 			bool changed = false;
-			uint32_t r;
 
 			tw = DIFF_TILE;
-			if (tx < a.x + a.w) {
+			if (tx < a.x + a.w && !same) {
 				tw = a.x + a.w - tx < DIFF_TILE ? a.x + a.w - tx : DIFF_TILE;
 				for (r = 0; r < th && !changed; r++) {
-					size_t off = (ty + r) * stride + (size_t)tx * 3;
+					size_t off = (ty + r) * stride + (size_t)tx * FB_BPP;
 
-					changed = memcmp(c->fb.rgb + off, c->sent + off, tw * 3) != 0;
+					changed = memcmp(c->fb.rgb + off, c->sent + off,
+							 tw * FB_BPP) != 0;
 				}
 			}
 			if (changed && run == UINT32_MAX)
@@ -652,23 +665,34 @@ copy:
 static bool put_scroll(struct vnc_client *c, struct con_rect a, struct rfb_buf *b)
 {
 	struct rfb_rect ar = { a.x, a.y, a.w, a.h }, band;
-	size_t stride = (size_t)c->fb.w * 3, n;
+	size_t stride = (size_t)c->fb.w * FB_BPP, n;
+	bool full = !a.x && a.w == c->fb.w;
 	uint32_t i;
 	int dy;
 
-	dy = vnc_find_scroll(c->sent, c->fb.rgb, c->fb.w, &ar, &band);
+	/* The old rows' hashes, kept from before where the rows did not change since. */
+	for (i = a.y; full && i < a.y + a.h; i++)
+		if (!c->sent_hash_ok[i]) {
+			c->sent_hash[i] = vnc_row_hash(c->sent + i * stride, stride);
+			c->sent_hash_ok[i] = true;
+		}
+	dy = vnc_find_scroll(c->sent, c->fb.rgb, c->fb.w, FB_BPP, &ar,
+			     full ? c->sent_hash + a.y : NULL, &band);
 	if (!dy)
 		return false;
 	put_rect_hdr(b, band.x, band.y, band.w, band.h, RFB_ENC_COPYRECT);
 	rfb_buf_u16(b, band.x);
 	rfb_buf_u16(b, band.y + dy);
 	/* Rows move up (dy > 0: copy top down) or down (dy < 0: bottom up), as the client does. */
-	n = (size_t)band.w * 3;
+	n = (size_t)band.w * FB_BPP;
 	for (i = 0; i < band.h; i++) {
 		uint32_t y = dy > 0 ? band.y + i : band.y + band.h - 1 - i;
 
-		memmove(c->sent + y * stride + (size_t)band.x * 3,
-			c->sent + (y + dy) * stride + (size_t)band.x * 3, n);
+		memmove(c->sent + y * stride + (size_t)band.x * FB_BPP,
+			c->sent + (y + dy) * stride + (size_t)band.x * FB_BPP, n);
+		/* A whole row moves with its hash; part of one: not known now. */
+		c->sent_hash[y] = c->sent_hash[y + dy];
+		c->sent_hash_ok[y] = full && c->sent_hash_ok[y + dy];
 	}
 	return true;
 }
@@ -676,16 +700,29 @@ static bool put_scroll(struct vnc_client *c, struct con_rect a, struct rfb_buf *
 /* Remember what a full or non-incremental update sent (allocating the copy). */
 static void sent_copy(struct vnc_client *c, struct con_rect a)
 {
-	size_t stride = (size_t)c->fb.w * 3;
+	size_t stride = (size_t)c->fb.w * FB_BPP;
 
 	if (!c->sent || c->sent_w != c->fb.w || c->sent_h != c->fb.h) {
 		free(c->sent);
+		free(c->sent_hash);
+		free(c->sent_hash_ok);
 		c->sent = NULL;
+		c->sent_hash = NULL;
+		c->sent_hash_ok = NULL;
 		if (a.x || a.y || a.w != c->fb.w || a.h != c->fb.h)
 			return;	/* a new copy starts only with the whole picture */
 		c->sent = malloc(stride * c->fb.h);
-		if (!c->sent)
+		c->sent_hash = malloc(c->fb.h * sizeof(*c->sent_hash));
+		c->sent_hash_ok = calloc(c->fb.h, sizeof(*c->sent_hash_ok));
+		if (!c->sent || !c->sent_hash || !c->sent_hash_ok) {
+			free(c->sent);
+			free(c->sent_hash);
+			free(c->sent_hash_ok);
+			c->sent = NULL;
+			c->sent_hash = NULL;
+			c->sent_hash_ok = NULL;
 			return;
+		}
 		c->sent_w = c->fb.w;
 		c->sent_h = c->fb.h;
 	}
@@ -793,7 +830,8 @@ static int try_update(struct vnc_client *c)
 			sent_copy(c, area);
 		}
 		for (i = 0; i < nr; i++) {
-			k = rfb_enc_rect(c->enc, c->encoding, c->fb.rgb, c->fb.w, c->fb.h, &r[i], b);
+			k = rfb_enc_rect_xrgb(c->enc, c->encoding, (const uint32_t *)c->fb.rgb,
+					      c->fb.w, c->fb.h, &r[i], b);
 			if (k < 0) {
 				c->why = "encoder failed";
 				return -1;
@@ -1054,7 +1092,7 @@ static int server_init(struct vnc_client *c)
 		free(c->fb.rgb);
 		c->fb.w = 640;
 		c->fb.h = 480;
-		c->fb.rgb = calloc(640 * 480, 3);
+		c->fb.rgb = calloc(640 * 480, FB_BPP);
 		if (!c->fb.rgb)
 			return -1;
 	} else {
@@ -1168,6 +1206,10 @@ out:
 	c->fb.rgb = NULL;
 	free(c->sent);
 	c->sent = NULL;
+	free(c->sent_hash);
+	c->sent_hash = NULL;
+	free(c->sent_hash_ok);
+	c->sent_hash_ok = NULL;
 	free(c->in);
 	c->in = NULL;
 	rfb_buf_free(&c->out);
@@ -1217,6 +1259,7 @@ static void accept_one(int lfd, bool ws)
 		return;
 	}
 	c->fd = fd;
+	c->fb.xrgb = true;
 	c->con_id = -1;
 	c->websocket = ws;
 	c->unix_sock = sa.ss_family == AF_UNIX;

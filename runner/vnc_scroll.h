@@ -15,15 +15,19 @@
 #define VNC_SCROLL_MIN_ROWS	16
 
 /*
- * In @a of two pictures of @fw pixels a row (3 bytes a pixel), @old what
+ * In @a of two pictures of @fw pixels a row (@bpp bytes a pixel), @old what
  * the client shows and @cur the new one: the longest band of rows of
  * @cur that @old holds @dy rows lower (content moved up by @dy; negative:
  * down), among the offsets the rows suggest.  Rows of one colour say
  * nothing and are not used to find the offset.  Returns @dy (0: no band
  * of at least VNC_SCROLL_MIN_ROWS rows that differs from @old in place),
  * with *@band the band's rectangle in @cur (its source is band->y + dy).
+ * @old_hash (may be NULL): vnc_row_hash() of each of @a's rows of @old
+ * (@a->h of them), kept by the caller from before.
  */
-int vnc_find_scroll(const uint8_t *old, const uint8_t *cur, uint32_t fw,
-		    const struct rfb_rect *a, struct rfb_rect *band);
+int vnc_find_scroll(const uint8_t *old, const uint8_t *cur, uint32_t fw, unsigned int bpp,
+		    const struct rfb_rect *a, const uint64_t *old_hash, struct rfb_rect *band);
+/* The hash vnc_find_scroll() gives the @n bytes of a row at @p. */
+uint64_t vnc_row_hash(const uint8_t *p, size_t n);
 
 #endif

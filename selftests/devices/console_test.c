@@ -442,6 +442,56 @@ TEST(describe)
 	EXPECT_NE(NULL, strstr(buf, "usb-kbd (priority 20, not ready)"));
 }
 
+/*
+ * console_update() into 0x00RRGGBB words gives the same colours as the
+ * 24-bit copy, for every format (RGB565 in 8-pixel steps and the rest one
+ * by one: 37 pixels a row, every 16-bit value in the picture), text mode
+ * and a buffer that ends early.
+ */
+TEST(update_xrgb_matches_rgb)
+{
+	static const enum con_format fmts[] = { CON_FMT_PAL8, CON_FMT_RGB555, CON_FMT_RGB565,
+						CON_FMT_RGB888, CON_FMT_XRGB8888, CON_FMT_TEXT };
+	static uint32_t pal[256];
+	static uint8_t pix[37 * 4 * 1800];
+	unsigned int i, k, bad;
+	uint32_t x, y;
+
+	for (k = 0; k < sizeof(pix) / 2; k++) {
+		pix[2 * k] = k;
+		pix[2 * k + 1] = k >> 8;
+	}
+	for (k = 0; k < 256; k++)
+		pal[k] = k * 0x01030507u;	/* the top byte must not show */
+	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		struct con_fb a = { 0 }, b = { .xrgb = true };
+		struct con_rect d;
+		uint32_t h = fmts[i] == CON_FMT_TEXT ? 20 : 1800;
+		int ia, ib;
+
+		/* The last row is cut short: 5 pixels black. */
+		setup_disp(fmts[i], 37, h, 37 * 4, pix, 37 * 4 * (h - 1) + 32 * 4);
+		fd.s.palette = pal;
+		ia = console_attach();
+		ib = console_attach();
+		ASSERT_LE(0, ia);
+		ASSERT_LE(0, ib);
+		ASSERT_EQ(0, console_update(ia, &a, &d));
+		ASSERT_EQ(0, console_update(ib, &b, &d));
+		ASSERT_EQ(a.w, b.w);
+		ASSERT_EQ(a.h, b.h);
+		bad = 0;
+		for (y = 0; y < a.h; y++)
+			for (x = 0; x < a.w; x++)
+				bad += px(a.rgb, a.w, x, y) != ((uint32_t *)b.rgb)[y * b.w + x];
+		EXPECT_EQ(0, bad) TH_LOG("format %d", fmts[i]);
+		console_detach(ia);
+		console_detach(ib);
+		free(a.rgb);
+		free(b.rgb);
+	}
+}
+
 /* console_update(): a client's own copy, only the damage re-rendered. */
 TEST(update_renders_damage_only)
 {

@@ -108,6 +108,9 @@ static const struct {
 };
 #define NFMT (sizeof(formats) / sizeof(formats[0]))
 
+/* Round trips through rfb_enc_rect_xrgb() (the picture as 0x00RRGGBB words) instead. */
+static bool use_xrgb;
+
 /* Encode @r of @rgb, decode, and check the area; returns a reason or NULL. */
 static const char *round_trip(struct rfb_enc *e, struct dec *d, int32_t enc, const uint8_t *rgb,
 			      const struct rfb_rect *r, size_t *bytes)
@@ -117,7 +120,19 @@ static const char *round_trip(struct rfb_enc *e, struct dec *d, int32_t enc, con
 	uint32_t i, j;
 	int n;
 
-	n = rfb_enc_rect(e, enc, rgb, d->fw, d->fh, r, &out);
+	if (use_xrgb) {
+		size_t k, np = (size_t)d->fw * d->fh;
+		uint32_t *x = malloc(np * 4 + 4);
+
+		if (!x)
+			return "out of memory";
+		for (k = 0; k < np; k++)
+			x[k] = rgb[k * 3] << 16 | rgb[k * 3 + 1] << 8 | rgb[k * 3 + 2];
+		n = rfb_enc_rect_xrgb(e, enc, x, d->fw, d->fh, r, &out);
+		free(x);
+	} else {
+		n = rfb_enc_rect(e, enc, rgb, d->fw, d->fh, r, &out);
+	}
 	if (n < 1) {
 		rfb_buf_free(&out);
 		return "rfb_enc_rect failed";
@@ -212,6 +227,47 @@ TEST(round_trip_100x70)
 TEST(round_trip_2049_wide)
 {
 	all_round_trips(_metadata, 2049, 40);
+}
+
+/* The same from 0x00RRGGBB words, the parts read in place (row stride > width) for xRGB clients. */
+TEST(round_trip_xrgb)
+{
+	use_xrgb = true;
+	all_round_trips(_metadata, 100, 70);
+	all_round_trips(_metadata, 2049, 3);
+	use_xrgb = false;
+}
+
+TEST(tight_jpeg_xrgb)
+{
+	uint32_t fw = 300, fh = 200;
+	uint8_t *pic = picture(PIC_GRADIENT, fw, fh);
+	struct rfb_enc *e = rfb_enc_new();
+	struct rfb_rect part = { 20, 10, 260, 170 };
+	double sum = 0;
+	uint32_t i, j;
+	struct dec d;
+
+	use_xrgb = true;
+	rfb_enc_set_tight(e, 8, 2);
+	dec_init(&d, &rfb_pixfmt_default, fw, fh);
+	ASSERT_EQ(NULL, round_trip(e, &d, RFB_ENC_TIGHT, pic, &part, NULL));
+	EXPECT_EQ(d.rects, d.jpeg_rects);
+	EXPECT_LT(0, d.jpeg_rects);
+	for (j = part.y; j < part.y + part.h; j++)
+		for (i = part.x; i < part.x + part.w; i++) {
+			size_t at = (size_t)j * fw + i;
+			int c;
+
+			ASSERT_TRUE(d.is_jpeg[at]);
+			for (c = 0; c < 3; c++)
+				sum += abs(d.jrgb[at * 3 + c] - pic[at * 3 + c]);
+		}
+	EXPECT_LT(sum / ((double)part.w * part.h * 3), 3.0);
+	use_xrgb = false;
+	dec_free(&d);
+	rfb_enc_free(e);
+	free(pic);
 }
 
 TEST(tight_splits_large_rects)

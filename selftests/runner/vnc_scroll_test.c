@@ -45,7 +45,7 @@ TEST(scroll_up_one_line)
 	struct rfb_rect a = { 0, 0, W, H }, b;
 
 	scrolled(16);	/* content moved up 16 rows: cur row y was old row y + 16 */
-	EXPECT_EQ(16, vnc_find_scroll(old, cur, W, &a, &b));
+	EXPECT_EQ(16, vnc_find_scroll(old, cur, W, 3, &a, NULL, &b));
 	EXPECT_EQ(0, b.x);
 	EXPECT_EQ(0, b.y);
 	EXPECT_EQ(W, b.w);
@@ -57,7 +57,7 @@ TEST(scroll_down)
 	struct rfb_rect a = { 0, 0, W, H }, b;
 
 	scrolled(-5);
-	EXPECT_EQ(-5, vnc_find_scroll(old, cur, W, &a, &b));
+	EXPECT_EQ(-5, vnc_find_scroll(old, cur, W, 3, &a, NULL, &b));
 	EXPECT_EQ(5, b.y);
 	EXPECT_EQ(H - 5, b.h);
 }
@@ -73,7 +73,7 @@ TEST(inside_a_rectangle)
 		text_row(old + ((30 + y) * W + 20) * 3 - 20 * 3, 5000 + y);
 		text_row(cur + ((30 + y) * W + 20) * 3 - 20 * 3, 5000 + y + 3);
 	}
-	EXPECT_EQ(3, vnc_find_scroll(old, cur, W, &a, &b));
+	EXPECT_EQ(3, vnc_find_scroll(old, cur, W, 3, &a, NULL, &b));
 	EXPECT_EQ(20, b.x);
 	EXPECT_EQ(30, b.y);
 	EXPECT_EQ(100, b.w);
@@ -87,20 +87,20 @@ TEST(no_scroll)
 
 	/* Nothing changed. */
 	scrolled(0);
-	EXPECT_EQ(0, vnc_find_scroll(old, cur, W, &a, &b));
+	EXPECT_EQ(0, vnc_find_scroll(old, cur, W, 3, &a, NULL, &b));
 	/* Everything new. */
 	for (y = 0; y < H; y++)
 		text_row(cur + y * W * 3, 9000 + y);
-	EXPECT_EQ(0, vnc_find_scroll(old, cur, W, &a, &b));
+	EXPECT_EQ(0, vnc_find_scroll(old, cur, W, 3, &a, NULL, &b));
 	/* Blank pictures: nothing to go by. */
 	memset(old, 0, sizeof(old));
 	memset(cur, 0, sizeof(cur));
-	EXPECT_EQ(0, vnc_find_scroll(old, cur, W, &a, &b));
+	EXPECT_EQ(0, vnc_find_scroll(old, cur, W, 3, &a, NULL, &b));
 	/* A band too short to pay. */
 	scrolled(0);
 	for (y = 0; y < 10; y++)
 		text_row(cur + (50 + y) * W * 3, 1000 + 52 + y);
-	EXPECT_EQ(0, vnc_find_scroll(old, cur, W, &a, &b));
+	EXPECT_EQ(0, vnc_find_scroll(old, cur, W, 3, &a, NULL, &b));
 	EXPECT_EQ(9, b.x);	/* untouched */
 }
 
@@ -109,11 +109,11 @@ TEST(tiny_areas)
 	struct rfb_rect a = { 0, 0, W, 8 }, b;
 
 	scrolled(2);
-	EXPECT_EQ(0, vnc_find_scroll(old, cur, W, &a, &b));
+	EXPECT_EQ(0, vnc_find_scroll(old, cur, W, 3, &a, NULL, &b));
 	a = (struct rfb_rect){ 0, 0, 0, H };
-	EXPECT_EQ(0, vnc_find_scroll(old, cur, W, &a, &b));
+	EXPECT_EQ(0, vnc_find_scroll(old, cur, W, 3, &a, NULL, &b));
 	a = (struct rfb_rect){ 199, 0, 1, H };	/* one column: too little to hash on */
-	vnc_find_scroll(old, cur, W, &a, &b);
+	vnc_find_scroll(old, cur, W, 3, &a, NULL, &b);
 }
 
 TEST_HARNESS_MAIN

@@ -1262,4 +1262,43 @@ TEST(scroll_as_copyrect)
 	draw(0, 0, 0, 64, 48);
 }
 
+/*
+ * Scrolls in a row, up and then down: each finds its offset from the old
+ * rows' hashes the server kept (moved with the rows), one CopyRect each.
+ */
+TEST(scrolls_in_a_row)
+{
+	struct cli c;
+	int32_t enc[] = { RFB_ENC_RAW, RFB_ENC_COPYRECT };
+	uint32_t y;
+	int k;
+
+	for (y = 0; y < 48; y++)
+		draw(y * 5 + 1, 0, y, 64, 1);
+	ASSERT_EQ(0, serve_rgbx(&c, enc, 2));
+	for (k = 0; k < 5; k++) {
+		bool down = k >= 3;
+
+		if (down) {	/* row y + 8 now shows what row y showed */
+			for (y = 40; y-- > 0;)
+				memcpy(pic + (y + 8) * MAXW * 4, pic + y * MAXW * 4, 64 * 4);
+			draw(150 + k * 7, 0, 0, 64, 8);
+		} else {
+			for (y = 0; y < 40; y++)
+				memcpy(pic + y * MAXW * 4, pic + (y + 8) * MAXW * 4, 64 * 4);
+			draw(150 + k * 7, 0, 40, 64, 8);
+		}
+		console_damage(0, 0, 64, 48);
+		ASSERT_EQ(0, request(&c, true, 0, 0, 64, 48));
+		ASSERT_EQ(0, read_update(&c));
+		EXPECT_EQ(1, c.copies) TH_LOG("scroll %d", k);
+		EXPECT_EQ(down ? -8 : 8, c.copy_dy) TH_LOG("scroll %d", k);
+		EXPECT_EQ(64 * 16, c.area) TH_LOG("scroll %d", k);
+		EXPECT_TRUE(same_as_pic(&c));
+	}
+	client_free(&c);
+	vnc_stop();
+	draw(0, 0, 0, 64, 48);
+}
+
 TEST_HARNESS_MAIN
