@@ -266,10 +266,12 @@ $(BUILD)/host/runner/rfb_enc_test: HOST_LIBS := -lz -ljpeg
 # The sandbox (runner/sandbox.c) in forked children; no sanitizers: their
 # runtimes make system calls the seccomp filter rightly refuses.
 HOST_TESTS += runner/sandbox_test
-$(BUILD)/host/runner/sandbox_test: selftests/runner/sandbox_test.c runner/sandbox.c runner/sandbox.h \
+$(BUILD)/host/runner/sandbox_test: selftests/runner/sandbox_test.c runner/sandbox.c runner/log.c \
+		runner/sandbox.h \
 		| deps
 	@mkdir -p $(@D)
-	$(CC) $(USER_CFLAGS) -DKVMLITE_TEST_HOOKS -pthread -o $@ $< runner/sandbox.c -lseccomp
+	$(CC) $(USER_CFLAGS) -DKVMLITE_TEST_HOOKS -pthread -o $@ $< runner/sandbox.c runner/log.c \
+		-lseccomp
 # selftests/bench/vncwatch_test.c tests selftests/bench/vncwatch.c (not bench/vncwatch.c).
 $(BUILD)/host/bench/vncwatch_test: selftests/bench/vncwatch_test.c selftests/bench/vncwatch.c \
 		selftests/bench/vncwatch.h runner/rfb_enc.c runner/rfb.h | deps

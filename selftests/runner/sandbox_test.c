@@ -31,30 +31,7 @@
 #include "kselftest_harness.h"
 #include "../../runner/sandbox.h"
 
-/* What sandbox.c takes from the rest of the runner. */
-void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("kvmlite: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(1);
-}
-
-void warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("kvmlite: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
-
+/* What sandbox.c takes from the rest of the runner (die() and warn(): runner/log.c). */
 void term__restore(void)
 {
 }
