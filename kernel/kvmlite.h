@@ -240,6 +240,8 @@ struct kvl_vm {
 	 */
 	bool irqchip_split;
 	u32 split_ioapic_pins;
+	/* KVM_CAP_MAX_VCPU_ID (vm.c): ids below it; set by the first vCPU if not before. */
+	u32 max_vcpu_ids;
 	struct kvl_pic *pic;
 	struct kvl_ioapic *ioapic;
 	struct kvl_pit *pit;

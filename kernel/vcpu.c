@@ -1274,6 +1274,16 @@ static noinline long kvl_vcpu_ioctl_locked(struct kvl_vcpu *vcpu, unsigned int i
 		/* The guest's TSC runs at the host's rate: no TSC scaling here. */
 		r = tsc_khz;
 		break;
+	case KVM_SET_TSC_KHZ:
+		/*
+		 * As KVM without TSC scaling: 0 or the host's rate within
+		 * KVM's 250 ppm tolerance is taken; a slower one is EINVAL.
+		 * KVM runs a faster one by catching up at each entry; kvmlite
+		 * does not (EINVAL).
+		 */
+		r = (u32)arg == 0 || abs((s64)(u32)arg - (s64)tsc_khz) <= (s64)tsc_khz / 4000 ?
+		    0 : -EINVAL;
+		break;
 	case KVM_SET_DEBUGREGS:
 		r = kvl_vcpu_set_debugregs(vcpu, argp);
 		break;
@@ -1398,8 +1408,14 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 	char name[16];
 	int r, i;
 
-	if (id >= KVL_MAX_VCPU_ID)
-		return -EINVAL;
+	/* KVM_CAP_MAX_VCPU_ID's bound, fixed from now on as in KVM. */
+	mutex_lock(&vm->lock);
+	if (!vm->max_vcpu_ids)
+		vm->max_vcpu_ids = KVL_MAX_VCPU_ID;
+	r = id >= vm->max_vcpu_ids ? -EINVAL : 0;
+	mutex_unlock(&vm->lock);
+	if (r)
+		return r;
 
 	vcpu = kzalloc(sizeof(*vcpu), GFP_KERNEL_ACCOUNT);
 	if (!vcpu)

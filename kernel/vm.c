@@ -744,6 +744,16 @@ static int kvl_vm_enable_cap(struct kvl_vm *vm, struct kvm_enable_cap *cap)
 		return kvl_dirty_ring_enable(vm, (u32)cap->args[0]);
 	case KVM_CAP_SPLIT_IRQCHIP:
 		return cap->flags ? -EINVAL : kvl_split_irqchip(vm, cap->args[0]);
+	case KVM_CAP_MAX_VCPU_ID:
+		/* As KVM: once, or the same value again; vCPUs fix the default. */
+		if (cap->flags || cap->args[0] > KVL_MAX_VCPU_ID)
+			return -EINVAL;
+		mutex_lock(&vm->lock);
+		if (!vm->max_vcpu_ids)
+			vm->max_vcpu_ids = cap->args[0];
+		allowed = vm->max_vcpu_ids == cap->args[0];
+		mutex_unlock(&vm->lock);
+		return allowed ? 0 : -EINVAL;
 	default:
 		return -EINVAL;
 	}

@@ -261,4 +261,45 @@ TEST(memslot_ids_to_kvm_limit)
 	close(v.sys);
 }
 
+/* KVM_CAP_MAX_VCPU_ID as QEMU enables it: a bound on ids, set once. */
+TEST(max_vcpu_id_cap)
+{
+	struct kvm_enable_cap cap = { .cap = KVM_CAP_MAX_VCPU_ID, .args = { 4 } };
+	int sys = kvl_open(O_RDWR), vm, fd;
+
+	ASSERT_LE(0, sys);
+	vm = ioctl(sys, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, vm);
+	cap.args[0] = ioctl(sys, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID) + 1;
+	EXPECT_EQ(-1, ioctl(vm, KVM_ENABLE_CAP, &cap));
+	EXPECT_EQ(EINVAL, errno);
+	cap.args[0] = 4;
+	ASSERT_EQ(0, ioctl(vm, KVM_ENABLE_CAP, &cap));
+	EXPECT_EQ(0, ioctl(vm, KVM_ENABLE_CAP, &cap));		/* the same again */
+	cap.args[0] = 5;
+	EXPECT_EQ(-1, ioctl(vm, KVM_ENABLE_CAP, &cap));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(vm, KVM_CREATE_VCPU, 4));
+	EXPECT_EQ(EINVAL, errno);
+	fd = ioctl(vm, KVM_CREATE_VCPU, 3);
+	ASSERT_LE(0, fd);
+	/* KVM_SET_TSC_KHZ: 0 means the host's rate, which is always taken. */
+	EXPECT_EQ(0, ioctl(fd, KVM_SET_TSC_KHZ, 0));
+	EXPECT_EQ(0, ioctl(fd, KVM_SET_TSC_KHZ, ioctl(fd, KVM_GET_TSC_KHZ, 0)));
+	close(fd);
+	close(vm);
+
+	/* The first vCPU fixes the default: a different bound is refused after. */
+	vm = ioctl(sys, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, vm);
+	fd = ioctl(vm, KVM_CREATE_VCPU, 0);
+	ASSERT_LE(0, fd);
+	cap.args[0] = 100;
+	EXPECT_EQ(-1, ioctl(vm, KVM_ENABLE_CAP, &cap));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+	close(vm);
+	close(sys);
+}
+
 KVL_TEST_MAIN
