@@ -7,6 +7,8 @@
 #   make check        host unit tests + AMD and Intel emulated-host selftests
 #                     + a Linux guest booted by the runner (check-runner)
 #                     + the kernel's own KVM selftests (check-compat)
+#   make check-qemu   Debian's QEMU on kvmlite and on kvm-amd, side by side
+#                     (KERNEL=6.12: in the 6.12 emulated host)
 #   make check-compat the kernel's own KVM selftests on kvmlite and on kvm-amd
 #                     (CPU=intel: a shorter list on kvmlite and kvm-intel, Bochs)
 #   make demo         boot Linux with virtio disks, rng and net through the runner
@@ -76,7 +78,7 @@ RUNNER_LIBS += -lseccomp
 PAYLOADS := hello
 
 .PHONY: all deps module module-for userspace selftests runner payloads \
-	check check-host check-amd check-intel check-runner demo demo-vnc bench man clean distclean \
+	check check-host check-amd check-intel check-runner check-qemu demo demo-vnc bench man clean distclean \
 	compat check-compat guest-tools
 
 all: deps module userspace
@@ -352,7 +354,10 @@ check-runner: all
 	@$(TOP)/scripts/check runner
 
 check: all compat
-	@$(TOP)/scripts/check host amd intel runner compat compat-intel
+	@$(TOP)/scripts/check host amd intel runner qemu compat compat-intel
+
+check-qemu: all
+	@$(TOP)/selftests/qemu_boot.sh $(if $(KERNEL),--kernel $(KERNEL))
 
 # Upstream KVM selftests (selftests/compat/tests.txt), unmodified, static.
 compat: deps
