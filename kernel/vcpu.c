@@ -1408,6 +1408,8 @@ int kvl_create_vcpu(struct kvl_vm *vm, unsigned long id)
 	char name[16];
 	int r, i;
 
+	if (id >= KVL_MAX_VCPU_ID)
+		return -EINVAL;
 	/* KVM_CAP_MAX_VCPU_ID's bound, fixed from now on as in KVM. */
 	mutex_lock(&vm->lock);
 	if (!vm->max_vcpu_ids)
