@@ -78,6 +78,7 @@ struct kvl_rm_vm {
 #define KVL_VM_IRQCHIP	1	/* KVM_CREATE_IRQCHIP, before the vCPU */
 #define KVL_VM_PIT	2	/* KVM_CREATE_PIT2, before the vCPU */
 #define KVL_VM_CPUID	4	/* KVM_SET_CPUID2 with the supported table, each vCPU */
+#define KVL_VM_SPLIT_IRQCHIP 8	/* KVM_CAP_SPLIT_IRQCHIP (24 pins), before the vCPU */
 
 /*
  * vCPU @id of @v in real mode at 0000:@ip (CS base 0), with the supported
@@ -123,6 +124,7 @@ static inline int kvl_rm_vm_create_flags(struct kvl_rm_vm *v, size_t mem_size, u
 {
 	struct kvm_userspace_memory_region slot = { .memory_size = mem_size };
 	struct kvm_pit_config pit = { .flags = 0 };
+	struct kvm_enable_cap split = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { 24 } };
 
 	memset(v, 0, sizeof(*v));
 	v->sys = v->vm = v->vcpu = -1;
@@ -151,6 +153,9 @@ static inline int kvl_rm_vm_create_flags(struct kvl_rm_vm *v, size_t mem_size, u
 		return -1;
 	*what = "KVM_CREATE_PIT2";
 	if ((flags & KVL_VM_PIT) && ioctl(v->vm, KVM_CREATE_PIT2, &pit))
+		return -1;
+	*what = "KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP)";
+	if ((flags & KVL_VM_SPLIT_IRQCHIP) && ioctl(v->vm, KVM_ENABLE_CAP, &split))
 		return -1;
 	v->vcpu = kvl_rm_vcpu_add(v, 0, code_gpa, flags, &v->run, what);
 	return v->vcpu < 0 ? -1 : 0;

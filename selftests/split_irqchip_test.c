@@ -75,32 +75,16 @@ static void set_ivt(unsigned char *mem, int vec, const unsigned char *handler)
 	ivt[vec * 2 + 1] = 0;
 }
 
-/* A VM with memory and the split irqchip (24 pins), no vCPU yet. */
-static int split_vm_create(struct kvl_rm_vm *v, uint64_t pins)
+/* A VM with memory, the split irqchip (24 pins) and a vCPU with CPUID. */
+static int split_vm_create(struct kvl_rm_vm *v, const char **what)
 {
-	struct kvm_userspace_memory_region slot = { .memory_size = GUEST_MEM };
-	struct kvm_enable_cap cap = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { pins } };
-
-	memset(v, 0, sizeof(*v));
-	v->vcpu = -1;
-	v->sys = kvl_open(O_RDWR);
-	if (v->sys < 0)
+	if (kvl_rm_vm_create_flags(v, GUEST_MEM, CODE_GPA, split_begin, split_end - split_begin,
+				   KVL_VM_SPLIT_IRQCHIP | KVL_VM_CPUID, what))
 		return -1;
-	v->vm = ioctl(v->sys, KVM_CREATE_VM, 0);
-	if (v->vm < 0)
-		return -1;
-	v->mem_size = GUEST_MEM;
-	v->mem = mmap(NULL, GUEST_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (v->mem == MAP_FAILED)
-		return -1;
-	memcpy(v->mem + CODE_GPA, split_begin, split_end - split_begin);
 	set_ivt(v->mem, 0x45, split_isr45);
 	set_ivt(v->mem, 0x46, split_isr46);
 	set_ivt(v->mem, 0x30, split_isr30);
-	slot.userspace_addr = (uintptr_t)v->mem;
-	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &slot))
-		return -1;
-	return ioctl(v->vm, KVM_ENABLE_CAP, &cap);
+	return 0;
 }
 
 static int run_to_port(struct kvl_rm_vm *v)
@@ -132,6 +116,7 @@ TEST(enable_cap_errors)
 		struct kvm_irq_routing_entry e[1];
 	} rt = { .r = { .nr = 1 } };
 	struct kvm_irq_level line = { .irq = 3, .level = 1 };
+	const char *what;
 	int sys, vm, vcpu;
 
 	ASSERT_LE(1, ioctl(kvl_open(O_RDWR), KVM_CHECK_EXTENSION, KVM_CAP_SPLIT_IRQCHIP));
@@ -157,7 +142,8 @@ TEST(enable_cap_errors)
 	close(vm);
 	close(sys);
 
-	ASSERT_EQ(0, split_vm_create(&v, 24));
+	ASSERT_EQ(0, split_vm_create(&v, &what)) TH_LOG("%s: %s", what, strerror(errno));
+	/* Again, and an irqchip, once it is there (and a vCPU too). */
 	EXPECT_EQ(-1, ioctl(v.vm, KVM_ENABLE_CAP, &cap));
 	EXPECT_EQ(EEXIST, errno);
 	EXPECT_EQ(-1, ioctl(v.vm, KVM_CREATE_IRQCHIP, 0));
@@ -189,9 +175,7 @@ TEST(ioapic_eoi_and_extint)
 	} rt = { .r = { .nr = 2 } };
 	const char *what;
 
-	ASSERT_EQ(0, split_vm_create(&v, 24));
-	v.vcpu = kvl_rm_vcpu_add(&v, 0, CODE_GPA, KVL_VM_CPUID, &v.run, &what);
-	ASSERT_LE(0, v.vcpu) TH_LOG("%s: %s", what, strerror(errno));
+	ASSERT_EQ(0, split_vm_create(&v, &what)) TH_LOG("%s: %s", what, strerror(errno));
 	/* The LAPIC is the kernel's. */
 	ASSERT_EQ(0, ioctl(v.vcpu, KVM_GET_LAPIC, &lapic));
 
