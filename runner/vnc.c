@@ -697,30 +697,31 @@ static bool put_scroll(struct vnc_client *c, struct con_rect a, struct rfb_buf *
 	return true;
 }
 
+/* Forget the copy of what the client was sent, and its row hashes. */
+static void sent_drop(struct vnc_client *c)
+{
+	free(c->sent);
+	free(c->sent_hash);
+	free(c->sent_hash_ok);
+	c->sent = NULL;
+	c->sent_hash = NULL;
+	c->sent_hash_ok = NULL;
+}
+
 /* Remember what a full or non-incremental update sent (allocating the copy). */
 static void sent_copy(struct vnc_client *c, struct con_rect a)
 {
 	size_t stride = (size_t)c->fb.w * FB_BPP;
 
 	if (!c->sent || c->sent_w != c->fb.w || c->sent_h != c->fb.h) {
-		free(c->sent);
-		free(c->sent_hash);
-		free(c->sent_hash_ok);
-		c->sent = NULL;
-		c->sent_hash = NULL;
-		c->sent_hash_ok = NULL;
+		sent_drop(c);
 		if (a.x || a.y || a.w != c->fb.w || a.h != c->fb.h)
 			return;	/* a new copy starts only with the whole picture */
 		c->sent = malloc(stride * c->fb.h);
 		c->sent_hash = malloc(c->fb.h * sizeof(*c->sent_hash));
 		c->sent_hash_ok = calloc(c->fb.h, sizeof(*c->sent_hash_ok));
 		if (!c->sent || !c->sent_hash || !c->sent_hash_ok) {
-			free(c->sent);
-			free(c->sent_hash);
-			free(c->sent_hash_ok);
-			c->sent = NULL;
-			c->sent_hash = NULL;
-			c->sent_hash_ok = NULL;
+			sent_drop(c);
 			return;
 		}
 		c->sent_w = c->fb.w;
@@ -1204,12 +1205,7 @@ out:
 	c->enc = NULL;
 	free(c->fb.rgb);
 	c->fb.rgb = NULL;
-	free(c->sent);
-	c->sent = NULL;
-	free(c->sent_hash);
-	c->sent_hash = NULL;
-	free(c->sent_hash_ok);
-	c->sent_hash_ok = NULL;
+	sent_drop(c);
 	free(c->in);
 	c->in = NULL;
 	rfb_buf_free(&c->out);
