@@ -177,6 +177,7 @@ guest-tools: $(addprefix $(BUILD)/guest/,$(GUEST_TOOLS))
 $(BUILD)/guest/%: selftests/guest/%.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -static -o $@ $<
+$(BUILD)/guest/fbloop: selftests/guest/fbtext.h
 
 runner/kvmlite: $(RUNNER_SRCS) $(RUNNER_HDRS) $(CONSOLE_FONT_C) | deps
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $(RUNNER_SRCS) $(CONSOLE_FONT_C) $(RUNNER_LIBS)
@@ -283,7 +284,7 @@ $(BUILD)/host/bench/vncwatch_test: selftests/bench/vncwatch_test.c selftests/ben
 $(BUILD)/host/runner/rfb_enc_test: runner/rfb.h selftests/runner/rfb_dec.h
 # vncperf: bench-display's VNC workloads on the host, for profiling (not a test).
 $(BUILD)/host/bench/vncperf: selftests/bench/vncperf.c selftests/bench/vncwatch.c \
-		selftests/bench/vncwatch.h runner/vnc.c $(VNC_HOST_EXTRA) $(CONSOLE_FONT_C) | deps
+		selftests/bench/vncwatch.h selftests/guest/fbtext.h runner/vnc.c $(VNC_HOST_EXTRA) $(CONSOLE_FONT_C) | deps
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $< selftests/bench/vncwatch.c runner/vnc.c \
 		$(VNC_HOST_EXTRA) $(CONSOLE_FONT_C) -lgnutls -lsasl2 -lnettle -ljpeg -lz -lm

@@ -25,6 +25,7 @@
 #include "../../devices/console.h"
 #include "../../runner/vnc.h"
 #include "vncwatch.h"
+#include "../guest/fbtext.h"
 
 #define W	1024
 #define H	768
@@ -41,40 +42,6 @@ static void disp_refresh(void *opaque, struct con_surface *s)
 }
 
 static const struct console_display_ops disp = { .refresh = disp_refresh };
-
-static uint32_t rnd = 12345;
-
-static uint32_t next_rnd(void)
-{
-	rnd = rnd * 1103515245u + 12345u;
-	return rnd >> 8;
-}
-
-/* fbloop's text line at 16 bpp. */
-static void text_line(uint8_t *fb, uint32_t row)
-{
-	uint32_t cols = W / 8, len, c, r, b;
-	uint8_t line[256];
-
-	memset(fb + (size_t)row * PITCH, 0, (size_t)16 * PITCH);
-	len = 20 + next_rnd() % (cols - 20 < 100 ? cols - 20 : 100);
-	for (c = 0; c < len && c < sizeof(line); c++)
-		line[c] = next_rnd() % 7 ? 'a' + next_rnd() % 26 : ' ';
-	for (c = 0; c < len && c < sizeof(line); c++) {
-		if (line[c] == ' ')
-			continue;
-		for (r = 3; r < 14; r++) {
-			uint32_t bits = ((line[c] * 2654435761u) >> (r * 2)) & 0x7e;
-			uint8_t *p = fb + (size_t)(row + r) * PITCH + c * 16;
-
-			for (b = 0; b < 8; b++)
-				if (bits & (0x80 >> b)) {
-					p[b * 2] = 0x55;
-					p[b * 2 + 1] = 0xad;
-				}
-		}
-	}
-}
 
 static void pattern(uint32_t k)
 {
@@ -108,7 +75,7 @@ int main(int argc, char **argv)
 	console_set_display(&disp, NULL);
 	if (scroll)
 		for (i = 0; i + 16 <= H; i += 16)
-			text_line(vram, i);
+			text_line(vram, i, W, 16, PITCH);
 	else
 		pattern(3);
 	if (vnc_start(&o, err, sizeof(err)) < 0) {
@@ -127,7 +94,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < frames; i++) {
 		if (scroll) {
 			memmove(vram, vram + 16 * PITCH, (H - 16) * PITCH);
-			text_line(vram, H - 16);
+			text_line(vram, H - 16, W, 16, PITCH);
 		} else {
 			pattern(i % 4);
 		}
